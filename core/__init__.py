@@ -1,0 +1,1 @@
+"""Stockcast's shared package: settings, database, domain services and the command line."""

@@ -1,0 +1,144 @@
+"""Use cases for accounts: sign-up, log-in (with lockout), and user management."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.auth.passwords import dummy_hash, hash_password, verify_password
+from core.auth.permissions import ensure_admin, is_admin
+from core.auth.schemas import UserCreate, UserUpdate
+from core.db.tables import Role, User
+from core.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDeniedError, RateLimitedError
+
+logger = logging.getLogger(__name__)
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=5)
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == _normalise_email(email)))
+
+
+def register_user(session: Session, *, data: UserCreate, actor: User | None = None, allow_signup: bool = True) -> User:
+    """Create a user. The very first user becomes admin; only admins choose roles.
+
+    When sign-up is closed, only an admin can create users.
+    """
+    first_user = count_users(session) == 0
+    if not first_user and actor is None and not allow_signup:
+        raise PermissionDeniedError("sign-up is closed; ask an admin to create your account")
+    if actor is not None and not is_admin(actor) and not allow_signup:
+        raise PermissionDeniedError("only admins can create users")
+    role = Role.ADMIN if first_user else Role.ANALYST
+    if data.role is not None and actor is not None and is_admin(actor):
+        role = data.role
+    user = User(
+        email=_normalise_email(data.email),
+        hashed_password=hash_password(data.password),
+        full_name=data.full_name,
+        role=role,
+    )
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"a user with email {user.email} already exists") from exc
+    logger.info("user registered", extra={"user_id": user.id, "role": role.value})
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """The user these credentials name; locks the account briefly after repeated failures."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        verify_password(password, dummy_hash())  # same work as a real check
+        raise AuthenticationError("incorrect email or password")
+    now = dt.datetime.now(dt.UTC)
+    locked_until = user.locked_until
+    if locked_until is not None and locked_until.tzinfo is None:
+        locked_until = locked_until.replace(tzinfo=dt.UTC)
+    if locked_until is not None and locked_until > now:
+        retry_after = int((locked_until - now).total_seconds()) + 1
+        raise RateLimitedError("too many failed log-ins; try again later", retry_after=retry_after)
+    if not verify_password(password, user.hashed_password):
+        user.failed_login_count += 1
+        if user.failed_login_count >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_login_count = 0
+            logger.warning("account locked after failed log-ins", extra={"user_id": user.id})
+        session.flush()
+        raise AuthenticationError("incorrect email or password")
+    if not user.is_active:
+        raise AuthenticationError("this account is deactivated")
+    user.failed_login_count = 0
+    user.locked_until = None
+    session.flush()
+    return user
+
+
+def get_user(session: Session, *, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
+def get_visible_user(session: Session, *, actor: User, user_id: int) -> User:
+    """A user the actor may see: admins see all, others only themselves (else 'not found')."""
+    if not is_admin(actor) and actor.id != user_id:
+        raise NotFoundError(f"user {user_id} not found")
+    return get_user(session, user_id=user_id)
+
+
+def list_users(session: Session, *, actor: User, limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
+    if not is_admin(actor):
+        return [actor], 1
+    total = count_users(session)
+    users = session.scalars(select(User).order_by(User.id).limit(limit).offset(offset)).all()
+    return list(users), total
+
+
+def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate) -> User:
+    user = get_visible_user(session, actor=actor, user_id=user_id)
+    changes = data.model_dump(exclude_unset=True)
+    role_change = changes.get("role") is not None and changes["role"] != user.role
+    active_change = changes.get("is_active") is not None and changes["is_active"] != user.is_active
+    if role_change or active_change:
+        ensure_admin(actor)
+    if "email" in changes and changes["email"] is not None:
+        user.email = _normalise_email(changes["email"])
+    if changes.get("password"):
+        user.hashed_password = hash_password(changes["password"])
+    if "full_name" in changes:
+        user.full_name = changes["full_name"]
+    if changes.get("role") is not None:
+        user.role = changes["role"]
+    if changes.get("is_active") is not None:
+        user.is_active = changes["is_active"]
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"a user with email {user.email} already exists") from exc
+    return user
+
+
+def delete_user(session: Session, *, actor: User, user_id: int) -> None:
+    user = get_visible_user(session, actor=actor, user_id=user_id)
+    session.delete(user)
+    session.flush()

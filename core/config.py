@@ -1,0 +1,156 @@
+"""Application settings, read from the environment and `.env`.
+
+Every path, URL, secret and knob of Stockcast is a field here. `get_settings()` returns one
+cached instance; nothing reads the environment anywhere else. A bad value fails at start
+with pydantic's message, which names the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Secrets people copy from tutorials; refused so that a deployment never runs with one.
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "jwt-secret", "your-secret-key", "test"}
+MIN_SECRET_LENGTH = 32
+
+
+def _split_csv(value: object) -> object:
+    """Accept `a,b,c` as well as a JSON list for list-valued variables."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(default=REPO_ROOT / "var", description="Runtime data: database, index, secrets")
+    database_url: str = Field(default="", description="sqlite:///… or postgresql://… (driver optional)")
+    bundled_data_dir: Path = Field(default=REPO_ROOT / "data", description="Bundled demo prices")
+    migrate_on_start: bool = True
+
+    # --- API -----------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=["http://localhost:5173", "http://localhost:8501", "http://127.0.0.1:8501"]
+    )
+    allow_signup: bool = True
+    jwt_secret: SecretStr | None = None
+    jwt_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+
+    # --- market data ---------------------------------------------------------------------
+    data_provider: Literal["bundled", "yfinance"] = "bundled"
+    provider_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    offline: bool = Field(default=False, description="Never touch the network, whatever the provider")
+
+    # --- forecasting and tracking --------------------------------------------------------
+    mlflow_tracking_uri: str = Field(default="", description="Default: sqlite file mlruns/mlflow.db")
+    mlflow_artifact_root: Path = Field(default=REPO_ROOT / "mlruns" / "artifacts")
+    backtest_workers: int = Field(default=0, ge=0, le=64, description="0 = one per CPU core")
+
+    # --- chat ----------------------------------------------------------------------------
+    ollama_host: str = ""
+    ollama_model: str = "llama3.2"
+    openai_base_url: str = ""
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    # --- jobs and caching ----------------------------------------------------------------
+    redis_url: str = ""
+    refresh_cron: str = "30 22 * * mon-fri"
+    retrain_cron: str = "0 23 * * mon-fri"
+    evaluate_cron: str = "30 23 * * mon-fri"
+    reindex_cron: str = "45 23 * * *"
+
+    # --- operations ----------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    sentry_dsn: str = ""
+    otlp_endpoint: str = ""
+    demo_user_email: str = "demo@stockcast.local"
+    demo_user_password: SecretStr = SecretStr("demo-password")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"CORS origin {origin!r} must start with http:// or https://")
+        return origins
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return url
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _refuse_placeholder_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None or not secret.get_secret_value():
+            return None
+        value = secret.get_secret_value()
+        if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"JWT_SECRET is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
+                "unset it to have one generated, or use a long random value"
+            )
+        return secret
+
+    @model_validator(mode="after")
+    def _fill_derived_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'stockcast.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{REPO_ROOT / 'mlruns' / 'mlflow.db'}"
+        return self
+
+    # --- derived values ------------------------------------------------------------------
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def resolved_jwt_secret(self) -> str:
+        """The signing secret: the configured one, else one generated once and kept on disk."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / "jwt_secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        # Create exclusively so two processes starting together agree on one secret.
+        try:
+            with open(path, "x") as handle:
+                handle.write(secret)
+            path.chmod(0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: engines, sessions, ORM tables and migrations."""

@@ -1,0 +1,1 @@
+"""Market data: price providers, the price store and ticker metadata."""

@@ -1,0 +1,1 @@
+"""Portfolios: holdings, the transaction ledger and analytics."""
