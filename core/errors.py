@@ -1,14 +1,14 @@
 """The errors `core` raises, translated once at the edges (API handlers, pages, CLI).
 
-    CoreError
-    ├── NotFoundError              a thing that does not exist, or is not the caller's → 404
-    ├── ConflictError              a duplicate (email, holding per ticker)              → 409
-    ├── InvalidInputError          bad input, with a list of problems                   → 422
-    │   └── InsufficientHistoryError   a series too short, gappy or flat to forecast
-    ├── AuthenticationError        missing, bad or expired credentials                  → 401
-    ├── PermissionDeniedError      authenticated but not allowed                        → 403
-    ├── RateLimitedError           too many attempts; carries retry_after seconds       → 429
-    └── ServiceUnavailableError    a dependency is down (provider, MLflow, LLM)         → 503
+CoreError
+├── NotFoundError              a thing that does not exist, or is not the caller's → 404
+├── ConflictError              a duplicate (email, holding per ticker)              → 409
+├── InvalidInputError          bad input, with a list of problems                   → 422
+│   └── InsufficientHistoryError   a series too short, gappy or flat to forecast
+├── AuthenticationError        missing, bad or expired credentials                  → 401
+├── PermissionDeniedError      authenticated but not allowed                        → 403
+├── RateLimitedError           too many attempts; carries retry_after seconds       → 429
+└── ServiceUnavailableError    a dependency is down (provider, MLflow, LLM)         → 503
 """
 
 from __future__ import annotations

@@ -13,7 +13,14 @@ from core.auth.passwords import dummy_hash, hash_password, verify_password
 from core.auth.permissions import ensure_admin, is_admin
 from core.auth.schemas import UserCreate, UserUpdate
 from core.db.tables import Role, User
-from core.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDeniedError, RateLimitedError
+from core.errors import (
+    AuthenticationError,
+    ConflictError,
+    CoreError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +69,23 @@ def register_user(session: Session, *, data: UserCreate, actor: User | None = No
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User:
-    """The user these credentials name; locks the account briefly after repeated failures."""
+def attempt_login(session: Session, *, email: str, password: str) -> User | CoreError:
+    """Check credentials, recording failures and locking the account after repeated ones.
+
+    Returns the user, or the error to raise. The error is returned rather than raised so the
+    caller can commit the failure count first (a raise would roll it back).
+    """
     user = find_user_by_email(session, email)
     if user is None:
-        verify_password(password, dummy_hash())  # same work as a real check
-        raise AuthenticationError("incorrect email or password")
+        verify_password(password, dummy_hash())  # same work as a real check: timing reveals nothing
+        return AuthenticationError("incorrect email or password")
     now = dt.datetime.now(dt.UTC)
     locked_until = user.locked_until
     if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=dt.UTC)
+        locked_until = locked_until.replace(tzinfo=dt.UTC)  # SQLite drops the zone
     if locked_until is not None and locked_until > now:
         retry_after = int((locked_until - now).total_seconds()) + 1
-        raise RateLimitedError("too many failed log-ins; try again later", retry_after=retry_after)
+        return RateLimitedError("too many failed log-ins; try again later", retry_after=retry_after)
     if not verify_password(password, user.hashed_password):
         user.failed_login_count += 1
         if user.failed_login_count >= MAX_FAILED_LOGINS:
@@ -82,9 +93,9 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
             user.failed_login_count = 0
             logger.warning("account locked after failed log-ins", extra={"user_id": user.id})
         session.flush()
-        raise AuthenticationError("incorrect email or password")
+        return AuthenticationError("incorrect email or password")
     if not user.is_active:
-        raise AuthenticationError("this account is deactivated")
+        return AuthenticationError("this account is deactivated")
     user.failed_login_count = 0
     user.locked_until = None
     session.flush()

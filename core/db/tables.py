@@ -58,26 +58,26 @@ def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     ANALYST = "analyst"
     VIEWER = "viewer"
 
 
-class TransactionType(str, enum.Enum):
+class TransactionType(enum.StrEnum):
     BUY = "buy"
     SELL = "sell"
     DIVIDEND = "dividend"
     FEE = "fee"
 
 
-class AlertKind(str, enum.Enum):
+class AlertKind(enum.StrEnum):
     ABOVE = "above"
     BELOW = "below"
     MOVE_PCT = "move_pct"
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -292,4 +292,3 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-

@@ -1,0 +1,1 @@
+"""Stockcast's REST API (FastAPI): thin async routes over the sync services in `core`."""

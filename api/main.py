@@ -1,0 +1,72 @@
+"""The FastAPI application: `uvicorn api.main:app`, or `python main.py`.
+
+`create_app` builds the app from settings; the lifespan migrates the database (Alembic, not
+create_all) and opens the async engine. Routers are listed in ROUTERS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.routes import auth, health, portfolio, users
+from core.config import Settings, get_settings
+from core.db.engine import make_async_engine, make_async_session_factory
+from core.db.migrate import upgrade_to_head
+
+logger = logging.getLogger(__name__)
+
+ROUTERS = [
+    health.router,
+    auth.router,
+    users.router,
+    portfolio.router,
+    portfolio.legacy_router,
+]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if settings.migrate_on_start:
+        await asyncio.to_thread(upgrade_to_head, settings.database_url)
+    settings.resolved_jwt_secret()  # generate and keep it now, not on the first log-in
+    engine = make_async_engine(settings.database_url)
+    app.state.engine = engine
+    app.state.session_factory = make_async_session_factory(engine)
+    logger.info("api started", extra={"database": engine.dialect.name})
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Stockcast API",
+        version="1.0.0",
+        description="Portfolio analytics and forecasting. Authenticate at /api/auth/token.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+app = create_app()

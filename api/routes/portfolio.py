@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, SessionDep, call_service
+from core.portfolio.holdings import add_holding, delete_holding, get_holding, list_holdings, update_holding
+from core.portfolio.schemas import StockCreate, StockPage, StockRead, StockUpdate
+
+router = APIRouter(prefix="/api/portfolio", tags=["portfolio"])
+
+
+async def _page(session: SessionDep, user: CurrentUser, limit: int, offset: int) -> StockPage:
+    rows, total = await call_service(session, list_holdings, owner=user, limit=limit, offset=offset)
+    return StockPage(items=[StockRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("", response_model=StockPage)
+async def read_portfolio(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> StockPage:
+    """The caller's holdings, paginated, with the total count."""
+    return await _page(session, user, limit, offset)
+
+
+@router.post("/stock", response_model=StockRead, status_code=status.HTTP_201_CREATED)
+async def create_stock(data: StockCreate, session: SessionDep, user: CurrentUser) -> StockRead:
+    return StockRead.model_validate(await call_service(session, add_holding, owner=user, data=data))
+
+
+@router.get("/stock/{stock_id}", response_model=StockRead)
+async def read_stock(stock_id: int, session: SessionDep, user: CurrentUser) -> StockRead:
+    return StockRead.model_validate(await call_service(session, get_holding, owner=user, stock_id=stock_id))
+
+
+@router.put("/stock/{stock_id}", response_model=StockRead)
+async def change_stock(stock_id: int, data: StockUpdate, session: SessionDep, user: CurrentUser) -> StockRead:
+    stock = await call_service(session, update_holding, owner=user, stock_id=stock_id, data=data)
+    return StockRead.model_validate(stock)
+
+
+@router.delete("/stock/{stock_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_stock(stock_id: int, session: SessionDep, user: CurrentUser) -> None:
+    await call_service(session, delete_holding, owner=user, stock_id=stock_id)
+
+
+legacy_router = APIRouter(tags=["portfolio"], include_in_schema=False)
+
+
+@legacy_router.get("/portfolio", response_model=StockPage)
+async def read_portfolio_alias(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> StockPage:
+    """Kept for early integrations: same as GET /api/portfolio."""
+    return await _page(session, user, limit, offset)
