@@ -22,8 +22,9 @@ def _database_url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=sync_url(_database_url()), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=sync_url(_database_url()), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -43,8 +44,7 @@ def run_migrations_online() -> None:
 
 def _run_with(connection) -> None:
     # Batch mode lets ALTERs work on SQLite (which rebuilds the table).
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -56,12 +56,8 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "avg_cost >= 0", name=op.f("ck_stock_avg_cost_not_negative")
-        ),
-        sa.CheckConstraint(
-            "quantity >= 0", name=op.f("ck_stock_quantity_not_negative")
-        ),
+        sa.CheckConstraint("avg_cost >= 0", name=op.f("ck_stock_avg_cost_not_negative")),
+        sa.CheckConstraint("quantity >= 0", name=op.f("ck_stock_quantity_not_negative")),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["user.id"],
@@ -72,15 +68,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("owner_id", "ticker", name="uq_stock_owner_ticker"),
     )
     with op.batch_alter_table("stock", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_stock_owner_id"), ["owner_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_stock_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
         "price",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("ticker", sa.String(length=16), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("open", sa.Float(), nullable=False),
@@ -129,9 +121,7 @@ def upgrade() -> None:
             ["ticker", "model", "target_date"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_prediction_history_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_prediction_history_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "chat_history",
@@ -150,9 +140,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_history")),
     )
     with op.batch_alter_table("chat_history", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_chat_history_user_created", ["user_id", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_chat_history_user_created", ["user_id", "created_at"], unique=False)
 
 
 def downgrade() -> None:

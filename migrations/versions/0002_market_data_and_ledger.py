@@ -52,12 +52,8 @@ def upgrade() -> None:
         sa.Column("fee", sa.Float(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("fee >= 0", name=op.f("ck_transaction_fee_not_negative")),
-        sa.CheckConstraint(
-            "price >= 0", name=op.f("ck_transaction_price_not_negative")
-        ),
-        sa.CheckConstraint(
-            "quantity >= 0", name=op.f("ck_transaction_quantity_not_negative")
-        ),
+        sa.CheckConstraint("price >= 0", name=op.f("ck_transaction_price_not_negative")),
+        sa.CheckConstraint("quantity >= 0", name=op.f("ck_transaction_quantity_not_negative")),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["user.id"],
@@ -67,9 +63,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transaction")),
     )
     with op.batch_alter_table("transaction", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_transaction_owner_date", ["owner_id", "date"], unique=False
-        )
+        batch_op.create_index("ix_transaction_owner_date", ["owner_id", "date"], unique=False)
 
     op.create_table(
         "watchlist_item",
@@ -84,14 +78,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watchlist_item")),
-        sa.UniqueConstraint(
-            "owner_id", "ticker", name="uq_watchlist_item_owner_ticker"
-        ),
+        sa.UniqueConstraint("owner_id", "ticker", name="uq_watchlist_item_owner_ticker"),
     )
     with op.batch_alter_table("watchlist_item", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_watchlist_item_owner_id"), ["owner_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_watchlist_item_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
         "price_alert",
@@ -126,12 +116,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_price_alert")),
     )
     with op.batch_alter_table("price_alert", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_price_alert_owner_id"), ["owner_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_price_alert_ticker"), ["ticker"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_price_alert_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_price_alert_ticker"), ["ticker"], unique=False)
 
     op.create_table(
         "import_mapping",
@@ -150,9 +136,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("owner_id", "name", name="uq_import_mapping_owner_name"),
     )
     with op.batch_alter_table("import_mapping", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_import_mapping_owner_id"), ["owner_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_import_mapping_owner_id"), ["owner_id"], unique=False)
 
 
 def downgrade() -> None:

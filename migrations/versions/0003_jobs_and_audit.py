@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_run")),
     )
     with op.batch_alter_table("job_run", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_job_run_job_started", ["job", "started_at"], unique=False
-        )
+        batch_op.create_index("ix_job_run_job_started", ["job", "started_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_job_run_status"), ["status"], unique=False)
 
     op.create_table(
@@ -78,9 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index("ix_audit_event_created", ["created_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_event_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_event_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
