@@ -1,0 +1,74 @@
+# Stockcast — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP     := $(VENV)/.dev-installed
+
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export ANONYMIZED_TELEMETRY ?= False
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: run test install install-dev browser migrate demo api ui scheduler worker mlflow lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch is pinned inside requirements.txt, so it comes from the local CPU wheel in the same command.
+$(RUNTIME_STAMP): requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUNTIME_STAMP)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
+
+## Headless Chromium for the end-to-end UI test (Debian's package; browsers that download themselves fail offline).
+browser:
+	@bash scripts/install-browser.sh
+
+migrate: install
+	$(BIN)/python -m core migrate
+
+demo: migrate
+	$(BIN)/python -m core demo
+
+## Everything on the embedded defaults: API on :8000, dashboard on :8501, scheduler in the background.
+run: demo
+	@bash scripts/run.sh
+
+api: migrate
+	$(BIN)/python main.py
+
+ui: migrate
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
+scheduler: migrate
+	$(BIN)/python -m core scheduler
+
+worker: migrate
+	$(BIN)/celery -A core.jobs.celery_app worker --loglevel INFO --concurrency 1
+
+## MLflow UI on 127.0.0.1:5000 against the tracking store in settings (default mlruns/mlflow.db).
+mlflow: install
+	@bash scripts/mlflow.sh
+
+test: install-dev browser
+	@bash scripts/test.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache screenshots
