@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     retrain_cron: str = "0 23 * * mon-fri"
     evaluate_cron: str = "30 23 * * mon-fri"
     reindex_cron: str = "45 23 * * *"
+    celery_queue: str = Field(default="stockcast", description="Celery queue the scheduler and workers use")
+    cache_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="Price/forecast cache")
+    job_lock_ttl_seconds: int = Field(default=6 * 3600, ge=10, description="A crashed job's lock expires after")
 
     # --- operations ----------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
