@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # --- forecasting and tracking --------------------------------------------------------
     mlflow_tracking_uri: str = Field(default="", description="Default: sqlite file mlruns/mlflow.db")
     mlflow_artifact_root: Path = Field(default=REPO_ROOT / "mlruns" / "artifacts")
+    mlflow_ui_url: str = Field(default="http://127.0.0.1:5000", description="Where `make mlflow` serves the UI")
     backtest_workers: int = Field(default=0, ge=0, le=64, description="0 = one per CPU core")
 
     # --- chat ----------------------------------------------------------------------------
