@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     log_json: bool = True
     sentry_dsn: str = ""
     otlp_endpoint: str = ""
+    rate_limit_enabled: bool = True
+    rate_limit_auth: str = Field(default="10/minute", description="Per client address: log-in, sign-up")
+    rate_limit_expensive: str = Field(default="30/minute", description="Per token: forecasts, chat, jobs, imports")
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Larger request bodies get 413")
     demo_user_email: str = "demo@stockcast.local"
     demo_user_password: SecretStr = SecretStr("demo-password")
 
