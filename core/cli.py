@@ -14,6 +14,8 @@ from core.errors import CoreError
 
 COMMAND_MODULES = [
     "core.db.cli",
+    "core.jobs.cli",
+    "core.forecasting.cli",
 ]
 
 

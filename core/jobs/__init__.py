@@ -1,0 +1,1 @@
+"""Background jobs: the registry of jobs, locks, the runner, Celery fan-out and the scheduler."""

@@ -1,0 +1,148 @@
+"""Scale-out: the Celery app, with Redis (`REDIS_URL`) as broker and result backend.
+
+Start workers on as many machines as wanted, each with the same settings (.env):
+
+    celery -A core.jobs.celery_app worker --queues stockcast --concurrency 2
+    python -m core worker --concurrency 2            # the same, queue from CELERY_QUEUE
+
+Tasks:
+- `stockcast.run_job(name, args, triggered_by)`: `run_job` in the worker;
+- `stockcast.retrain_ticker(ticker, models, force, triggered_by)`: one ticker's retrain; the
+  retrain job fans out one of these per ticker (`fan_out_retrain`), so a failed ticker
+  doesn't stop the rest and tickers spread over the workers.
+Transient errors (a dependency down: `TRANSIENT_ERRORS`) are retried with exponential
+backoff and jitter, up to `MAX_RETRIES` times; others fail the task at once. Every attempt is
+recorded as a `JobRun` by `run_job`.
+
+The app is built on first use (`create_celery_app`), not at import; `celery -A` finds it
+through the module attribute `app`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from core.config import Settings, get_settings
+from core.errors import ServiceUnavailableError
+from core.jobs.registry import TRANSIENT_ERRORS, parse_tickers, stored_tickers
+
+MAX_RETRIES = 5
+RETRY_BACKOFF_MAX_SECONDS = 600
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (*TRANSIENT_ERRORS, RedisConnectionError, RedisTimeoutError)
+
+
+def create_celery_app(settings: Settings):
+    """A Celery app for these settings, with the Stockcast tasks registered on it."""
+    from celery import Celery
+
+    if not settings.redis_url:
+        raise ServiceUnavailableError("Celery needs REDIS_URL (broker and result backend); it is not set")
+    app = Celery("core", broker=settings.redis_url, backend=settings.redis_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=settings.celery_queue,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=7 * 24 * 3600,
+        # A task is acknowledged when done, and one at a time per process: a worker that dies
+        # gives its task back, and a fan-out spreads evenly over the workers.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        broker_transport_options={"visibility_timeout": settings.job_lock_ttl_seconds},
+    )
+    retry = {
+        "autoretry_for": transient_errors(),
+        "retry_backoff": True,
+        "retry_backoff_max": RETRY_BACKOFF_MAX_SECONDS,
+        "retry_jitter": True,
+        "max_retries": MAX_RETRIES,
+    }
+    app.task(name="stockcast.run_job", **retry)(run_job_task)
+    app.task(name="stockcast.retrain_ticker", **retry)(retrain_ticker_task)
+    return app
+
+
+def run_job_task(name: str, args: dict[str, Any] | None = None, triggered_by: str = "celery") -> dict:
+    from core.jobs.runner import run_job
+
+    run = run_job(name, settings=get_settings(), args=args, triggered_by=triggered_by, raise_errors=True)
+    return run.model_dump(mode="json")
+
+
+def retrain_ticker_task(
+    ticker: str, models: list[str] | None = None, force: bool = False, triggered_by: str = "celery"
+) -> dict:
+    args: dict[str, Any] = {"tickers": [ticker], "force": force}
+    if models:
+        args["models"] = models
+    return run_job_task("retrain", args, triggered_by)
+
+
+@lru_cache(maxsize=1)
+def default_app():
+    """The app for this process's settings (workers, the scheduler, the API)."""
+    return create_celery_app(get_settings())
+
+
+def __getattr__(name: str):
+    # `celery -A core.jobs.celery_app` looks up `app`; build it then, not at import.
+    if name == "app":
+        return default_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def app_for(settings: Settings):
+    """The app talking to these settings' broker and queue (one per broker and queue)."""
+    return _app_for(settings.redis_url, settings.celery_queue, settings.job_lock_ttl_seconds)
+
+
+@lru_cache(maxsize=8)
+def _app_for(redis_url: str, queue: str, lock_ttl: int):
+    return create_celery_app(Settings(redis_url=redis_url, celery_queue=queue, job_lock_ttl_seconds=lock_ttl))
+
+
+def fan_out_retrain(
+    *,
+    settings: Settings,
+    tickers: list[str] | str | None = None,
+    models: list[str] | str | None = None,
+    force: bool = False,
+    triggered_by: str = "celery",
+):
+    """One `retrain_ticker` task per ticker (every stored ticker by default): a `GroupResult`."""
+    from celery import group
+
+    from core.db.session import session_scope
+    from core.jobs.registry import parse_flag
+
+    selected = parse_tickers(tickers)
+    if selected is None:
+        with session_scope(settings) as session:
+            selected = stored_tickers(session)
+    model_names = [m.strip() for m in models.split(",")] if isinstance(models, str) else models
+    app = app_for(settings)
+    task = app.tasks["stockcast.retrain_ticker"]
+    signatures = [task.s(ticker, model_names, parse_flag(force), triggered_by) for ticker in selected]
+    return group(signatures).apply_async(queue=settings.celery_queue)
+
+
+def enqueue_job(name: str, *, settings: Settings, args: dict[str, Any] | None = None,
+                triggered_by: str = "celery") -> str:
+    """Queue job `name` on Celery and return the task (or group) id; retrain fans out."""
+    args = args or {}
+    if name == "retrain":
+        result = fan_out_retrain(settings=settings, triggered_by=triggered_by, **args)
+        result.save()  # so GroupResult.restore(id) finds it later
+        return result.id
+    app = app_for(settings)
+    return app.tasks["stockcast.run_job"].apply_async((name, args, triggered_by), queue=settings.celery_queue).id

@@ -1,0 +1,236 @@
+"""The jobs Stockcast runs in the background, by name.
+
+Each job is a function `job(session, *, settings, **args) -> dict` (its result, stored on the
+`JobRun`), run inside one unit of work by `core.jobs.runner.run_job`. Every job is idempotent:
+running it twice changes nothing more than running it once.
+
+- `refresh_prices`     fetch prices missing since the last stored date (incremental), then
+                       drop the cached histories and forecasts of the refreshed tickers.
+- `retrain`            per ticker: train, backtest, champion/challenger. A ticker already
+                       trained on its newest price is skipped unless `force=true`. One failed
+                       ticker doesn't stop the rest (its error is listed in `errors`).
+- `evaluate_realised`  fill realised values of matured predictions.
+- `reindex_chat`       rebuild every user's chat index.
+
+The services they call belong to other areas and are imported inside each job, so importing
+the registry stays cheap and works while an area is missing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db.tables import JobRun, JobStatus, Price
+from core.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
+
+# Errors worth retrying later: a dependency (database, MLflow, provider, Redis) is down.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ServiceUnavailableError,
+    OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+# Models the retrain job uses when the forecasting area offers no champion/challenger of its own.
+FALLBACK_MODELS = ("naive", "drift", "arima")
+RETRAIN_HISTORY_SCAN = 200  # recent retrain runs consulted to tell whether a ticker is up to date
+
+JobFunction = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: JobFunction
+    description: str
+    cron_setting: str  # the Settings field holding this job's cron expression
+    after_commit: Callable[[Settings, dict[str, Any]], None] | None = None
+
+    def parameters(self) -> list[str]:
+        return [p for p in inspect.signature(self.func).parameters if p not in ("session", "settings")]
+
+    def check_args(self, args: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(args) - set(self.parameters()))
+        if unknown:
+            raise InvalidInputError(
+                f"job {self.name!r} takes no argument {', '.join(unknown)}; it takes: "
+                f"{', '.join(self.parameters()) or 'none'}"
+            )
+        return dict(args)
+
+    def lock_name(self, args: dict[str, Any]) -> str:
+        """One lock per job, and one per ticker for single-ticker runs (Celery fan-out)."""
+        tickers = parse_tickers(args.get("tickers"))
+        return f"{self.name}:{tickers[0]}" if tickers and len(tickers) == 1 else self.name
+
+
+# --- argument parsing (CLI and API pass strings) ----------------------------------------------
+
+
+def parse_tickers(value: str | list[str] | None) -> list[str] | None:
+    if value is None or value == "":
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip().upper() for item in items if item and item.strip()]
+
+
+def parse_flag(value: str | bool | None) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def stored_tickers(session: Session) -> list[str]:
+    return list(session.scalars(select(Price.ticker).distinct().order_by(Price.ticker)))
+
+
+# --- refresh_prices --------------------------------------------------------------------------
+
+
+def refresh_prices_job(session: Session, *, settings: Settings, tickers: str | list[str] | None = None) -> dict:
+    from core.market.service import refresh_prices
+
+    report = refresh_prices(session, settings=settings, tickers=parse_tickers(tickers))
+    result = report.model_dump(mode="json") if hasattr(report, "model_dump") else dict(vars(report))
+    result["invalidate"] = parse_tickers(tickers) or stored_tickers(session)
+    return result
+
+
+def invalidate_after_refresh(settings: Settings, result: dict[str, Any]) -> None:
+    from core.jobs.cache import invalidate_tickers
+
+    invalidate_tickers(settings, result.get("invalidate") or [])
+
+
+# --- retrain ---------------------------------------------------------------------------------
+
+
+def retrain_job(
+    session: Session,
+    *,
+    settings: Settings,
+    tickers: str | list[str] | None = None,
+    models: str | list[str] | None = None,
+    force: str | bool = False,
+) -> dict:
+    selected = parse_tickers(tickers) or stored_tickers(session)
+    model_names = [m.strip() for m in models.split(",")] if isinstance(models, str) else models
+    trained: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for ticker in selected:
+        if len(selected) == 1:  # a single ticker's errors belong to the run (Celery retries them)
+            trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, models=model_names,
+                                             force=parse_flag(force))
+            continue
+        try:
+            with session.begin_nested():
+                trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, models=model_names,
+                                                 force=parse_flag(force))
+        except Exception as exc:  # one ticker's failure must not stop the others
+            logger.warning("retrain failed", extra={"ticker": ticker, "error": str(exc)})
+            errors[ticker] = describe_error(exc)
+    return {"tickers": trained, "errors": errors}
+
+
+def retrain_ticker(
+    session: Session, *, settings: Settings, ticker: str, models: list[str] | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Train, backtest and run champion/challenger for one ticker, unless already up to date."""
+    data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker == ticker))
+    if data_end is None:
+        raise NotFoundError(f"no prices stored for ticker {ticker!r}")
+    if not force and was_trained_on(session, ticker=ticker, data_end=data_end.isoformat(), models=models):
+        return {"status": "up_to_date", "data_end": data_end.isoformat(), "models": models}
+    outcome = train_and_select(session, settings=settings, ticker=ticker, models=models)
+    return {"status": "trained", "data_end": data_end.isoformat(), "models": models, **outcome}
+
+
+def was_trained_on(session: Session, *, ticker: str, data_end: str, models: list[str] | None) -> bool:
+    runs = session.scalars(
+        select(JobRun.result)
+        .where(JobRun.job == "retrain", JobRun.status.in_([JobStatus.SUCCEEDED, JobStatus.FAILED]))
+        .order_by(JobRun.started_at.desc())
+        .limit(RETRAIN_HISTORY_SCAN)
+    )
+    for result in runs:
+        entry = ((result or {}).get("tickers") or {}).get(ticker) or {}
+        if entry.get("data_end") == data_end and entry.get("models") == models:
+            return True
+    return False
+
+
+def train_and_select(session: Session, *, settings: Settings, ticker: str, models: list[str] | None) -> dict:
+    """The forecasting area's champion/challenger when it exists; else a backtest of light models."""
+    try:
+        from core.tracking.champion import retrain_ticker_champion
+    except ImportError:
+        return backtest_light_models(session, ticker=ticker, models=models)
+    kwargs = {"models": models} if models else {}
+    outcome = retrain_ticker_champion(session, settings=settings, ticker=ticker, **kwargs)
+    return outcome.model_dump(mode="json") if hasattr(outcome, "model_dump") else dict(vars(outcome))
+
+
+def backtest_light_models(session: Session, *, ticker: str, models: list[str] | None) -> dict:
+    from core.forecasting.backtest import BacktestConfig, run_backtest
+    from core.market.repository import read_price_history
+    from models.catalog import forecaster_factory
+
+    closes = read_price_history(session, ticker)["close"]
+    names = models or list(FALLBACK_MODELS)
+    result = run_backtest({ticker: closes}, {name: forecaster_factory(name) for name in names},
+                          BacktestConfig(horizon=5, folds=3))
+    summary = result.summary().set_index("model")
+    if summary.empty or summary["mase"].isna().all():
+        first_error = result.folds["error"].dropna().head(1).tolist()
+        raise InvalidInputError(f"every model failed to backtest on {ticker}: {first_error}")
+    return {"champion": str(summary["mase"].idxmin()), "mase": summary["mase"].round(4).to_dict()}
+
+
+# --- evaluate_realised and reindex_chat --------------------------------------------------------
+
+
+def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
+    from core.forecasting.accuracy import update_realised
+
+    return {"updated": update_realised(session)}
+
+
+def reindex_chat_job(session: Session, *, settings: Settings) -> dict:
+    from core.chat.service import reindex_all
+
+    return {"documents": reindex_all(session, settings=settings)}
+
+
+def describe_error(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return f"{type(exc).__name__}: {message}"[:2000]
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec("refresh_prices", refresh_prices_job, "Fetch new daily prices (incremental)", "refresh_cron",
+                after_commit=invalidate_after_refresh),
+        JobSpec("retrain", retrain_job, "Retrain, backtest and pick champions per ticker", "retrain_cron"),
+        JobSpec("evaluate_realised", evaluate_realised_job, "Score matured predictions against prices",
+                "evaluate_cron"),
+        JobSpec("reindex_chat", reindex_chat_job, "Rebuild the chat assistant's index", "reindex_cron"),
+    )
+}
+
+
+def get_job(name: str) -> JobSpec:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise NotFoundError(f"unknown job {name!r}; jobs: {', '.join(JOBS)}") from None

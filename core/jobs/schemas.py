@@ -1,0 +1,52 @@
+"""What the jobs area returns: job runs, the list of jobs, and a dispatch receipt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from core.db.tables import JobStatus
+
+
+class JobRunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job: str
+    args: dict[str, Any]
+    status: JobStatus
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    error: str | None
+    result: dict[str, Any] | None
+    triggered_by: str
+
+
+class JobRunList(BaseModel):
+    items: list[JobRunRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class JobInfo(BaseModel):
+    name: str
+    description: str
+    schedule: str
+
+
+class JobDispatch(BaseModel):
+    """How a job was started: queued on Celery (with its task id), started in a thread, or run."""
+
+    job: str
+    mode: Literal["celery", "thread", "inline"]
+    task_id: str | None = None
+    run: JobRunRead | None = None
+
+
+class JobRunRequest(BaseModel):
+    """Arguments for a run asked for now (e.g. `{"tickers": "AAPL,MSFT", "force": true}`)."""
+
+    args: dict[str, str | bool | int | list[str]] = {}
