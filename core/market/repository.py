@@ -1,16 +1,24 @@
-"""Queries over the price store."""
+"""Queries over the price store and ticker metadata.
+
+Writes are idempotent upserts: `INSERT … ON CONFLICT (ticker, date) DO NOTHING` (or DO
+UPDATE when overwriting), through the dialect's own insert on PostgreSQL and SQLite.
+Reads go through the unique (ticker, date) index: one query per history.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db.tables import Price
+from core.db.tables import Price, Ticker
 
 PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
+UPSERT_BATCH_ROWS = 2000
 
 
 def read_price_history(
@@ -28,3 +36,150 @@ def read_price_history(
     frame = pd.DataFrame(rows, columns=["date", *PRICE_COLUMNS])
     frame["date"] = pd.to_datetime(frame["date"])
     return frame.set_index("date")
+
+
+def read_closes(
+    session: Session, tickers: Iterable[str], start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """Closing prices, one column per ticker, indexed by date (one query for all tickers)."""
+    tickers = sorted(set(tickers))
+    if not tickers:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+    query = select(Price.ticker, Price.date, Price.close).where(Price.ticker.in_(tickers))
+    if start is not None:
+        query = query.where(Price.date >= start)
+    if end is not None:
+        query = query.where(Price.date <= end)
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["ticker", "date", "close"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    wide = frame.pivot(index="date", columns="ticker", values="close").sort_index()
+    wide.columns.name = None
+    return wide
+
+
+def price_date_ranges(session: Session, tickers: Iterable[str] | None = None) -> dict[str, tuple[dt.date, dt.date]]:
+    """First and last stored date per ticker (all tickers, or those given)."""
+    query = select(Price.ticker, func.min(Price.date), func.max(Price.date)).group_by(Price.ticker)
+    if tickers is not None:
+        query = query.where(Price.ticker.in_(sorted(set(tickers))))
+    return {ticker: (first, last) for ticker, first, last in session.execute(query)}
+
+
+def last_two_closes(session: Session, tickers: Iterable[str]) -> dict[str, list[tuple[dt.date, float]]]:
+    """The latest two (date, close) per ticker, newest first."""
+    ranked = (
+        select(
+            Price.ticker,
+            Price.date,
+            Price.close,
+            func.row_number().over(partition_by=Price.ticker, order_by=Price.date.desc()).label("rank"),
+        )
+        .where(Price.ticker.in_(sorted(set(tickers))))
+        .subquery()
+    )
+    result: dict[str, list[tuple[dt.date, float]]] = {}
+    for ticker, date, close in session.execute(
+        select(ranked.c.ticker, ranked.c.date, ranked.c.close).where(ranked.c.rank <= 2).order_by(ranked.c.date.desc())
+    ):
+        result.setdefault(ticker, []).append((date, close))
+    return result
+
+
+def _dialect_insert(session: Session) -> Callable:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def stored_dates(session: Session, ticker: str, start: dt.date, end: dt.date) -> set[dt.date]:
+    query = select(Price.date).where(Price.ticker == ticker, Price.date >= start, Price.date <= end)
+    return set(session.scalars(query))
+
+
+def count_prices(session: Session, ticker: str) -> int:
+    return session.scalar(select(func.count()).select_from(Price).where(Price.ticker == ticker)) or 0
+
+
+def upsert_prices(
+    session: Session,
+    ticker: str,
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    overwrite: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Store a price frame (date + OHLCV columns); rows already stored are kept unless overwrite.
+
+    Only dates not yet stored are sent (one indexed query finds them), and the insert is still
+    `ON CONFLICT DO NOTHING`, so a concurrent loader cannot make it fail. Returns the number of
+    rows inserted (or, with overwrite, inserted or updated).
+    """
+    if frame.empty:
+        return 0
+    days = pd.to_datetime(frame["date"]).dt.date
+    if not overwrite:
+        have = stored_dates(session, ticker, min(days), max(days))
+        keep = ~days.isin(have).to_numpy()
+        frame, days = frame.loc[keep], days[keep]
+        if frame.empty:
+            if progress is not None:
+                progress(len(keep))
+            return 0
+    records = [
+        {"ticker": ticker, "date": day, "open": o, "high": h, "low": lo, "close": c, "volume": v, "source": source}
+        for day, o, h, lo, c, v in zip(
+            days,
+            *(frame[column].astype(float).tolist() for column in PRICE_COLUMNS),
+            strict=True,
+        )
+    ]
+    statement = _dialect_insert(session)(Price)
+    if overwrite:
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=["ticker", "date"],
+            set_={column: getattr(excluded, column) for column in [*PRICE_COLUMNS, "source"]},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["ticker", "date"])
+    before = 0 if overwrite else count_prices(session, ticker)
+    for begin in range(0, len(records), UPSERT_BATCH_ROWS):
+        batch = records[begin : begin + UPSERT_BATCH_ROWS]
+        session.execute(statement, batch)  # executemany, batched by SQLAlchemy's insertmanyvalues
+        if progress is not None:
+            progress(len(batch))
+    return len(records) if overwrite else count_prices(session, ticker) - before
+
+
+def upsert_ticker(
+    session: Session, symbol: str, *, name: str | None, sector: str | None, currency: str, source: str
+) -> None:
+    """Insert or update a ticker's metadata; a known name/sector is never blanked by a None."""
+    insert = _dialect_insert(session)
+    values = {"symbol": symbol, "name": name, "sector": sector, "currency": currency, "source": source}
+    statement = insert(Ticker).values(values)
+    updates = {key: getattr(statement.excluded, key) for key in ("name", "sector") if values[key] is not None}
+    if updates:
+        statement = statement.on_conflict_do_update(index_elements=["symbol"], set_=updates)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["symbol"])
+    session.execute(statement)
+
+
+def list_ticker_rows(session: Session) -> list[Ticker]:
+    return list(session.scalars(select(Ticker).order_by(Ticker.symbol)))
+
+
+def get_ticker_row(session: Session, symbol: str) -> Ticker | None:
+    return session.get(Ticker, symbol)
+
+
+def known_tickers(session: Session, symbols: Iterable[str]) -> set[str]:
+    """The subset of `symbols` with metadata or at least one stored price."""
+    symbols = sorted(set(symbols))
+    if not symbols:
+        return set()
+    with_meta = set(session.scalars(select(Ticker.symbol).where(Ticker.symbol.in_(symbols))))
+    rest = [symbol for symbol in symbols if symbol not in with_meta]
+    with_prices = set(session.scalars(select(Price.ticker).where(Price.ticker.in_(rest)).distinct())) if rest else set()
+    return with_meta | with_prices

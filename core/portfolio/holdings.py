@@ -1,6 +1,7 @@
 """Holdings (`Stock` rows): create, list, change and delete, always scoped to the owner.
 
 Another user's holding is reported as not found, so ids never reveal what exists.
+Each change is carried into the transaction ledger (see `core.portfolio.ledger` for how).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.auth.permissions import ensure_can_write
 from core.db.tables import Stock, User
 from core.errors import ConflictError, NotFoundError
+from core.portfolio import ledger
 from core.portfolio.schemas import StockCreate, StockUpdate
 
 
@@ -28,6 +30,7 @@ def add_holding(session: Session, *, owner: User, data: StockCreate) -> Stock:
     stock = Stock(owner_id=owner.id, **data.model_dump())
     session.add(stock)
     _flush_or_conflict(session, data.ticker)
+    ledger.record_opening_buy(session, owner=owner, stock=stock)
     return stock
 
 
@@ -48,16 +51,19 @@ def get_holding(session: Session, *, owner: User, stock_id: int) -> Stock:
 def update_holding(session: Session, *, owner: User, stock_id: int, data: StockUpdate) -> Stock:
     ensure_can_write(owner)
     stock = get_holding(session, owner=owner, stock_id=stock_id)
+    old_ticker = stock.ticker
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None and field in {"ticker", "quantity", "avg_cost", "currency"}:
             continue  # required columns: "null" means "leave as is"
         setattr(stock, field, value)
     _flush_or_conflict(session, stock.ticker)
+    ledger.apply_holding_edit(session, owner=owner, stock=stock, old_ticker=old_ticker)
     return stock
 
 
 def delete_holding(session: Session, *, owner: User, stock_id: int) -> None:
     ensure_can_write(owner)
     stock = get_holding(session, owner=owner, stock_id=stock_id)
+    ledger.delete_ticker_entries(session, owner=owner, ticker=stock.ticker)
     session.delete(stock)
     session.flush()

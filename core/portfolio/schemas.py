@@ -1,10 +1,12 @@
-"""Schemas for holdings (`Stock` rows)."""
+"""Schemas for holdings (`Stock` rows), the transaction ledger, the watchlist and price alerts."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+
+from core.db.tables import AlertKind, TransactionType
 
 TICKER_PATTERN = r"^[A-Z0-9][A-Z0-9.\-^=]{0,15}$"
 
@@ -62,3 +64,103 @@ class StockPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# --- the transaction ledger ------------------------------------------------------------------
+
+
+class TransactionCreate(StockBase):
+    """One ledger entry. Amounts by type (all in the ticker's currency):
+
+    - buy / sell: `quantity` shares at `price` each, `fee` on top (buy) or deducted (sell);
+    - dividend: `quantity` shares × `price` per share (or `quantity` 0 and `price` the total), less `fee`;
+    - fee: `fee` (plus `quantity` × `price`, if given) charged against the holding.
+    """
+
+    date: dt.date
+    ticker: str = Field(pattern=TICKER_PATTERN)
+    type: TransactionType
+    quantity: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    price: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    fee: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _check_amounts(self) -> TransactionCreate:
+        if self.type in (TransactionType.BUY, TransactionType.SELL) and self.quantity <= 0:
+            raise ValueError(f"a {self.type.value} needs a quantity greater than 0")
+        if self.type == TransactionType.DIVIDEND and self.price <= 0:
+            raise ValueError("a dividend needs a price (per share, or the total with quantity 0) greater than 0")
+        if self.type == TransactionType.FEE and self.fee + self.quantity * self.price <= 0:
+            raise ValueError("a fee transaction needs a fee greater than 0")
+        if self.date > dt.date.today():
+            raise ValueError("the date is in the future")
+        return self
+
+
+class TransactionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    date: dt.date
+    ticker: str
+    type: TransactionType
+    quantity: float
+    price: float
+    fee: float
+    created_at: dt.datetime
+
+
+class TransactionPage(BaseModel):
+    items: list[TransactionRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportResult(BaseModel):
+    imported: int
+    tickers: list[str] = Field(default_factory=list)
+
+
+# --- watchlist and price alerts --------------------------------------------------------------
+
+
+class WatchlistItemCreate(StockBase):
+    ticker: str = Field(pattern=TICKER_PATTERN)
+
+
+class WatchlistItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticker: str
+    created_at: dt.datetime
+    last_price: float | None = None
+    last_date: dt.date | None = None
+
+
+class PriceAlertCreate(StockBase):
+    """`above`/`below`: a price level; `move_pct`: a one-day move of more than N percent, either way."""
+
+    ticker: str = Field(pattern=TICKER_PATTERN)
+    kind: AlertKind
+    threshold: float = Field(gt=0, allow_inf_nan=False)
+
+
+class PriceAlertRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticker: str
+    kind: AlertKind
+    threshold: float
+    active: bool
+    triggered_at: dt.datetime | None
+    triggered_date: dt.date | None
+    triggered_message: str | None
+    created_at: dt.datetime
+
+    @computed_field
+    @property
+    def triggered(self) -> bool:
+        return self.triggered_at is not None

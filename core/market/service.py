@@ -1,0 +1,205 @@
+"""Market-data use cases: load the bundled prices, refresh from the configured provider,
+import a user's price file, and read histories and ticker metadata.
+
+Every function takes the caller's `session` and never commits: the CLI, the job runner or
+the API request owns the unit of work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db.tables import User
+from core.errors import CoreError, NotFoundError
+from core.market import repository
+from core.market.providers import PriceProvider, create_provider
+from core.market.providers.bundled import BundledProvider
+from core.market.schemas import PriceImportResult, RefreshReport, TickerRead, TickerRefresh
+from core.portfolio.schemas import normalise_ticker
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int], object]
+
+
+def _store(
+    session: Session,
+    provider: PriceProvider,
+    ticker: str,
+    frame: pd.DataFrame,
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    stored = repository.get_ticker_row(session, ticker)
+    # Metadata may cost a network call: ask only for tickers we know nothing about yet.
+    info = provider.describe(ticker) if stored is None or stored.name is None else None
+    repository.upsert_ticker(
+        session,
+        ticker,
+        name=info.name if info else None,
+        sector=info.sector if info else None,
+        currency=info.currency if info else (stored.currency if stored else "USD"),
+        source=provider.name,
+    )
+    return repository.upsert_prices(
+        session, ticker, frame, source=provider.name, overwrite=overwrite, progress=progress
+    )
+
+
+def load_bundled_prices(
+    session: Session, *, settings: Settings, tickers: list[str] | None = None, progress: Progress | None = None
+) -> int:
+    """Upsert the bundled prices (all tickers, or `tickers`) and their metadata; idempotent.
+
+    Returns the number of rows inserted (0 when everything was already stored).
+    `progress` is called with the number of rows handled after each batch.
+    """
+    provider = BundledProvider(settings=settings)
+    prices = provider.prices_by_ticker()
+    wanted = [normalise_ticker(t) for t in tickers] if tickers else sorted(prices)
+    for ticker in wanted:
+        if ticker not in prices:
+            raise NotFoundError(f"ticker {ticker} is not in the bundled data")
+    written = 0
+    for ticker in wanted:
+        written += _store(session, provider, ticker, prices[ticker], progress=progress)
+    logger.info("bundled prices loaded", extra={"rows": written, "tickers": len(wanted)})
+    return written
+
+
+def bundled_row_count(settings: Settings, tickers: list[str] | None = None) -> int:
+    """How many rows `load_bundled_prices` will look at (for progress bars)."""
+    prices = BundledProvider(settings=settings).prices_by_ticker()
+    return sum(len(frame) for ticker, frame in prices.items() if not tickers or ticker in tickers)
+
+
+def _refresh_one(session: Session, provider: PriceProvider, ticker: str, last: dt.date | None) -> TickerRefresh:
+    start = last + dt.timedelta(days=1) if last else None
+    try:
+        frame = provider.fetch_history(ticker, start=start)
+        with session.begin_nested():  # one ticker's failure leaves the others' rows in place
+            added = _store(session, provider, ticker, frame)
+    except CoreError as exc:
+        logger.warning("refresh failed; stored prices kept", extra={"ticker": ticker, "error": exc.message})
+        return TickerRefresh(ticker=ticker, last_date=last, error=exc.message)
+    new_last = frame["date"].max().date() if not frame.empty else last
+    return TickerRefresh(ticker=ticker, rows_added=added, last_date=new_last)
+
+
+def refresh_prices(
+    session: Session,
+    *,
+    settings: Settings,
+    tickers: list[str] | None = None,
+    progress: Progress | None = None,
+    provider: PriceProvider | None = None,
+) -> RefreshReport:
+    """Fetch only the dates after each ticker's last stored day, from `settings.data_provider`.
+
+    Errors are collected per ticker (the stored prices stay as they are), never raised.
+    Afterwards, price alerts are evaluated and matured predictions get their realised values.
+    """
+    provider = provider or create_provider(settings.data_provider, settings=settings)
+    ranges = repository.price_date_ranges(session)
+    if tickers:
+        wanted = [normalise_ticker(t) for t in tickers]
+    else:
+        wanted = sorted(set(ranges) | {info.symbol for info in provider.list_tickers()})
+    report = RefreshReport(provider=provider.name)
+    for ticker in wanted:
+        last = ranges.get(ticker, (None, None))[1]
+        item = _refresh_one(session, provider, ticker, last)
+        report.tickers.append(item)
+        report.rows_added += item.rows_added
+        if progress is not None:
+            progress(1)
+    from core.portfolio.alerts import evaluate_alerts  # portfolio builds on market, not the reverse
+
+    report.alerts_triggered = len(evaluate_alerts(session, tickers=wanted))
+    report.predictions_realised = _update_realised_predictions(session)
+    return report
+
+
+def _update_realised_predictions(session: Session) -> int:
+    try:
+        accuracy = importlib.import_module("core.forecasting.accuracy")
+    except ModuleNotFoundError:
+        return 0
+    return int(accuracy.update_realised(session) or 0)
+
+
+def import_price_csv(
+    session: Session, *, user: User, content: bytes | str, ticker: str | None = None, settings: Settings
+) -> PriceImportResult:
+    """Validate a price file row by row and store it all, or raise InvalidInputError and store nothing.
+
+    Uploaded rows replace stored rows for the same (ticker, date).
+    """
+    from core.auth.permissions import ensure_can_write
+
+    ensure_can_write(user)
+    provider = create_provider("csv", settings=settings, content=content, ticker=ticker)
+    written = 0
+    with session.begin_nested():
+        for info in provider.list_tickers():
+            written += _store(session, provider, info.symbol, provider.fetch_history(info.symbol), overwrite=True)
+    return PriceImportResult(tickers=[info.symbol for info in provider.list_tickers()], rows_imported=written)
+
+
+def get_price_history(
+    session: Session, *, ticker: str, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """Stored bars (DatetimeIndex `date`; open, high, low, close, volume); NotFoundError if none."""
+    ticker = normalise_ticker(ticker)
+    frame = repository.read_price_history(session, ticker, start, end)
+    if frame.empty:
+        if not repository.known_tickers(session, [ticker]):
+            raise NotFoundError(f"no prices stored for ticker {ticker}; load or refresh prices first")
+        raise NotFoundError(f"no prices for ticker {ticker} between {start or 'the start'} and {end or 'today'}")
+    return frame
+
+
+def list_tickers(session: Session) -> list[TickerRead]:
+    """Every ticker with metadata or prices, with the stored date range."""
+    ranges = repository.price_date_ranges(session)
+    rows = {row.symbol: row for row in repository.list_ticker_rows(session)}
+    result = []
+    for symbol in sorted(set(rows) | set(ranges)):
+        row = rows.get(symbol)
+        first, last = ranges.get(symbol, (None, None))
+        result.append(
+            TickerRead(
+                symbol=symbol,
+                name=row.name if row else None,
+                sector=row.sector if row else None,
+                currency=row.currency if row else "USD",
+                first_date=first,
+                last_date=last,
+            )
+        )
+    return result
+
+
+def get_ticker(session: Session, *, ticker: str) -> TickerRead:
+    """One ticker's metadata and stored range; NotFoundError naming it when unknown."""
+    ticker = normalise_ticker(ticker)
+    row = repository.get_ticker_row(session, ticker)
+    first, last = repository.price_date_ranges(session, tickers=[ticker]).get(ticker, (None, None))
+    if row is None and first is None:
+        raise NotFoundError(f"unknown ticker {ticker}: no metadata or prices stored")
+    return TickerRead(
+        symbol=ticker,
+        name=row.name if row else None,
+        sector=row.sector if row else None,
+        currency=row.currency if row else "USD",
+        first_date=first,
+        last_date=last,
+    )

@@ -1,0 +1,137 @@
+"""Price alerts (above / below a level, or a one-day move of more than N percent) and the
+watchlist, per user. Alerts are evaluated against each ticker's latest stored bar whenever
+prices are refreshed (`core.market.service.refresh_prices`); a triggered alert records when
+and why, stops being active, and is shown to its owner through `list_alerts`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.auth.permissions import ensure_can_write
+from core.db.tables import AlertKind, PriceAlert, User, WatchlistItem, utcnow
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.market.repository import known_tickers, last_two_closes
+from core.portfolio.schemas import PriceAlertCreate, WatchlistItemCreate, WatchlistItemRead
+
+logger = logging.getLogger(__name__)
+
+
+def _ensure_known(session: Session, ticker: str) -> None:
+    if not known_tickers(session, [ticker]):
+        raise InvalidInputError(f"unknown ticker {ticker}: no metadata or prices stored")
+
+
+def create_alert(session: Session, *, owner: User, data: PriceAlertCreate) -> PriceAlert:
+    ensure_can_write(owner)
+    _ensure_known(session, data.ticker)
+    alert = PriceAlert(owner_id=owner.id, ticker=data.ticker, kind=data.kind, threshold=data.threshold, active=True)
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def list_alerts(session: Session, *, owner: User, triggered: bool | None = None) -> list[PriceAlert]:
+    """The owner's alerts, newest first; `triggered` filters on whether they have fired."""
+    query = select(PriceAlert).where(PriceAlert.owner_id == owner.id)
+    if triggered is True:
+        query = query.where(PriceAlert.triggered_at.is_not(None))
+    elif triggered is False:
+        query = query.where(PriceAlert.triggered_at.is_(None))
+    return list(session.scalars(query.order_by(PriceAlert.created_at.desc(), PriceAlert.id.desc())))
+
+
+def delete_alert(session: Session, *, owner: User, alert_id: int) -> None:
+    ensure_can_write(owner)
+    alert = session.scalar(select(PriceAlert).where(PriceAlert.id == alert_id, PriceAlert.owner_id == owner.id))
+    if alert is None:
+        raise NotFoundError(f"alert {alert_id} not found")
+    session.delete(alert)
+    session.flush()
+
+
+def alert_message(alert: PriceAlert, bars: list) -> str | None:
+    """Why the alert fires on the latest bar(s) (newest first), or None if it does not."""
+    if not bars:
+        return None
+    (day, close), previous = bars[0], (bars[1] if len(bars) > 1 else None)
+    kind = AlertKind(alert.kind)
+    if kind == AlertKind.ABOVE and close > alert.threshold:
+        return f"{alert.ticker} closed at {close:.2f} on {day}, above {alert.threshold:g}"
+    if kind == AlertKind.BELOW and close < alert.threshold:
+        return f"{alert.ticker} closed at {close:.2f} on {day}, below {alert.threshold:g}"
+    if kind == AlertKind.MOVE_PCT and previous is not None and previous[1]:
+        move = (close / previous[1] - 1.0) * 100.0
+        if abs(move) > alert.threshold:
+            return f"{alert.ticker} moved {move:+.2f}% on {day} (close {close:.2f}), more than {alert.threshold:g}%"
+    return None
+
+
+def evaluate_alerts(session: Session, *, tickers: list[str] | None = None) -> list[PriceAlert]:
+    """Fire every active alert (on `tickers`, or all) whose condition holds on the latest bar."""
+    query = select(PriceAlert).where(PriceAlert.active.is_(True))
+    if tickers is not None:
+        query = query.where(PriceAlert.ticker.in_(tickers))
+    alerts = list(session.scalars(query))
+    if not alerts:
+        return []
+    bars = last_two_closes(session, {alert.ticker for alert in alerts})
+    fired = []
+    for alert in alerts:
+        message = alert_message(alert, bars.get(alert.ticker, []))
+        if message is None:
+            continue
+        alert.active = False
+        alert.triggered_at = utcnow()
+        alert.triggered_date = bars[alert.ticker][0][0]
+        alert.triggered_message = message
+        fired.append(alert)
+    session.flush()
+    if fired:
+        logger.info("price alerts triggered", extra={"count": len(fired)})
+    return fired
+
+
+# --- watchlist ------------------------------------------------------------------------------
+
+
+def add_to_watchlist(session: Session, *, owner: User, data: WatchlistItemCreate) -> WatchlistItem:
+    ensure_can_write(owner)
+    _ensure_known(session, data.ticker)
+    item = WatchlistItem(owner_id=owner.id, ticker=data.ticker)
+    session.add(item)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"{data.ticker} is already on the watchlist") from exc
+    return item
+
+
+def list_watchlist(session: Session, *, owner: User) -> list[WatchlistItemRead]:
+    items = list(
+        session.scalars(select(WatchlistItem).where(WatchlistItem.owner_id == owner.id).order_by(WatchlistItem.ticker))
+    )
+    bars = last_two_closes(session, {item.ticker for item in items}) if items else {}
+    result = []
+    for item in items:
+        read = WatchlistItemRead.model_validate(item)
+        if bars.get(item.ticker):
+            read.last_date, read.last_price = bars[item.ticker][0]
+        result.append(read)
+    return result
+
+
+def remove_from_watchlist(session: Session, *, owner: User, ticker: str) -> None:
+    ensure_can_write(owner)
+    item = session.scalar(
+        select(WatchlistItem).where(WatchlistItem.owner_id == owner.id, WatchlistItem.ticker == ticker.upper())
+    )
+    if item is None:
+        raise NotFoundError(f"{ticker.upper()} is not on the watchlist")
+    session.delete(item)
+    session.flush()
