@@ -15,7 +15,6 @@ from core.errors import CoreError
 COMMAND_MODULES = [
     "core.db.cli",
     "core.jobs.cli",
-    "core.forecasting.cli",
 ]
 
 
