@@ -1,0 +1,85 @@
+"""Forecasting use cases over plain price series; errors come out as `CoreError`s.
+
+Callers load prices (CSV or database) and own any session; nothing here touches storage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from core.errors import InsufficientHistoryError, InvalidInputError
+from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCallback, run_backtest
+from models.catalog import create_forecaster, forecaster_factory, list_models
+from models.errors import ForecastInputError, NonPositivePriceError
+
+CONTRACT_COLUMNS = ["ticker", "model", "origin", "date", "actual", "mean", "lo80", "hi80", "lo95", "hi95"]
+
+
+def _core_error(exc: ForecastInputError) -> InvalidInputError:
+    if isinstance(exc, NonPositivePriceError):
+        return InvalidInputError(str(exc))
+    return InsufficientHistoryError(str(exc))
+
+
+def check_model_names(models: Sequence[str]) -> list[str]:
+    known = list_models()
+    unknown = [m for m in models if m not in known]
+    if unknown or not models:
+        raise InvalidInputError(f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
+                                f"choose from {', '.join(known)}")
+    return list(models)
+
+
+def make_forecast(history: pd.Series, *, model: str, horizon: int, params: Mapping[str, Any] | None = None,
+                  train_window: int | None = None) -> pd.DataFrame:
+    """Fit `model` on `history` (optionally only its last `train_window` prices) and forecast
+    `horizon` trading days: columns date, mean, lo80, hi80, lo95, hi95."""
+    check_model_names([model])
+    if horizon < 1:
+        raise InvalidInputError("horizon must be at least 1 trading day")
+    series = history.iloc[-train_window:] if train_window else history
+    try:
+        forecaster = create_forecaster(model, **dict(params or {}))
+        return forecaster.fit(series).predict(horizon)
+    except ForecastInputError as exc:
+        raise _core_error(exc) from exc
+    except TypeError as exc:  # unknown parameter names
+        raise InvalidInputError(str(exc)) from exc
+
+
+def backtest_models(histories: Mapping[str, pd.Series], models: Sequence[str], config: BacktestConfig, *,
+                    model_params: Mapping[str, Mapping[str, Any]] | None = None, n_jobs: int = 1,
+                    progress: ProgressCallback | None = None) -> BacktestResult:
+    """Backtest catalog models by name on every series (see `run_backtest`)."""
+    check_model_names(models)
+    params = model_params or {}
+    factories = {name: forecaster_factory(name, **dict(params.get(name, {}))) for name in models}
+    return run_backtest(histories, factories, config, n_jobs=n_jobs, progress=progress)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars: numpy numbers to Python, NaN/inf to None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def result_rows(result: BacktestResult, *, by_step: bool = False) -> list[dict[str, Any]]:
+    """Summary rows (ticker, model, horizon, folds, metrics…) as plain JSON-ready dicts."""
+    table = result.by_step() if by_step else result.summary()
+    table.insert(2, "horizon", result.config.horizon)
+    return [{key: _plain(value) for key, value in row.items()} for row in table.to_dict(orient="records")]
+
+
+def forecasts_table(result: BacktestResult) -> pd.DataFrame:
+    """Every fold's forecasts in the CLI contract's columns, dates as ISO strings."""
+    table = result.forecasts[CONTRACT_COLUMNS].copy()
+    for column in ("origin", "date"):
+        table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
+    return table

@@ -1,0 +1,184 @@
+"""A forecast combination that is itself a Forecaster.
+
+How `fit(history)` works, using `history` only:
+1. inner backtest: each member is fitted once at the first of `inner_folds` origins spaced
+   `inner_step` sessions apart, ending `inner_horizon` sessions before the last price, then
+   moved forward with `update` (ARIMA and LSTM keep their parameters, others refit) and asked
+   for `inner_horizon` steps at every origin;
+2. weights: inverse MASE of each member on those inner forecasts (MASE scaled by the
+   one-step naive MAE before the first origin), raised to `weight_power`, normalised; or the
+   user's `weights`, if given;
+3. members are moved to the full history (`update`, or a full refit with `refit_members`).
+Point forecast: the weighted mean of members' log-price forecasts. Intervals: the weighted
+mean of members' log interval offsets (quantile averaging), widened or narrowed by a split-
+conformal factor per level from the inner forecasts (`conformal`), shrunk toward 1 because
+inner samples are small. A member that fails to fit or predict is dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from models.base import Forecaster
+from models.errors import ForecastError, ModelFitError
+from models.intervals import Bands, conformal_factor
+
+logger = logging.getLogger(__name__)
+_LEVELS = ("80", "95")
+
+
+class EnsembleForecaster(Forecaster):
+    """Inverse-MASE weighted combination of other catalog models."""
+
+    name = "ensemble"
+    min_history = 150
+    interval_method = "quantile averaging of members' intervals, conformal-scaled on inner backtest"
+    default_params: ClassVar[dict[str, Any]] = {
+        "members": ["naive", "drift", "arima", "prophet", "lstm"],
+        "member_params": {},
+        "weights": None,
+        "weight_power": 1.0,
+        "inner_folds": 6,
+        "inner_step": 5,
+        "inner_horizon": 5,
+        "refit_members": False,
+        "conformal": True,
+        "conformal_prior": 30,
+    }
+    relative_cost = 4.0
+
+    @property
+    def member_names(self) -> list[str]:
+        weights = self.params["weights"]
+        return list(weights) if weights else list(self.params["members"])
+
+    @property
+    def required_history(self) -> int:
+        from models.catalog import get_forecaster_class
+
+        inner_span = int(self.params["inner_folds"] - 1) * int(self.params["inner_step"])
+        inner_span += int(self.params["inner_horizon"])
+        longest = max(get_forecaster_class(name).min_history for name in self.member_names)
+        return max(self.min_history, longest + inner_span + 1)
+
+    def _create_member(self, name: str) -> Forecaster:
+        from models.catalog import create_forecaster
+
+        return create_forecaster(name, **self.params["member_params"].get(name, {}))
+
+    def _fit(self, series: pd.Series) -> None:
+        horizon, step = int(self.params["inner_horizon"]), int(self.params["inner_step"])
+        folds = int(self.params["inner_folds"])
+        last_origin = len(series) - 1 - horizon
+        origins = [last_origin - step * k for k in reversed(range(folds))]
+        self.inner_origins = [series.index[o] for o in origins]
+        log_actual = np.log(series.to_numpy())
+        self._members, inner = {}, {}
+        for name in self.member_names:
+            try:
+                member, forecasts = self._inner_forecasts(name, series, origins, horizon)
+                self._members[name] = self._move_to_full_history(member, name, series)
+                inner[name] = forecasts
+            except (ForecastError, ValueError, ArithmeticError, RuntimeError) as exc:
+                logger.warning("ensemble member %s failed and is dropped: %s", name, exc)
+        if not self._members:
+            raise ModelFitError("every ensemble member failed to fit")
+        targets = np.array([log_actual[o + 1: o + 1 + horizon] for o in origins])
+        scale = float(np.mean(np.abs(np.diff(series.to_numpy()[: origins[0] + 1]))))
+        self.inner_mase = {name: float(np.mean(np.abs(np.exp(f["mean"]) - np.exp(targets))) / scale)
+                           for name, f in inner.items()}
+        self.weights = self._weights()
+        self.conformal_factors = self._conformal_factors(inner, targets)
+        logger.debug("ensemble weights %s, conformal factors %s", self.weights, self.conformal_factors)
+
+    def _inner_forecasts(self, name, series, origins, horizon):
+        """Member forecasts at each inner origin, as log means and log offsets."""
+        member = self._create_member(name).fit(series.iloc[: origins[0] + 1])
+        paths = []
+        for k, origin in enumerate(origins):
+            if k:
+                member.update(series.iloc[: origin + 1])
+            paths.append(_log_frame(member.predict(horizon)))
+        return member, {key: np.array([p[key] for p in paths]) for key in paths[0]}
+
+    def _move_to_full_history(self, member: Forecaster, name: str, series: pd.Series) -> Forecaster:
+        if self.params["refit_members"]:
+            return self._create_member(name).fit(series)
+        return member.update(series)
+
+    def _weights(self) -> dict[str, float]:
+        user = self.params["weights"]
+        if user:
+            raw = {name: float(user[name]) for name in self._members}
+        else:
+            power = float(self.params["weight_power"])
+            raw = {name: max(self.inner_mase[name], 1e-9) ** -power for name in self._members}
+        total = sum(raw.values())
+        if total <= 0:
+            raise ModelFitError("ensemble weights must sum to a positive number")
+        return {name: value / total for name, value in raw.items()}
+
+    def _combine(self, logs: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """Weighted log mean and weighted log offsets; members missing from `logs` are skipped."""
+        names = [n for n in self.weights if n in logs]
+        total = sum(self.weights[n] for n in names)
+        return {key: sum(self.weights[n] * logs[n][key] for n in names) / total
+                for key in logs[names[0]]}
+
+    def _conformal_factors(self, inner, targets) -> dict[str, float]:
+        if not self.params["conformal"]:
+            return {level: 1.0 for level in _LEVELS}
+        combined = self._combine(inner)
+        error = targets - combined["mean"]
+        factors = {}
+        for level in _LEVELS:
+            raw = conformal_factor(error, combined[f"hi{level}"], combined[f"lo{level}"], int(level) / 100)
+            # Few inner points: shrink toward 1 as if `conformal_prior` points had scored 1.
+            n, prior = error.size, float(self.params["conformal_prior"])
+            factors[level] = (n * raw + prior) / (n + prior)
+        return factors
+
+    def _predict(self, horizon: int) -> Bands:
+        logs = {}
+        for name, member in self._members.items():
+            try:
+                logs[name] = _log_frame(member.predict(horizon))
+            except (ForecastError, ValueError, ArithmeticError, RuntimeError) as exc:
+                logger.warning("ensemble member %s failed to predict and is skipped: %s", name, exc)
+        if not logs:
+            raise ModelFitError("every ensemble member failed to predict")
+        combined = self._combine(logs)
+        f80, f95 = self.conformal_factors["80"], self.conformal_factors["95"]
+        return Bands.from_log_offsets(
+            combined["mean"], half80=f80 * combined["hi80"], half95=f95 * combined["hi95"],
+            low80=f80 * combined["lo80"], low95=f95 * combined["lo95"])
+
+    def _save_state(self, path: Path) -> None:
+        for name, member in self._members.items():
+            member.save(path / "members" / name)
+        members, self._members = self._members, {}
+        try:
+            super()._save_state(path)
+        finally:
+            self._members = members
+
+    def _load_state(self, path: Path) -> None:
+        from models.catalog import load_forecaster
+
+        super()._load_state(path)
+        self._members = {name: load_forecaster(path / "members" / name) for name in self.weights}
+
+
+def _log_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A forecast frame as a log mean and positive log offsets (lo* measured downward)."""
+    log_mean = np.log(frame["mean"].to_numpy())
+    out = {"mean": log_mean}
+    for level in _LEVELS:
+        out[f"hi{level}"] = np.log(frame[f"hi{level}"].to_numpy()) - log_mean
+        out[f"lo{level}"] = log_mean - np.log(frame[f"lo{level}"].to_numpy())
+    return out
