@@ -83,3 +83,14 @@ def forecasts_table(result: BacktestResult) -> pd.DataFrame:
     for column in ("origin", "date"):
         table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
     return table
+
+
+def forecast(session, **kwargs):
+    """Serve a forecast (registry champion or fresh fit) and record it in PredictionHistory.
+
+    Delegates to `core.forecasting.serving.forecast` (keyword arguments and `ForecastResult`
+    documented there); kept here so callers have one service module.
+    """
+    from core.forecasting.serving import forecast as serve
+
+    return serve(session, **kwargs)

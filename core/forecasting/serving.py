@@ -1,0 +1,204 @@
+"""Serving: the registry's champion when it fits the request, else a fresh fit.
+
+`core.forecasting.service.forecast` delegates here (the contract's entry point).
+
+A plain request (ticker, horizon, model) is served by `models:/<TICKER>-<model>@champion`,
+conditioned on prices newer than it was trained on (`Forecaster.update`, parameters kept);
+any horizon works. A what-if (a custom training `window`, member `models` or ensemble
+`weights`) needs a fresh fit, never registered. A plain request with no champion trains and
+registers the first version, which becomes champion. When MLflow is unreachable or its
+store unwritable the forecast is still made (trained, not registered) and `notice` says so.
+Every forecast is recorded in PredictionHistory (`record=True`) to be scored later.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db.tables import PredictionHistory, User
+from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
+from core.tracking.schemas import BacktestSkill
+from models.errors import ForecastError, SeriesTooShortError
+
+logger = logging.getLogger(__name__)
+
+MAX_HORIZON = 260  # about one year of trading days
+WHAT_IF_VERSION = "what-if"
+UNREGISTERED_VERSION = "unregistered"
+
+
+@dataclass
+class ForecastResult:
+    ticker: str
+    model: str
+    model_version: str | None
+    source: Literal["champion", "trained"]
+    frame: pd.DataFrame  # date, mean, lo80, hi80, lo95, hi95
+    history: pd.DataFrame  # the stored prices (DatetimeIndex date; open, high, low, close, volume)
+    skill: BacktestSkill | None = None
+    notice: str | None = None
+    what_if: bool = False
+    interval_method: str = ""
+
+
+def load_closes(session: Session, ticker: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The stored prices of `ticker` and their closes (NotFoundError when none are stored)."""
+    from core.market.service import get_price_history
+
+    prices = get_price_history(session, ticker=ticker)
+    closes = prices["close"].astype(float)
+    closes.name = "close"
+    return prices, closes
+
+
+def forecast(
+    session: Session,
+    *,
+    settings: Settings,
+    ticker: str,
+    horizon: int,
+    model: str = "ensemble",
+    window: int | None = None,
+    weights: Mapping[str, float] | None = None,
+    models: Sequence[str] | None = None,
+    user: User | None = None,
+    record: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ForecastResult:
+    """Forecast `horizon` trading days of `ticker` with `model` (see the module docstring)."""
+    from models.catalog import get_forecaster_class
+
+    _check_request(horizon, model, window, weights, models, get_forecaster_class)
+    ticker = ticker.strip().upper()
+    prices, closes = load_closes(session, ticker)
+    what_if = window is not None or weights is not None or models is not None
+    notes: list[str] = []
+    result = None if what_if else _serve_champion(settings, ticker, model, horizon, prices, closes, notes)
+    if progress:
+        progress(1, 2)
+    if result is None:
+        result = _train(settings, ticker, model, horizon, prices, closes, window, weights, models, notes)
+    result.notice = " ".join(notes) or None
+    if record:
+        record_forecast(session, result, user=user)
+    if progress:
+        progress(2, 2)
+    return result
+
+
+def _check_request(horizon, model, window, weights, models, get_class) -> None:
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+        raise InvalidInputError(f"horizon must be a whole number of trading days from 1 to {MAX_HORIZON}")
+    try:
+        get_class(model)
+        for member in list(models or []) + list(weights or {}):
+            get_class(member)
+    except ForecastError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    if (models is not None or weights is not None) and model != "ensemble":
+        raise InvalidInputError("a model set and weights apply to the ensemble only")
+    if window is not None and window < 2:
+        raise InvalidInputError("the training window must be at least 2 prices")
+
+
+def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
+    from core.tracking.pyfunc import calibrated_forecast
+    from core.tracking.registry import load_champion
+
+    try:
+        champion = load_champion(settings, ticker=ticker, model=model)
+    except ServiceUnavailableError as exc:
+        logger.warning("mlflow unavailable, training instead: %s", exc.message)
+        notes.append(f"{exc.message}. The forecast was made by a freshly trained model, not registered.")
+        return None
+    if champion is None:
+        return None
+    trained_to = pd.Timestamp(champion.data_end) if champion.data_end else closes.index[-1]
+    if trained_to > closes.index[-1]:
+        notes.append(f"The registered champion v{champion.version} was trained on prices up to "
+                     f"{trained_to.date()}, newer than the stored ones; a model was trained instead.")
+        return None
+    forecaster = champion.forecaster
+    if closes.index[-1] > trained_to:
+        # Condition on the newer prices, keeping the champion's estimated parameters.
+        forecaster = copy.deepcopy(forecaster).update(closes)
+    frame = calibrated_forecast(forecaster, horizon, champion.calibration)
+    method = champion.calibration.method if champion.calibration else type(forecaster).interval_method
+    return ForecastResult(ticker=ticker, model=model, model_version=champion.version, source="champion",
+                          frame=frame, history=prices, skill=_champion_skill(settings, champion),
+                          interval_method=method)
+
+
+def _champion_skill(settings: Settings, champion) -> BacktestSkill | None:
+    from core.tracking.summary import backtest_skill
+
+    run_id = champion.tags.get("backtest_run_id")
+    if not run_id:
+        return None
+    try:
+        return backtest_skill(settings, run_id)
+    except ServiceUnavailableError as exc:
+        logger.warning("backtest skill unavailable: %s", exc.message)
+        return None
+
+
+def _train(settings, ticker, model, horizon, prices, closes, window, weights, models, notes) -> ForecastResult:
+    from models.catalog import create_forecaster
+
+    params: dict = {}
+    if models is not None:
+        params["members"] = list(models)
+    if weights is not None:
+        params["weights"] = {name: float(value) for name, value in weights.items()}
+    series = closes.iloc[-window:] if window else closes
+    try:
+        forecaster = create_forecaster(model, **params).fit(series)
+        frame = forecaster.predict(horizon)
+    except SeriesTooShortError as exc:
+        raise InsufficientHistoryError(str(exc)) from exc
+    except ForecastError as exc:
+        raise InvalidInputError(f"{model} could not forecast {ticker}: {exc}") from exc
+    what_if = bool(params) or window is not None
+    version = WHAT_IF_VERSION if what_if else UNREGISTERED_VERSION
+    if not what_if and not notes:
+        version = _register_first(settings, ticker, model, forecaster, series, notes) or version
+    return ForecastResult(ticker=ticker, model=model, model_version=version, source="trained", frame=frame,
+                          history=prices, what_if=what_if, interval_method=type(forecaster).interval_method)
+
+
+def _register_first(settings, ticker, model, forecaster, series, notes) -> str | None:
+    from core.tracking.training import register_forecaster
+
+    try:
+        version, _run_id, _promoted = register_forecaster(settings, ticker=ticker, model=model,
+                                                          forecaster=forecaster, series=series)
+        return version
+    except ServiceUnavailableError as exc:
+        logger.warning("model not registered: %s", exc.message)
+        notes.append(f"{exc.message}. The forecast was made but the model was not registered.")
+        return None
+
+
+def record_forecast(session: Session, result: ForecastResult, *, user: User | None = None) -> int:
+    """Store every step of `result` in PredictionHistory; returns the number of rows."""
+    origin = result.history.index[-1].date()
+    rows = [
+        PredictionHistory(
+            user_id=user.id if user is not None else None, ticker=result.ticker, model=result.model,
+            model_version=result.model_version, origin_date=origin, target_date=pd.Timestamp(row.date).date(),
+            horizon_step=step, predicted_value=float(row.mean), lo80=float(row.lo80), hi80=float(row.hi80),
+            lo95=float(row.lo95), hi95=float(row.hi95),
+        )
+        for step, row in enumerate(result.frame.itertuples(index=False), start=1)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
