@@ -1,0 +1,34 @@
+"""What a grounded answer handler receives and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from core.chat import repository
+from core.chat.intents import Question
+from core.chat.schemas import Source
+from core.config import Settings
+from core.db.tables import User
+
+
+@dataclass
+class GroundedAnswer:
+    intent: str
+    text: str
+    sources: list[Source] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AskContext:
+    session: Session
+    settings: Settings
+    user: User
+    question: Question
+
+
+def ask_which_ticker(ctx: AskContext, intent: str, example: str) -> GroundedAnswer:
+    own = repository.held_symbols(ctx.session, user=ctx.user)
+    hint = f" You hold {', '.join(own)}." if own else ""
+    return GroundedAnswer(intent, f'Which ticker do you mean? Name it, for example "{example}".{hint}')

@@ -1,0 +1,127 @@
+"""Grounded answers about forecasts: the forecast for a ticker, the most accurate model, and how
+the user's recorded predictions did. Numbers come from the recorded predictions, the
+forecasting service, the tracked backtests and `realised_accuracy`."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.chat import repository
+from core.chat.backtests import backtest_table, describe_backtest
+from core.chat.context import AskContext, GroundedAnswer, ask_which_ticker
+from core.chat.documents import load_ticker_facts
+from core.chat.facts import money, optional_service, percent
+from core.chat.schemas import Source
+
+FORECAST_HORIZON = 5
+
+
+def _change(ctx: AskContext, ticker: str, value: float) -> str:
+    facts = load_ticker_facts(ctx.session, ticker)
+    if facts is None or not facts.last_close:
+        return ""
+    change = value / facts.last_close - 1
+    return f", {percent(change, signed=True)} from the last close of {money(facts.last_close)} on {facts.last_date}"
+
+
+def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
+    rows = repository.latest_predictions(ctx.session, user=ctx.user, ticker=ticker)
+    if not rows:
+        return None
+    made_at = max(row.made_at for row in rows)
+    model = next(row.model for row in rows if row.made_at == made_at)
+    batch = [row for row in rows if row.model == model]
+    last = batch[-1]
+    text = (
+        f"The latest forecast for {ticker} ({model} model, made on {made_at:%Y-%m-%d}) is "
+        f"{money(last.predicted_value)} on {last.target_date}, {len(batch)} sessions ahead"
+        f"{_change(ctx, ticker, last.predicted_value)}; 80% interval {money(last.lo80)} to {money(last.hi80)}, "
+        f"95% interval {money(last.lo95)} to {money(last.hi95)}."
+    )
+    return GroundedAnswer(
+        "forecast", text, [Source(title=f"Forecast {ticker} ({model})", kind="forecast", ticker=ticker)]
+    )
+
+
+def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
+    forecast = optional_service("core.forecasting.service", "forecast")
+    if forecast is None:
+        text = f"There is no recorded forecast for {ticker} yet; open the Forecast page to make one."
+        return GroundedAnswer("forecast", text)
+    result = forecast(ctx.session, settings=ctx.settings, ticker=ticker, horizon=FORECAST_HORIZON, user=ctx.user)
+    frame = result.frame.reset_index() if "date" not in result.frame.columns else result.frame
+    last = frame.iloc[-1]
+    when = pd.Timestamp(last["date"]).date()
+    text = (
+        f"The forecast for {ticker} ({result.model} model, {result.source}) is {money(last['mean'])} on {when}, "
+        f"{len(frame)} sessions ahead{_change(ctx, ticker, float(last['mean']))}; 80% interval "
+        f"{money(last['lo80'])} to {money(last['hi80'])}, 95% interval {money(last['lo95'])} to {money(last['hi95'])}."
+    )
+    source = Source(title=f"Forecast {ticker} ({result.model})", kind="forecast", ticker=ticker)
+    return GroundedAnswer("forecast", text, [source])
+
+
+def answer_forecast(ctx: AskContext) -> GroundedAnswer:
+    if not ctx.question.tickers:
+        return ask_which_ticker(ctx, "forecast", "what is the forecast for AAPL")
+    ticker = ctx.question.tickers[0]
+    return _recorded_forecast(ctx, ticker) or _fresh_forecast(ctx, ticker)
+
+
+def _realised(ctx: AskContext, **filters) -> pd.DataFrame:
+    realised_accuracy = optional_service("core.forecasting.accuracy", "realised_accuracy")
+    if realised_accuracy is None:
+        return pd.DataFrame()
+    return realised_accuracy(ctx.session, user=ctx.user, **filters)
+
+
+def answer_best_model(ctx: AskContext) -> GroundedAnswer:
+    ticker = ctx.question.tickers[0] if ctx.question.tickers else None
+    parts, sources = [], []
+    if ticker is not None:
+        table = backtest_table(ctx.settings, ticker)
+        if table is not None:
+            parts.append(describe_backtest(ticker, table))
+            sources.append(Source(title=f"Backtest {ticker}", kind="backtest", ticker=ticker))
+    realised = _realised(ctx, ticker=ticker) if ticker else _realised(ctx)
+    if not realised.empty and "mape" in realised.columns:
+        # MAPE is scale-free, so models can be compared across tickers too.
+        by_model = realised.groupby("model").apply(
+            lambda g: pd.Series({"n": g["n"].sum(), "mape": (g["mape"] * g["n"]).sum() / g["n"].sum()}),
+            include_groups=False,
+        )
+        best = by_model["mape"].idxmin()
+        scope = f"for {ticker}" if ticker else "across your tickers"
+        parts.append(
+            f"Among your scored predictions {scope}, the most accurate model is {best} "
+            f"(MAPE {by_model.loc[best, 'mape']:.2f}% over {int(by_model.loc[best, 'n'])} predictions)."
+        )
+        sources.append(Source(title=f"Prediction accuracy {ticker or 'all tickers'}", kind="accuracy", ticker=ticker))
+    if parts:
+        return GroundedAnswer("best_model", " ".join(parts), sources)
+    if ticker is None:
+        return ask_which_ticker(ctx, "best_model", "which model is most accurate for AAPL")
+    text = f"There are no backtest results or scored predictions for {ticker} yet; run a backtest on the Forecast page."
+    return GroundedAnswer("best_model", text)
+
+
+def answer_predictions_review(ctx: AskContext) -> GroundedAnswer:
+    realised = _realised(ctx)
+    if realised.empty:
+        recorded, pending = repository.count_predictions(ctx.session, user=ctx.user)
+        if not recorded:
+            text = "You have no recorded predictions yet: forecasts you view are recorded and scored later."
+        else:
+            text = (
+                f"None of your {recorded} recorded predictions has been scored yet: "
+                f"{pending} are still waiting for their real prices."
+            )
+        return GroundedAnswer("predictions_review", text)
+    lines = [
+        f"{row['ticker']} ({row['model']}): {int(row['n'])} predictions, MAE {money(row['mae'])}, "
+        f"MAPE {row['mape']:.2f}%, inside the 80% interval {percent(row.get('coverage_80'))}, "
+        f"inside the 95% interval {percent(row.get('coverage_95'))}"
+        for row in realised.sort_values(["ticker", "model"]).to_dict("records")
+    ]
+    text = f"Your {int(realised['n'].sum())} scored predictions: " + "; ".join(lines) + "."
+    return GroundedAnswer("predictions_review", text, [Source(title="Prediction accuracy", kind="accuracy")])

@@ -1,0 +1,108 @@
+"""The persistent ChromaDB index of chat documents, one collection for every user.
+
+Every document carries `owner_id` in its metadata: a user's id for their portfolio documents,
+`SHARED_OWNER` (0) for the app's help text. `search` is the only way to read the index and
+always filters on the asking user's id (plus the shared help), so one user's documents can
+never be retrieved for another, whatever the question says.
+
+Documents are embedded client-side by `MiniLMEmbeddings` through `langchain_chroma.Chroma`,
+so Chroma never persists or calls an embedding function of its own (its default one
+downloads a model).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.documents import Document
+
+from core.chat.embeddings import get_embeddings
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+logger = logging.getLogger(__name__)
+
+COLLECTION_NAME = "stockcast_chat"
+SHARED_OWNER = 0
+
+
+@lru_cache(maxsize=4)
+def open_store(chroma_dir: str) -> Chroma:
+    """The vector store under `chroma_dir`, opened once per process and directory."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+
+    Path(chroma_dir).mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(
+        path=chroma_dir, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+    return Chroma(collection_name=COLLECTION_NAME, embedding_function=get_embeddings(), client=client)
+
+
+def _check_owner(owner_id: int, *, allow_shared: bool = False) -> None:
+    if not isinstance(owner_id, int) or owner_id < 0 or (owner_id == SHARED_OWNER and not allow_shared):
+        raise ValueError(f"invalid owner id {owner_id!r}")
+
+
+def owner_fingerprint(store: Chroma, owner_id: int) -> str | None:
+    """The fingerprint the owner's documents were indexed with, or None when they have none."""
+    _check_owner(owner_id, allow_shared=True)
+    found = store.get(where={"owner_id": owner_id}, limit=1, include=["metadatas"])
+    metadatas = found.get("metadatas") or []
+    return metadatas[0].get("fingerprint") if metadatas else None
+
+
+def replace_owner_documents(store: Chroma, owner_id: int, documents: list[Document], fingerprint: str) -> int:
+    """Replace all of an owner's documents with `documents`; returns how many were indexed.
+
+    Each document's `metadata["key"]` names it within the owner (its id is `owner:key`).
+    """
+    _check_owner(owner_id, allow_shared=True)
+    existing = store.get(where={"owner_id": owner_id}, include=[])["ids"]
+    if existing:
+        store.delete(ids=existing)
+    if not documents:
+        return 0
+    ids, metadatas = [], []
+    for document in documents:
+        metadata = {k: v for k, v in document.metadata.items() if v is not None}
+        metadata.update(owner_id=owner_id, fingerprint=fingerprint)
+        ids.append(f"{owner_id}:{metadata['key']}")
+        metadatas.append(metadata)
+    store.add_texts([d.page_content for d in documents], metadatas=metadatas, ids=ids)
+    logger.info("chat documents indexed", extra={"owner_id": owner_id, "documents": len(ids)})
+    return len(ids)
+
+
+def search(
+    store: Chroma, *, owner_id: int, query: str, k: int = 4, tickers: tuple[str, ...] = ()
+) -> list[tuple[Document, float]]:
+    """The `k` documents nearest to `query` among the owner's and the shared ones.
+
+    Documents about a ticker named in the question come first (a short symbol like "KO"
+    carries little meaning for a sentence model); the rest follow by similarity.
+    """
+    _check_owner(owner_id)
+    visible = {"owner_id": {"$in": [owner_id, SHARED_OWNER]}}
+    vector = get_embeddings().embed_query(query)
+    hits: list[tuple[Document, float]] = []
+    if tickers:
+        about = {"$and": [{"owner_id": owner_id}, {"ticker": {"$in": list(tickers)}}]}
+        hits = store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=about)
+    seen = {doc.id for doc, _ in hits}
+    for doc, score in store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=visible):
+        if doc.id not in seen:
+            hits.append((doc, score))
+    # Belt and braces: the filter already guarantees it, but nothing else may leave here.
+    return [(doc, score) for doc, score in hits if doc.metadata.get("owner_id") in (owner_id, SHARED_OWNER)][:k]
+
+
+def owner_ids(store: Chroma) -> set[int]:
+    """Every owner with documents in the index."""
+    metadatas = store.get(include=["metadatas"]).get("metadatas") or []
+    return {int(metadata["owner_id"]) for metadata in metadatas if "owner_id" in metadata}

@@ -1,0 +1,144 @@
+"""Queries the chat needs: what changed for a user, their transactions and recorded forecasts,
+ticker metadata, and the stored conversation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db.tables import ChatHistory, PredictionHistory, Price, Stock, Ticker, Transaction, User
+
+
+@dataclass(frozen=True)
+class TransactionTotals:
+    ticker: str
+    type: str
+    count: int
+    quantity: float
+    amount: float
+    first_date: dt.date
+    last_date: dt.date
+
+
+def held_symbols(session: Session, *, user: User) -> list[str]:
+    return list(session.scalars(select(Stock.ticker).where(Stock.owner_id == user.id).order_by(Stock.ticker)))
+
+
+def traded_symbols(session: Session, *, user: User) -> list[str]:
+    query = select(Transaction.ticker).where(Transaction.owner_id == user.id).distinct()
+    return sorted(session.scalars(query))
+
+
+def ticker_metadata(session: Session, symbols: Iterable[str]) -> dict[str, Ticker]:
+    symbols = list(symbols)
+    if not symbols:
+        return {}
+    return {row.symbol: row for row in session.scalars(select(Ticker).where(Ticker.symbol.in_(symbols)))}
+
+
+def all_ticker_names(session: Session) -> dict[str, str | None]:
+    return dict(session.execute(select(Ticker.symbol, Ticker.name)).all())
+
+
+def state_fingerprint(session: Session, *, user: User) -> str:
+    """A digest of everything a user's documents are built from: equal digests, same documents.
+
+    The user's e-mail and creation time are part of it, so a re-used id never matches the
+    documents of the account that had it before.
+    """
+    holdings = session.execute(
+        select(func.count(), func.max(Stock.updated_at), func.sum(Stock.quantity), func.sum(Stock.avg_cost)).where(
+            Stock.owner_id == user.id
+        )
+    ).one()
+    transactions = session.execute(
+        select(func.count(), func.max(Transaction.id)).where(Transaction.owner_id == user.id)
+    ).one()
+    predictions = session.execute(
+        select(func.count(), func.max(PredictionHistory.id), func.count(PredictionHistory.realised_value)).where(
+            PredictionHistory.user_id == user.id
+        )
+    ).one()
+    symbols = set(held_symbols(session, user=user)) | set(traded_symbols(session, user=user))
+    last_price = (
+        session.execute(select(func.max(Price.date), func.count()).where(Price.ticker.in_(sorted(symbols)))).one()
+        if symbols
+        else None
+    )
+    parts = [user.id, user.email, user.created_at, tuple(holdings), tuple(transactions), tuple(predictions)]
+    parts.append(tuple(last_price) if last_price else None)
+    parts.append(dt.date.today())  # returns and "as of" phrases move with the calendar
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def transaction_totals(session: Session, *, user: User) -> list[TransactionTotals]:
+    query = (
+        select(
+            Transaction.ticker,
+            Transaction.type,
+            func.count(),
+            func.sum(Transaction.quantity),
+            func.sum(Transaction.quantity * Transaction.price),
+            func.min(Transaction.date),
+            func.max(Transaction.date),
+        )
+        .where(Transaction.owner_id == user.id)
+        .group_by(Transaction.ticker, Transaction.type)
+        .order_by(Transaction.ticker, Transaction.type)
+    )
+    return [
+        TransactionTotals(ticker, str(kind), count, float(quantity or 0), float(amount or 0), first, last)
+        for ticker, kind, count, quantity, amount, first, last in session.execute(query)
+    ]
+
+
+def latest_predictions(session: Session, *, user: User, ticker: str | None = None) -> list[PredictionHistory]:
+    """The rows of each (ticker, model)'s most recent forecast this user was shown, by step."""
+    latest = select(
+        PredictionHistory.ticker, PredictionHistory.model, func.max(PredictionHistory.made_at).label("made_at")
+    ).where(PredictionHistory.user_id == user.id)
+    if ticker is not None:
+        latest = latest.where(PredictionHistory.ticker == ticker)
+    latest = latest.group_by(PredictionHistory.ticker, PredictionHistory.model).subquery()
+    query = (
+        select(PredictionHistory)
+        .join(
+            latest,
+            (PredictionHistory.ticker == latest.c.ticker)
+            & (PredictionHistory.model == latest.c.model)
+            & (PredictionHistory.made_at == latest.c.made_at),
+        )
+        .where(PredictionHistory.user_id == user.id)
+        .order_by(PredictionHistory.ticker, PredictionHistory.model, PredictionHistory.horizon_step)
+    )
+    return list(session.scalars(query))
+
+
+def add_chat_message(session: Session, *, user: User, role: str, content: str, sources: list[dict]) -> ChatHistory:
+    row = ChatHistory(user_id=user.id, role=role, content=content, sources=sources)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_chat_messages(session: Session, *, user: User, limit: int, offset: int) -> tuple[list[ChatHistory], int]:
+    """A user's messages, newest first (id breaks ties within one exchange)."""
+    query = select(ChatHistory).where(ChatHistory.user_id == user.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(ChatHistory.created_at.desc(), ChatHistory.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def count_predictions(session: Session, *, user: User) -> tuple[int, int]:
+    """(recorded, still waiting for their real price) predictions of this user."""
+    total, realised = session.execute(
+        select(func.count(), func.count(PredictionHistory.realised_value)).where(PredictionHistory.user_id == user.id)
+    ).one()
+    return int(total), int(total) - int(realised)

@@ -1,0 +1,103 @@
+"""Grounded answers: their numbers are exactly the ones `core` computes."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.chat.facts import compute_ticker_facts, money, percent, signed_money
+from core.chat.service import ask
+from core.portfolio.analytics import measure_performance, summarize_portfolio
+from tests.chat.factories import add_ticker, make_portfolio, record_forecast
+
+HOLDINGS = {"ORCH": (40.0, 45.0), "VOLT": (25.0, 95.0), "NIMB": (10.0, 100.0)}
+
+
+@pytest.fixture
+def investor(session):
+    return make_portfolio(session, HOLDINGS)
+
+
+def test_value_is_the_summary_market_value(session, chat_settings, investor):
+    summary = summarize_portfolio(session, owner=investor)
+    reply = ask(session, settings=chat_settings, user=investor, message="What is my portfolio worth?")
+    assert money(summary.market_value) in reply.answer
+    assert money(summary.cost_basis) in reply.answer
+    assert [s.kind for s in reply.sources] == ["portfolio"]
+    assert reply.notice is None
+
+
+def test_pnl_numbers(session, chat_settings, investor):
+    summary = summarize_portfolio(session, owner=investor)
+    reply = ask(session, settings=chat_settings, user=investor, message="How much profit or loss have I made?")
+    for value in (summary.unrealized_pnl, summary.realized_pnl, summary.total_pnl, summary.day_change):
+        assert signed_money(value) in reply.answer
+
+
+def test_holding_value_when_a_ticker_is_named(session, chat_settings, investor):
+    holding = next(h for h in summarize_portfolio(session, owner=investor).holdings if h.ticker == "NIMB")
+    reply = ask(session, settings=chat_settings, user=investor, message="what is my nimb position worth")
+    assert money(holding.market_value) in reply.answer and reply.sources[0].ticker == "NIMB"
+
+
+def test_best_and_worst_holding_by_unrealized_return(session, chat_settings, investor):
+    holdings = summarize_portfolio(session, owner=investor).holdings
+    ranked = sorted(holdings, key=lambda h: h.unrealized_pnl / h.cost_basis)
+    reply = ask(session, settings=chat_settings, user=investor, message="Which is my best and worst holding?")
+    best, worst = ranked[-1], ranked[0]
+    assert f"best holding is {best.ticker}" in reply.answer and f"worst holding is {worst.ticker}" in reply.answer
+    assert signed_money(best.unrealized_pnl) in reply.answer and signed_money(worst.unrealized_pnl) in reply.answer
+    assert {s.ticker for s in reply.sources} == {best.ticker, worst.ticker}
+
+
+def test_allocation_by_sector_and_holding(session, chat_settings, investor):
+    summary = summarize_portfolio(session, owner=investor)
+    reply = ask(session, settings=chat_settings, user=investor, message="How is my portfolio allocated?")
+    for sector, weight in summary.allocation_by_sector.items():
+        assert f"{sector} {percent(weight)}" in reply.answer
+    for holding in summary.holdings:
+        assert f"{holding.ticker} {percent(holding.weight)}" in reply.answer
+
+
+def test_portfolio_risk(session, chat_settings, investor):
+    report = measure_performance(session, owner=investor)
+    reply = ask(session, settings=chat_settings, user=investor, message="How risky is my portfolio?")
+    assert percent(report.volatility) in reply.answer and percent(report.max_drawdown) in reply.answer
+    assert f"{report.sharpe:.2f}" in reply.answer
+
+
+def test_ticker_volatility_and_price(session, chat_settings, investor):
+    closes = add_ticker(session, "VOLT")
+    facts = compute_ticker_facts(closes)
+    reply = ask(session, settings=chat_settings, user=investor, message="What is the volatility of VOLT?")
+    assert percent(facts.volatility) in reply.answer and money(facts.last_close) in reply.answer
+    assert reply.sources[0].kind == "ticker"
+    # Named by company rather than symbol:
+    reply = ask(session, settings=chat_settings, user=investor, message="latest price of Voltline?")
+    assert money(facts.last_close) in reply.answer
+
+
+def test_forecast_from_the_recorded_prediction(session, chat_settings, investor):
+    rows = record_forecast(session, user=investor, ticker="ORCH", model="arima")
+    reply = ask(session, settings=chat_settings, user=investor, message="What is the forecast for ORCH?")
+    last = rows[-1]
+    assert money(last.predicted_value) in reply.answer and str(last.target_date) in reply.answer
+    assert f"{money(last.lo95)} to {money(last.hi95)}" in reply.answer
+    assert reply.sources[0].kind == "forecast" and reply.sources[0].ticker == "ORCH"
+
+
+def test_forecast_without_a_ticker_asks_which(session, chat_settings, investor):
+    reply = ask(session, settings=chat_settings, user=investor, message="what's the forecast?")
+    assert "Which ticker" in reply.answer and "ORCH" in reply.answer
+    assert reply.sources  # every answer lists sources: here the retrieved documents
+
+
+def test_predictions_review_before_any_is_scored(session, chat_settings, investor):
+    record_forecast(session, user=investor, ticker="ORCH")
+    reply = ask(session, settings=chat_settings, user=investor, message="How did my predictions do?")
+    assert "5 recorded predictions" in reply.answer or "scored predictions" in reply.answer
+
+
+def test_empty_portfolio(session, chat_settings):
+    user = make_portfolio(session, {})
+    reply = ask(session, settings=chat_settings, user=user, message="What is my portfolio worth?")
+    assert "no stocks yet" in reply.answer and reply.sources
