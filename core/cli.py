@@ -15,6 +15,7 @@ from core.errors import CoreError
 COMMAND_MODULES = [
     "core.db.cli",
     "core.jobs.cli",
+    "core.tracking.cli",
 ]
 
 
