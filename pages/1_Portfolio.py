@@ -1,0 +1,228 @@
+"""Portfolio: KPIs, holdings (add / edit / delete), allocation, performance vs a benchmark,
+risk figures, and the transactions ledger (CSV import with a row-by-row report, export)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from core.portfolio.holdings import add_holding, delete_holding, update_holding
+from core.portfolio.schemas import StockCreate, StockUpdate
+from ui.auth import can_write, require_login
+from ui.charts import allocation_pie, allocation_treemap, performance_chart
+from ui.feedback import load_feature, shown_errors
+from ui.formatting import money, number, percent, plain_percent, signed_money
+from ui.loaders import (
+    call_as,
+    database_key,
+    export_transactions_csv,
+    forget_portfolio_reads,
+    load_holdings,
+    load_performance,
+    load_portfolio_summary,
+    load_tickers,
+    load_transactions,
+)
+
+FLASH_KEY = "portfolio_flash"
+PERIODS = {"1 year": 365, "3 years": 3 * 365, "All": None}
+
+account = require_login("Portfolio")
+key = database_key()
+st.title("💼 Portfolio")
+if flash := st.session_state.pop(FLASH_KEY, None):
+    st.success(flash)
+
+
+def changed(message: str) -> None:
+    """After a successful change: drop cached reads, and show `message` on the next run."""
+    forget_portfolio_reads()
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def points_frame(points) -> pd.DataFrame:
+    rows = [p.model_dump() if hasattr(p, "model_dump") else dict(p) for p in points or []]
+    return pd.DataFrame(rows, columns=["date", "value"]) if not rows else pd.DataFrame(rows)
+
+
+def render_kpis() -> None:
+    summary = load_portfolio_summary(key, account.id)
+    value, day, pnl, twr = st.columns(4)
+    value.metric("Market value", money(summary.market_value), border=True)
+    day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    pnl.metric("Total P&L", signed_money(summary.total_pnl),
+               f"unrealised {signed_money(summary.unrealized_pnl)}", delta_color="off", border=True)
+    with shown_errors("compute the time-weighted return"):
+        report = load_performance(key, account.id, None, None)
+        twr.metric("Time-weighted return", plain_percent(report.twr), border=True,
+                   help="Return of the portfolio since its first transaction, independent of cash flows.")
+    if summary.as_of:
+        st.caption(f"Valued at closing prices of {summary.as_of}.")
+
+
+def render_holdings_table(holdings) -> None:
+    with shown_errors("value the holdings"):
+        summary = load_portfolio_summary(key, account.id)
+        frame = pd.DataFrame([h.model_dump() if hasattr(h, "model_dump") else vars(h) for h in summary.holdings])
+        columns = ["ticker", "name", "sector", "quantity", "last_price", "market_value", "cost_basis",
+                   "unrealized_pnl", "realized_pnl", "day_change", "weight"]
+        st.dataframe(frame[[c for c in columns if c in frame]], hide_index=True, width="stretch", column_config={
+            "ticker": "Ticker", "name": "Name", "sector": "Sector",
+            "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
+            "last_price": st.column_config.NumberColumn("Last price", format="$%.2f"),
+            "market_value": st.column_config.NumberColumn("Market value", format="$%.2f"),
+            "cost_basis": st.column_config.NumberColumn("Cost basis", format="$%.2f"),
+            "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="$%.2f"),
+            "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="$%.2f"),
+            "day_change": st.column_config.NumberColumn("Day change", format="$%.2f"),
+            "weight": st.column_config.NumberColumn("Weight", format="percent"),
+        })
+        return
+    # Valuation unavailable: still show what is held.
+    st.dataframe(pd.DataFrame([h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"})
+                               for h in holdings]), hide_index=True, width="stretch")
+
+
+def render_add_form() -> None:
+    with st.form("add_holding", clear_on_submit=True):
+        st.markdown("**Add a holding**")
+        ticker_col, qty_col, cost_col = st.columns(3)
+        ticker = ticker_col.text_input("Ticker", placeholder="AAPL", help="Exchange symbol, e.g. AAPL or BRK.B")
+        quantity = qty_col.number_input("Quantity", min_value=0.0, value=0.0, step=1.0, format="%.4f")
+        avg_cost = cost_col.number_input("Average cost per share", min_value=0.0, value=0.0, step=1.0)
+        currency_col, date_col = st.columns(2)
+        currency = currency_col.text_input("Currency", value="USD", max_chars=3)
+        opened_at = date_col.date_input("Opened on (optional)", value=None, max_value=dt.date.today())
+        notes = st.text_input("Notes (optional)")
+        submitted = st.form_submit_button("Add holding", type="primary")
+    if submitted:
+        with shown_errors("add the holding"):
+            if not ticker.strip():
+                st.error("Enter a ticker symbol, e.g. AAPL.")
+                return
+            data = StockCreate(ticker=ticker, quantity=quantity, avg_cost=avg_cost, currency=currency,
+                               opened_at=opened_at, notes=notes or None)
+            call_as(account.id, add_holding, data=data)
+            changed(f"Added {data.quantity:g} {data.ticker} at {money(data.avg_cost)}.")
+
+
+def render_edit_and_delete(holdings) -> None:
+    by_label = {f"{h.ticker} ({h.quantity:g} @ {money(h.avg_cost)})": h for h in holdings}
+    edit_col, delete_col = st.columns(2)
+    with edit_col.expander("Edit a holding"):
+        choice = by_label[st.selectbox("Holding", list(by_label), key="edit_choice")]
+        with st.form("edit_holding"):
+            quantity = st.number_input("Quantity", min_value=0.0, value=float(choice.quantity), format="%.4f")
+            avg_cost = st.number_input("Average cost per share", min_value=0.0, value=float(choice.avg_cost))
+            notes = st.text_input("Notes", value=choice.notes or "")
+            submitted = st.form_submit_button("Save changes")
+        if submitted:
+            with shown_errors("update the holding"):
+                data = StockUpdate(quantity=quantity, avg_cost=avg_cost, notes=notes or None)
+                call_as(account.id, update_holding, stock_id=choice.id, data=data)
+                changed(f"Updated {choice.ticker}.")
+    with delete_col.expander("Delete a holding"):
+        choice = by_label[st.selectbox("Holding", list(by_label), key="delete_choice")]
+        confirmed = st.checkbox(f"Yes, delete {choice.ticker} from my portfolio", key="delete_confirm")
+        if st.button("Delete holding", disabled=not confirmed, key="delete_button"):
+            with shown_errors("delete the holding"):
+                call_as(account.id, delete_holding, stock_id=choice.id)
+                changed(f"Deleted {choice.ticker}.")
+
+
+def render_allocation() -> None:
+    summary = load_portfolio_summary(key, account.id)
+    frame = pd.DataFrame([h.model_dump() if hasattr(h, "model_dump") else vars(h) for h in summary.holdings])
+    if frame.empty or not frame["market_value"].fillna(0).gt(0).any():
+        st.info("No priced holdings yet: allocation appears once your holdings have prices.")
+        return
+    by_holding, by_sector = st.columns(2)
+    by_holding.plotly_chart(allocation_pie(frame["ticker"], frame["market_value"], title="By holding"),
+                            width="stretch")
+    by_sector.plotly_chart(allocation_treemap(frame, title="By sector"), width="stretch")
+    sectors = pd.DataFrame(sorted(summary.allocation_by_sector.items(), key=lambda kv: -kv[1]),
+                           columns=["Sector", "Weight"])
+    st.dataframe(sectors, hide_index=True, column_config={"Weight": st.column_config.NumberColumn(format="percent")})
+
+
+def render_performance() -> None:
+    tickers = [t.symbol for t in load_tickers(key)]
+    period_col, bench_col = st.columns(2)
+    period = period_col.radio("Period", list(PERIODS), horizontal=True, index=len(PERIODS) - 1)
+    benchmark = bench_col.selectbox("Benchmark", ["Default benchmark", *tickers])
+    days = PERIODS[period]
+    start = None if days is None else dt.date.today() - dt.timedelta(days=days)
+    report = load_performance(key, account.id, None if benchmark == "Default benchmark" else benchmark, start)
+    series, bench = points_frame(report.series), points_frame(report.benchmark_series)
+    if series.empty:
+        st.info("No performance history yet: it starts with your first transaction.")
+        return
+    st.plotly_chart(performance_chart(series, bench, benchmark_name=benchmark), width="stretch")
+    cols = st.columns(7)
+    figures = [("TWR", plain_percent(report.twr)), ("XIRR", plain_percent(report.xirr)),
+               ("Benchmark TWR", plain_percent(report.benchmark_twr)),
+               ("Volatility (ann.)", plain_percent(report.volatility)),
+               ("Max drawdown", plain_percent(report.max_drawdown)), ("Sharpe", number(report.sharpe)),
+               ("Beta", number(report.beta))]
+    for col, (label, text) in zip(cols, figures, strict=True):
+        col.metric(label, text)
+
+
+def render_transactions() -> None:
+    frame, total = load_transactions(key, account.id)
+    st.caption(f"{total} transactions" + (f" (showing the latest {len(frame)})" if total > len(frame) else ""))
+    if frame.empty:
+        st.info("No transactions yet. Import your broker's CSV below (columns date, ticker, type, quantity, "
+                "price, fee).")
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch")
+    with shown_errors("prepare the export"):
+        st.download_button("Download transactions CSV", data=export_transactions_csv(account.id),
+                           file_name="stockcast-transactions.csv", mime="text/csv")
+    if can_write(account):
+        upload = st.file_uploader("Import transactions CSV", type=["csv"], key="transactions_upload",
+                                  help="One row per transaction: date, ticker, type (buy, sell, dividend, fee), "
+                                       "quantity, price, fee. Nothing is imported if any row is invalid.")
+        if upload is not None and st.button("Import", type="primary", key="import_button"):
+            with shown_errors("import the transactions"):
+                import_transactions = load_feature("core.portfolio.ledger", "import_transactions",
+                                                   "Transaction import")
+                result = call_as(account.id, import_transactions, content=upload.getvalue())
+                changed(f"Imported {result.imported} transactions from {upload.name}.")
+
+
+holdings = []
+with shown_errors("load your holdings"):
+    holdings = load_holdings(key, account.id)
+
+if holdings:
+    with shown_errors("load the portfolio figures"):
+        render_kpis()
+
+tab_holdings, tab_allocation, tab_performance, tab_transactions = st.tabs(
+    ["Holdings", "Allocation", "Performance & risk", "Transactions"])
+with tab_holdings:
+    if holdings:
+        render_holdings_table(holdings)
+    else:
+        st.info("No holdings yet. Add your first one with the form below, or import your transactions "
+                "in the **Transactions** tab.")
+    if can_write(account):
+        render_add_form()
+        if holdings:
+            render_edit_and_delete(holdings)
+    else:
+        st.caption("Your account is read-only (viewer); ask an admin for the analyst role to make changes.")
+with tab_allocation:
+    if holdings:
+        with shown_errors("show the allocation"):
+            render_allocation()
+    else:
+        st.info("Allocation charts appear once you hold something.")
+with tab_performance, shown_errors("measure the performance"):
+    render_performance()
+with tab_transactions, shown_errors("load the transactions"):
+    render_transactions()

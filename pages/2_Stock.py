@@ -1,0 +1,87 @@
+"""Stock: candlesticks with volume and moving averages, key statistics, the latest forecast
+with its backtested skill, and the realised accuracy of past forecasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from ui.auth import require_login
+from ui.charts import fan_chart, price_chart
+from ui.feedback import shown_errors
+from ui.formatting import money, number, percent, plain_percent
+from ui.loaders import (
+    database_key,
+    load_holdings,
+    load_latest_forecast,
+    load_model_catalog,
+    load_prices,
+    load_realised_accuracy,
+    load_ticker_statistics,
+    load_tickers,
+)
+from ui.panels import forecast_history, render_realised_accuracy, render_skill
+
+PERIODS = {"3 months": 91, "6 months": 182, "1 year": 365, "2 years": 730, "All": None}
+MOVING_AVERAGES = [20, 50, 100, 200]
+FORECAST_HORIZON = 10
+
+account = require_login("Stock")
+key = database_key()
+st.title("📊 Stock")
+
+symbols: list[str] = []
+with shown_errors("list the tickers"):
+    tickers = {t.symbol: t for t in load_tickers(key)}
+    symbols = sorted(tickers)
+if not symbols:
+    st.info("No prices stored yet. An admin can load them from the **Admin** page (refresh prices), "
+            "or run `python -m core demo` to load the bundled prices.")
+    st.stop()
+
+held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in tickers]
+wanted = st.query_params.get("ticker", held[0] if held else symbols[0])
+symbol = st.selectbox("Ticker", symbols, index=symbols.index(wanted) if wanted in symbols else 0,
+                      format_func=lambda s: f"{s} · {tickers[s].name or ''}", key="stock_ticker")
+st.query_params["ticker"] = symbol
+info = tickers[symbol]
+st.caption(" · ".join(part for part in (info.name, info.sector, info.currency) if part))
+
+with shown_errors(f"show {symbol}'s prices"):
+    period_col, ma_col = st.columns([2, 3])
+    period = period_col.radio("Period", list(PERIODS), index=2, horizontal=True, key="stock_period")
+    averages = ma_col.multiselect("Moving averages", MOVING_AVERAGES, default=[20, 50], key="stock_mas")
+    days = PERIODS[period]
+    prices = load_prices(key, symbol)
+    # Periods count back from the last stored price, so old bundled data still shows.
+    first_shown = prices.index.min() if days is None else prices.index.max() - dt.timedelta(days=days)
+    # Averages are computed on the full history so the first points of the window are defined.
+    st.plotly_chart(price_chart(prices, moving_averages=averages, title=f"{symbol} daily prices")
+                    .update_xaxes(range=[first_shown, prices.index.max()]), width="stretch")
+
+st.subheader("Key statistics")
+with shown_errors("compute the key statistics"):
+    stats = load_ticker_statistics(key, symbol)
+    row1 = st.columns(4)
+    row1[0].metric("Last close", money(stats.last_close), percent(stats.day_change_pct))
+    row1[1].metric("52-week range", f"{number(stats.low_52w)} – {number(stats.high_52w)}")
+    row1[2].metric("1-year return", plain_percent(stats.return_1y))
+    row1[3].metric("Volatility (ann.)", plain_percent(stats.volatility))
+    st.caption(f"As of {stats.last_date}; average daily volume {number(stats.avg_volume, 0)}.")
+
+st.subheader("Latest forecast")
+with shown_errors(f"forecast {symbol}"):
+    names = [m["name"] for m in load_model_catalog()]
+    model = st.selectbox("Model", names, index=names.index("ensemble") if "ensemble" in names else 0,
+                         key="stock_model", help="The registry's champion is used when one fits.")
+    result = load_latest_forecast(key, symbol, model, FORECAST_HORIZON)
+    chart_col, skill_col = st.columns([3, 1])
+    title = f"{symbol}: next {FORECAST_HORIZON} sessions ({result.model})"
+    chart_col.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title), width="stretch")
+    with skill_col:
+        render_skill(result)
+
+st.subheader("Realised accuracy")
+with shown_errors("load the realised accuracy"):
+    render_realised_accuracy(load_realised_accuracy(key, symbol))

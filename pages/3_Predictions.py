@@ -1,0 +1,132 @@
+"""Predictions: quick what-if forecasts (ticker, horizon, training window, model set, ensemble
+weights) as a fan chart, the backtested skill vs naive beside it, and the portfolio projection."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui.auth import require_login
+from ui.charts import fan_chart
+from ui.feedback import shown_errors
+from ui.formatting import money
+from ui.loaders import (
+    database_key,
+    forecast_ticker,
+    load_holdings,
+    load_model_catalog,
+    load_tickers,
+    project_holdings,
+)
+from ui.panels import forecast_history, render_skill
+
+RESULT_KEY = "predictions_result"
+PROJECTION_KEY = "predictions_projection"
+WINDOWS = {"All history": None, "Last 3 years": 756, "Last 2 years": 504, "Last year": 252}
+DEFAULT_SET = ["arima", "prophet", "lstm"]
+
+account = require_login("Predictions")
+key = database_key()
+st.title("🔮 Predictions")
+st.caption("What-if forecasts. Every forecast is shown with its backtested skill against the naive forecast "
+           "('tomorrow = today'): a model that does not beat it is not worth acting on.")
+
+symbols: list[str] = []
+catalog: list[dict] = []
+with shown_errors("load the tickers and models"):
+    symbols = sorted(t.symbol for t in load_tickers(key))
+    catalog = load_model_catalog()
+if not symbols or not catalog:
+    st.info("Forecasts need stored prices and the model catalog. Load prices from the **Admin** page "
+            "(refresh prices) or with `python -m core demo`.")
+    st.stop()
+
+names = [m["name"] for m in catalog]
+members = [n for n in names if n != "ensemble"]
+held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in symbols]
+
+with st.form("what_if"):
+    ticker_col, horizon_col, window_col = st.columns(3)
+    default_ticker = held[0] if held else symbols[0]
+    ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(default_ticker), key="pred_ticker")
+    horizon = horizon_col.slider("Horizon (trading days)", 1, 60, 10, key="pred_horizon")
+    window = window_col.selectbox("Training window", list(WINDOWS), key="pred_window")
+    chosen = st.multiselect("Models (two or more make an ensemble)", members,
+                            default=[m for m in DEFAULT_SET if m in members] or members[:1], key="pred_models")
+    weight_cols = st.columns(max(len(members), 1))
+    weights = {m: col.number_input(f"Weight: {m}", min_value=0.0, max_value=1.0, value=1.0, step=0.1,
+                                   key=f"pred_weight_{m}") for m, col in zip(members, weight_cols, strict=False)}
+    submitted = st.form_submit_button("Forecast", type="primary")
+
+if submitted:
+    if not chosen:
+        st.error("Choose at least one model.")
+    else:
+        single = len(chosen) == 1
+        options = {} if single else {"models": chosen, "weights": {m: weights[m] for m in chosen}}
+        if WINDOWS[window]:
+            options["window"] = WINDOWS[window]
+        with st.status(f"Forecasting {ticker} {horizon} sessions ahead…", expanded=True) as status:
+            bar = st.progress(0.0, text="Starting")
+
+            def report(*args) -> None:
+                """Progress from core: (fraction or done, total[, message])."""
+                if len(args) >= 2 and isinstance(args[1], int | float) and args[1]:
+                    fraction = float(args[0]) / float(args[1])
+                else:
+                    fraction = float(args[0]) if args and isinstance(args[0], int | float) else 0.0
+                text = next((a for a in args if isinstance(a, str)), "Training")
+                bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+            with shown_errors(f"forecast {ticker}"):
+                st.session_state[RESULT_KEY] = forecast_ticker(
+                    account.id, ticker=ticker, horizon=horizon, model=chosen[0] if single else "ensemble",
+                    progress=report, **options)
+                bar.progress(1.0, text="Done")
+                status.update(label="Forecast ready", state="complete", expanded=False)
+            if RESULT_KEY not in st.session_state or st.session_state[RESULT_KEY].ticker != ticker:
+                status.update(label="Forecast failed", state="error", expanded=True)
+
+result = st.session_state.get(RESULT_KEY)
+if result is None:
+    st.info("Choose a ticker, horizon and models, then press **Forecast**. The registry's champion is used "
+            "when it fits your request; otherwise the models are trained on the spot.")
+else:
+    chart_col, skill_col = st.columns([3, 1])
+    title = f"{result.ticker}: {result.model} forecast"
+    chart_col.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title), width="stretch")
+    with skill_col:
+        st.markdown("**Backtested skill**")
+        render_skill(result)
+    with st.expander("Forecast table"):
+        st.dataframe(result.frame, hide_index=True, width="stretch")
+
+st.divider()
+st.subheader("Portfolio projection")
+if not held:
+    st.info("Add holdings on the **Portfolio** page to project your portfolio's value.")
+else:
+    proj_col, conf_col, model_col, button_col = st.columns([2, 2, 2, 1])
+    proj_horizon = proj_col.slider("Projection horizon (trading days)", 1, 60, 20, key="proj_horizon")
+    confidence = conf_col.select_slider("VaR confidence", [0.90, 0.95, 0.99], value=0.95, key="proj_confidence")
+    proj_model = model_col.selectbox("Model per holding", members,
+                                     index=members.index("drift") if "drift" in members else 0, key="proj_model")
+    if button_col.button("Project", key="proj_button"):
+        with st.spinner("Forecasting every holding and simulating the portfolio…"), \
+                shown_errors("project the portfolio"):
+            st.session_state[PROJECTION_KEY] = project_holdings(account.id, horizon=proj_horizon,
+                                                                confidence=confidence, model=proj_model)
+    projection = st.session_state.get(PROJECTION_KEY)
+    if projection is not None:
+        cols = st.columns(4)
+        cols[0].metric("Value today", money(projection.current_value))
+        cols[1].metric("Median at horizon", money(projection.quantiles.get(0.5)))
+        cols[2].metric(f"VaR {projection.confidence:.0%}", money(projection.value_at_risk),
+                       help="The loss not exceeded with this confidence over the horizon.")
+        cols[3].metric(f"Expected shortfall {projection.confidence:.0%}", money(projection.expected_shortfall),
+                       help="The average loss in the worst cases beyond the VaR.")
+        quantiles = pd.DataFrame({"Quantile": [f"{q:.0%}" for q in projection.quantiles],
+                                  "Value": list(projection.quantiles.values())})
+        st.dataframe(quantiles, hide_index=True, column_config={"Value": st.column_config.NumberColumn(
+            format="$%.2f")})
+        st.caption(f"{projection.paths:,} simulated paths, {projection.horizon} sessions ahead.")

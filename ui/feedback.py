@@ -1,0 +1,86 @@
+"""How pages report problems: a service not installed yet, a `CoreError`, or a surprise.
+
+Pages wrap each section in `with shown_errors("load the holdings"):` so one failing part
+shows a message and the rest of the page still renders. Tracebacks go to the log only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+from pydantic import ValidationError
+
+from core.errors import CoreError, InvalidInputError, PermissionDeniedError, ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
+
+# Packages of this project: a missing module among them means "not built or not installed".
+_OWN_PACKAGES = ("core", "models")
+
+
+class FeatureUnavailable(Exception):
+    """A backing service of a page is not available in this installation."""
+
+
+def load_feature(module: str, name: str, feature: str) -> Callable[..., Any]:
+    """`module.name`, or FeatureUnavailable naming the feature when it does not exist yet."""
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(_OWN_PACKAGES):
+            raise
+        raise FeatureUnavailable(f"{feature} is not available in this installation yet ({exc.name} is missing).") \
+            from exc
+    except (ImportError, AttributeError) as exc:
+        raise FeatureUnavailable(f"{feature} is not available in this installation yet ({module}.{name}).") from exc
+    return found
+
+
+def feature_exists(module: str, name: str) -> bool:
+    try:
+        load_feature(module, name, name)
+    except FeatureUnavailable:
+        return False
+    return True
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """One readable line per invalid field ("Quantity: must be greater than 0")."""
+    lines = []
+    for error in exc.errors():
+        field = " → ".join(str(part) for part in error.get("loc", ())) or "input"
+        message = error.get("msg", "invalid value").removeprefix("Value error, ")
+        lines.append(f"{field.replace('_', ' ').capitalize()}: {message}")
+    return lines
+
+
+def show_core_error(exc: CoreError) -> None:
+    if isinstance(exc, ServiceUnavailableError):
+        st.warning(exc.message)
+    elif isinstance(exc, PermissionDeniedError):
+        st.error(f"Not allowed: {exc.message}")
+    else:
+        st.error(exc.message[:1].upper() + exc.message[1:])
+    if exc.details and isinstance(exc, InvalidInputError):
+        st.dataframe(exc.details, hide_index=True, width="stretch")
+
+
+@contextmanager
+def shown_errors(action: str) -> Iterator[None]:
+    """Run a page section; show what went wrong instead of a traceback."""
+    try:
+        yield
+    except FeatureUnavailable as exc:
+        st.info(str(exc))
+    except ValidationError as exc:
+        st.error("Please correct the form:\n\n" + "\n".join(f"- {line}" for line in describe_validation_error(exc)))
+    except CoreError as exc:
+        show_core_error(exc)
+    except Exception:  # the page edge: log the traceback, show a sentence
+        logger.exception("page section failed", extra={"action": action})
+        st.error(f"Could not {action}: an unexpected error happened. It was logged for the administrator.")

@@ -1,0 +1,289 @@
+"""The UI's units of work and cached reads. Pages call these; they never open sessions.
+
+Reads are `st.cache_data(ttl=…)` functions whose first argument is the database URL (so
+two databases never share entries) and which return picklable values (pydantic models,
+frames), never ORM objects. Writes go through `call_as`, one committed unit of work per
+action, followed by `forget_portfolio_reads()` so the next render shows the change.
+Services of other areas are looked up with `load_feature`, so a page shows a clear
+message while one is missing instead of failing to import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.config import Settings, get_settings
+from core.db.session import session_scope
+from ui.feedback import load_feature
+
+
+@dataclass(frozen=True)
+class Account:
+    """The logged-in user as the UI sees it (no hash, no ORM object)."""
+
+    id: int
+    email: str
+    full_name: str | None
+    role: str
+    is_active: bool
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+def current_settings() -> Settings:
+    return get_settings()
+
+
+def database_key() -> str:
+    """The cache key that separates databases (tests use several in one process)."""
+    return get_settings().database_url
+
+
+def call(service: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """Run a core service in its own committed unit of work."""
+    with session_scope(get_settings()) as session:
+        return service(session, **kwargs)
+
+
+def call_as(user_id: int, service: Callable[..., Any], /, *, user_arg: str = "owner", **kwargs: Any) -> Any:
+    """Run a core service as the user `user_id` (passed as `user_arg`), committed on success."""
+    from core.auth.service import get_user
+
+    with session_scope(get_settings()) as session:
+        user = get_user(session, user_id=user_id)
+        return service(session, **{user_arg: user}, **kwargs)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def _account(user: Any) -> Account:
+    return Account(id=user.id, email=user.email, full_name=user.full_name, role=str(user.role.value),
+                   is_active=bool(user.is_active))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_account(database_url: str, user_id: int) -> Account | None:
+    from core.auth.service import get_user
+    from core.errors import NotFoundError
+
+    with session_scope(get_settings()) as session:
+        try:
+            return _account(get_user(session, user_id=user_id))
+        except NotFoundError:
+            return None
+
+
+def log_in(email: str, password: str) -> Account | str:
+    """The account, or the message to show. Failed attempts are committed (lockout counts)."""
+    from core.auth.service import attempt_login
+    from core.errors import CoreError
+
+    with session_scope(get_settings()) as session:
+        outcome = attempt_login(session, email=email, password=password)
+        if isinstance(outcome, CoreError):
+            return outcome.message[:1].upper() + outcome.message[1:]
+        return _account(outcome)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def load_users(database_url: str, admin_id: int) -> pd.DataFrame:
+    from core.auth.service import list_users
+
+    rows, _total = call_as(admin_id, list_users, user_arg="actor", limit=500)
+    return pd.DataFrame([{"id": u.id, "email": u.email, "name": u.full_name or "", "role": u.role.value,
+                          "active": u.is_active, "created": u.created_at} for u in rows])
+
+
+# --- portfolio --------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_holdings(database_url: str, user_id: int) -> list[Any]:
+    from core.portfolio.holdings import list_holdings
+    from core.portfolio.schemas import StockRead
+
+    rows, _total = call_as(user_id, list_holdings, limit=1000)
+    return [StockRead.model_validate(row) for row in rows]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_portfolio_summary(database_url: str, user_id: int) -> Any:
+    summarize = load_feature("core.portfolio.analytics", "summarize_portfolio", "Portfolio valuation")
+    return call_as(user_id, summarize)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_performance(database_url: str, user_id: int, benchmark: str | None, start: dt.date | None) -> Any:
+    measure = load_feature("core.portfolio.analytics", "measure_performance", "Performance analytics")
+    return call_as(user_id, measure, start=start, benchmark=benchmark)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_transactions(database_url: str, user_id: int, limit: int = 500) -> tuple[pd.DataFrame, int]:
+    list_transactions = load_feature("core.portfolio.ledger", "list_transactions", "The transaction ledger")
+    rows, total = call_as(user_id, list_transactions, limit=limit)
+    columns = ["date", "ticker", "type", "quantity", "price", "fee"]
+    frame = pd.DataFrame([{c: getattr(row, c) for c in columns} for row in rows], columns=columns)
+    if not frame.empty:
+        frame["type"] = frame["type"].map(lambda value: getattr(value, "value", value))
+    return frame, total
+
+
+def export_transactions_csv(user_id: int) -> str:
+    export = load_feature("core.portfolio.ledger", "export_transactions", "Transaction export")
+    return call_as(user_id, export)
+
+
+def forget_portfolio_reads() -> None:
+    """After a change to holdings or transactions: drop the cached portfolio reads."""
+    for loader in (load_holdings, load_portfolio_summary, load_performance, load_transactions):
+        loader.clear()
+
+
+# --- market data ------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def load_tickers(database_url: str) -> list[Any]:
+    list_tickers = load_feature("core.market.service", "list_tickers", "The ticker list")
+    return list(call(list_tickers))
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_prices(database_url: str, ticker: str, start: dt.date | None = None) -> pd.DataFrame:
+    get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
+    return call(get_price_history, ticker=ticker, start=start)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_ticker_statistics(database_url: str, ticker: str) -> Any:
+    from core.market.statistics import get_ticker_statistics
+
+    return call(get_ticker_statistics, ticker=ticker)
+
+
+# --- forecasting ------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def load_model_catalog() -> list[dict[str, Any]]:
+    """The forecasters installed (name, min_history, interval method, default params)."""
+    describe = load_feature("models.catalog", "describe_models", "The model catalog")
+    return describe()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_realised_accuracy(database_url: str, ticker: str | None = None, model: str | None = None) -> pd.DataFrame:
+    realised = load_feature("core.forecasting.accuracy", "realised_accuracy", "Realised accuracy")
+    return call(realised, ticker=ticker, model=model)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_backtest_summary(database_url: str, ticker: str) -> Any:
+    latest = load_feature("core.tracking", "latest_backtest_summary", "Tracked backtests")
+    return latest(ticker)
+
+
+def forecast_ticker(user_id: int | None, *, ticker: str, horizon: int, model: str, record: bool = True,
+                    progress: Callable[..., None] | None = None, **options: Any) -> Any:
+    """A forecast through the serving layer (champion when it fits, else trained now)."""
+    forecast = load_feature("core.forecasting.service", "forecast", "Forecast serving")
+    kwargs = {"settings": get_settings(), "ticker": ticker, "horizon": horizon, "model": model, "record": record,
+              "progress": progress, **options}
+    if user_id is None:
+        return call(forecast, **kwargs)
+    return call_as(user_id, forecast, user_arg="user", **kwargs)
+
+
+@st.cache_data(ttl=3600, show_spinner="Preparing the forecast…")
+def load_latest_forecast(database_url: str, ticker: str, model: str, horizon: int) -> Any:
+    """The Stock page's forecast: not recorded (page views are not predictions someone acted on)."""
+    return forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=False)
+
+
+def backtest_ticker(ticker: str, *, models: list[str], horizon: int, folds: int, window: str = "expanding",
+                    train_size: int | None = None, progress: Callable[[int, int], None] | None = None) -> Any:
+    """A rolling-origin backtest of catalog models on the ticker's stored closes."""
+    backtest_models = load_feature("core.forecasting.service", "backtest_models", "Backtesting")
+    from core.forecasting.backtest import BacktestConfig
+
+    closes = backtest_closes(ticker)
+    config = BacktestConfig(horizon=horizon, folds=folds, window=window, train_size=train_size)
+    return backtest_models({ticker: closes}, models, config, progress=progress)
+
+
+def backtest_closes(ticker: str) -> pd.Series:
+    get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
+    return call(get_price_history, ticker=ticker)["close"]
+
+
+def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str]:
+    """Log each model's backtest as an MLflow run; returns model → link to the run's page."""
+    log_backtest = load_feature("core.tracking.runs", "log_backtest", "Experiment tracking")
+    from core.tracking.store import BACKTESTS, run_url
+
+    settings = get_settings()
+    links = {}
+    for model in sorted(result.forecasts["model"].unique()):
+        run_id = log_backtest(settings, ticker=ticker, model=model, params={}, series=closes, result=result,
+                              tags={"source": "dashboard"})
+        links[model] = run_url(settings, run_id, BACKTESTS)
+    return links
+
+
+def project_holdings(user_id: int, *, horizon: int, confidence: float, model: str = "drift") -> Any:
+    """The portfolio's value distribution `horizon` sessions ahead, with VaR and ES.
+
+    Each holding is forecast (not recorded) with `model`, then `project_portfolio` simulates
+    the joint outcome from the holdings' shared history.
+    """
+    project_portfolio = load_feature("core.forecasting.projection", "project_portfolio", "Portfolio projection")
+    get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
+    shares = {h.ticker: h.quantity for h in load_holdings(database_key(), user_id) if h.quantity}
+    histories, forecasts = {}, {}
+    for ticker in shares:
+        histories[ticker] = call(get_price_history, ticker=ticker)["close"]
+        forecasts[ticker] = forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=False).frame
+    return project_portfolio(histories, forecasts, shares, confidence=confidence)
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def load_job_runs(database_url: str, limit: int = 50) -> pd.DataFrame:
+    list_job_runs = load_feature("core.jobs.service", "list_job_runs", "Background jobs")
+    rows, _total = call(list_job_runs, limit=limit)
+    columns = ["id", "job", "status", "started_at", "finished_at", "triggered_by", "error"]
+    return pd.DataFrame([{c: _plain(getattr(row, c, None)) for c in columns} for row in rows], columns=columns)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def load_job_catalog(database_url: str) -> list[Any]:
+    list_jobs = load_feature("core.jobs.service", "list_jobs", "Background jobs")
+    return list_jobs(get_settings())
+
+
+def start_job(admin_id: int, name: str, args: dict[str, Any] | None = None) -> Any:
+    """Ask for a job run now (admins only; checked by core), without waiting for it."""
+    from core.auth.service import get_user
+
+    request_job_run = load_feature("core.jobs.runner", "request_job_run", "Background jobs")
+    with session_scope(get_settings()) as session:
+        admin = get_user(session, user_id=admin_id)
+    dispatch = request_job_run(settings=get_settings(), actor=admin, name=name, args=args)
+    load_job_runs.clear()
+    return dispatch
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
