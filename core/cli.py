@@ -16,6 +16,9 @@ COMMAND_MODULES = [
     "core.db.cli",
     "core.jobs.cli",
     "core.tracking.cli",
+    "core.market.cli",
+    "core.portfolio.cli",
+    "core.demo",
 ]
 
 

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     rate_limit_auth: str = Field(default="10/minute", description="Per client address: log-in, sign-up")
     rate_limit_expensive: str = Field(default="30/minute", description="Per token: forecasts, chat, jobs, imports")
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Larger request bodies get 413")
-    demo_user_email: str = "demo@stockcast.local"
+    demo_user_email: str = "demo@example.com"
     demo_user_password: SecretStr = SecretStr("demo-password")
 
     @field_validator("cors_origins", mode="before")

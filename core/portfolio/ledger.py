@@ -24,9 +24,10 @@ from core.portfolio.positions import Position, apply_entry, replay_ledger, sort_
 from core.portfolio.schemas import ImportResult, TransactionCreate
 from core.portfolio.transactions_csv import (
     ParsedRow,
+    collect_transaction_rows,
     export_csv,
     get_import_mapping,
-    parse_transactions_csv,
+    raise_problems,
     save_import_mapping,
 )
 
@@ -157,8 +158,8 @@ def delete_ticker_entries(session: Session, *, owner: User, ticker: str) -> None
 # --- CSV import and export ------------------------------------------------------------------
 
 
-def _check_rows_against_ledger(session: Session, *, owner: User, rows: list[ParsedRow]) -> None:
-    """Unknown tickers and oversells, reported per row before anything is written."""
+def _check_rows_against_ledger(session: Session, *, owner: User, rows: list[ParsedRow]) -> list[dict[str, object]]:
+    """Unknown tickers and oversells, one problem per row, found before anything is written."""
     problems: list[dict[str, object]] = []
     tickers = {row.data.ticker for row in rows}
     known = known_tickers(session, tickers)
@@ -176,11 +177,7 @@ def _check_rows_against_ledger(session: Session, *, owner: User, rows: list[Pars
             apply_entry(position, entry)
         except InvalidInputError as exc:
             problems.append({"row": row, "column": "quantity", "reason": exc.message})
-    if problems:
-        problems.sort(key=lambda p: p["row"] or 0)
-        raise InvalidInputError(
-            f"{len(problems)} problem(s) in the transactions file; nothing was imported", details=problems[:200]
-        )
+    return problems
 
 
 def import_transactions(
@@ -201,8 +198,10 @@ def import_transactions(
     ensure_can_write(owner)
     if mapping is None and mapping_name:
         mapping = get_import_mapping(session, owner=owner, name=mapping_name)
-    rows = parse_transactions_csv(content, mapping=mapping)
-    _check_rows_against_ledger(session, owner=owner, rows=rows)
+    rows, problems = collect_transaction_rows(content, mapping=mapping)
+    problems += _check_rows_against_ledger(session, owner=owner, rows=rows)
+    if problems:
+        raise_problems(problems)
     with session.begin_nested():
         result = record_transactions(session, owner=owner, rows=[r.data for r in rows])
         if save_mapping_as and mapping:

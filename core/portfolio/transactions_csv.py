@@ -43,6 +43,24 @@ def _normalise_mapping(mapping: dict[str, str] | None) -> dict[str, str]:
 
 def parse_transactions_csv(content: bytes | str, *, mapping: dict[str, str] | None = None) -> list[ParsedRow]:
     """Validated rows, or InvalidInputError listing every bad row (nothing is half-parsed)."""
+    parsed, problems = collect_transaction_rows(content, mapping=mapping)
+    if problems:
+        raise_problems(problems)
+    return parsed
+
+
+def raise_problems(problems: list[dict[str, object]]) -> None:
+    problems = sorted(problems, key=lambda problem: problem["row"] or 0)
+    raise InvalidInputError(
+        f"{len(problems)} problem(s) in the transactions file; nothing was imported",
+        details=problems[:MAX_REPORTED_PROBLEMS],
+    )
+
+
+def collect_transaction_rows(
+    content: bytes | str, *, mapping: dict[str, str] | None = None
+) -> tuple[list[ParsedRow], list[dict[str, object]]]:
+    """The rows that parse, and a problem per bad row; a file without the columns raises."""
     frame = read_csv_text(content).rename(columns=_normalise_mapping(mapping))
     missing = [column for column in REQUIRED if column not in frame.columns]
     if missing:
@@ -70,12 +88,7 @@ def parse_transactions_csv(content: bytes | str, *, mapping: dict[str, str] | No
             for error in exc.errors():
                 column = str(error["loc"][0]) if error["loc"] else "row"
                 problems.append({"row": row, "column": column, "reason": error["msg"].removeprefix("Value error, ")})
-    if problems:
-        raise InvalidInputError(
-            f"{len(problems)} problem(s) in the transactions file; nothing was imported",
-            details=problems[:MAX_REPORTED_PROBLEMS],
-        )
-    return parsed
+    return parsed, problems
 
 
 def export_csv(entries: list[Transaction]) -> str:
