@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     celery_queue: str = Field(default="stockcast", description="Celery queue the scheduler and workers use")
     cache_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="Price/forecast cache")
     job_lock_ttl_seconds: int = Field(default=6 * 3600, ge=10, description="A crashed job's lock expires after")
+    retrain_models: str = Field(default="ensemble", description="Comma-separated models the retrain job trains")
 
     # --- operations ----------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
