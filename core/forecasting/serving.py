@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
@@ -47,6 +47,7 @@ class ForecastResult:
     notice: str | None = None
     what_if: bool = False
     interval_method: str = ""
+    members: dict[str, pd.DataFrame] = field(default_factory=dict)  # ensemble members' own forecasts
 
 
 def load_closes(session: Session, ticker: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -134,7 +135,20 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
     method = champion.calibration.method if champion.calibration else type(forecaster).interval_method
     return ForecastResult(ticker=ticker, model=model, model_version=champion.version, source="champion",
                           frame=frame, history=prices, skill=_champion_skill(settings, champion),
-                          interval_method=method)
+                          interval_method=method, members=member_forecasts(forecaster, horizon))
+
+
+def member_forecasts(forecaster, horizon: int) -> dict[str, pd.DataFrame]:
+    """Each ensemble member's own forecast (recorded so that realised accuracy can compare
+    the ensemble with its members); empty for other models or a member that fails."""
+    members = getattr(forecaster, "_members", None) or {}
+    frames = {}
+    for name, member in members.items():
+        try:
+            frames[name] = member.predict(horizon)
+        except ForecastError as exc:
+            logger.warning("ensemble member %s failed to predict: %s", name, exc)
+    return frames
 
 
 def _champion_skill(settings: Settings, champion) -> BacktestSkill | None:
@@ -171,7 +185,8 @@ def _train(settings, ticker, model, horizon, prices, closes, window, weights, mo
     if not what_if and not notes:
         version = _register_first(settings, ticker, model, forecaster, series, notes) or version
     return ForecastResult(ticker=ticker, model=model, model_version=version, source="trained", frame=frame,
-                          history=prices, what_if=what_if, interval_method=type(forecaster).interval_method)
+                          history=prices, what_if=what_if, interval_method=type(forecaster).interval_method,
+                          members=member_forecasts(forecaster, horizon))
 
 
 def _register_first(settings, ticker, model, forecaster, series, notes) -> str | None:
@@ -188,16 +203,20 @@ def _register_first(settings, ticker, model, forecaster, series, notes) -> str |
 
 
 def record_forecast(session: Session, result: ForecastResult, *, user: User | None = None) -> int:
-    """Store every step of `result` in PredictionHistory; returns the number of rows."""
+    """Store every step of `result` (and of its ensemble members, as their own models with
+    version `ensemble:<version>`) in PredictionHistory; returns the number of rows."""
     origin = result.history.index[-1].date()
+    user_id = user.id if user is not None else None
+    frames = [(result.model, result.model_version, result.frame)]
+    frames += [(name, f"{result.model}:{result.model_version}"[:64], frame) for name, frame in result.members.items()]
     rows = [
         PredictionHistory(
-            user_id=user.id if user is not None else None, ticker=result.ticker, model=result.model,
-            model_version=result.model_version, origin_date=origin, target_date=pd.Timestamp(row.date).date(),
-            horizon_step=step, predicted_value=float(row.mean), lo80=float(row.lo80), hi80=float(row.hi80),
-            lo95=float(row.lo95), hi95=float(row.hi95),
+            user_id=user_id, ticker=result.ticker, model=model, model_version=version, origin_date=origin,
+            target_date=pd.Timestamp(row.date).date(), horizon_step=step, predicted_value=float(row.mean),
+            lo80=float(row.lo80), hi80=float(row.hi80), lo95=float(row.lo95), hi95=float(row.hi95),
         )
-        for step, row in enumerate(result.frame.itertuples(index=False), start=1)
+        for model, version, frame in frames
+        for step, row in enumerate(frame.itertuples(index=False), start=1)
     ]
     session.add_all(rows)
     session.flush()
