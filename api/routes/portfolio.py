@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, SessionDep, call_service
+from core.audit import record_audit
 from core.portfolio.holdings import add_holding, delete_holding, get_holding, list_holdings, update_holding
 from core.portfolio.schemas import StockCreate, StockPage, StockRead, StockUpdate
 
@@ -46,6 +47,7 @@ async def change_stock(stock_id: int, data: StockUpdate, session: SessionDep, us
 @router.delete("/stock/{stock_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_stock(stock_id: int, session: SessionDep, user: CurrentUser) -> None:
     await call_service(session, delete_holding, owner=user, stock_id=stock_id)
+    await call_service(session, record_audit, user=user, action="holding.delete", target=f"holding:{stock_id}")
 
 
 legacy_router = APIRouter(tags=["portfolio"], include_in_schema=False)

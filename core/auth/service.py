@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.audit import record_audit
 from core.auth.passwords import dummy_hash, hash_password, verify_password
 from core.auth.permissions import ensure_admin, is_admin
 from core.auth.schemas import UserCreate, UserUpdate
@@ -73,11 +74,13 @@ def attempt_login(session: Session, *, email: str, password: str) -> User | Core
     """Check credentials, recording failures and locking the account after repeated ones.
 
     Returns the user, or the error to raise. The error is returned rather than raised so the
-    caller can commit the failure count first (a raise would roll it back).
+    caller can commit the failure count first (a raise would roll it back). Every outcome is
+    written to the audit log (never the password).
     """
     user = find_user_by_email(session, email)
     if user is None:
         verify_password(password, dummy_hash())  # same work as a real check: timing reveals nothing
+        record_audit(session, user=None, action="auth.login_failed", detail={"email": _normalise_email(email)[:200]})
         return AuthenticationError("incorrect email or password")
     now = dt.datetime.now(dt.UTC)
     locked_until = user.locked_until
@@ -85,6 +88,7 @@ def attempt_login(session: Session, *, email: str, password: str) -> User | Core
         locked_until = locked_until.replace(tzinfo=dt.UTC)  # SQLite drops the zone
     if locked_until is not None and locked_until > now:
         retry_after = int((locked_until - now).total_seconds()) + 1
+        record_audit(session, user=user, action="auth.login_locked", target=f"user:{user.id}")
         return RateLimitedError("too many failed log-ins; try again later", retry_after=retry_after)
     if not verify_password(password, user.hashed_password):
         user.failed_login_count += 1
@@ -93,12 +97,18 @@ def attempt_login(session: Session, *, email: str, password: str) -> User | Core
             user.failed_login_count = 0
             logger.warning("account locked after failed log-ins", extra={"user_id": user.id})
         session.flush()
+        locked = {"locked": True} if user.locked_until is not None else None
+        record_audit(session, user=user, action="auth.login_failed", target=f"user:{user.id}", detail=locked)
         return AuthenticationError("incorrect email or password")
     if not user.is_active:
+        record_audit(
+            session, user=user, action="auth.login_failed", target=f"user:{user.id}", detail={"inactive": True}
+        )
         return AuthenticationError("this account is deactivated")
     user.failed_login_count = 0
     user.locked_until = None
     session.flush()
+    record_audit(session, user=user, action="auth.login", target=f"user:{user.id}")
     return user
 
 
@@ -131,6 +141,13 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
     active_change = changes.get("is_active") is not None and changes["is_active"] != user.is_active
     if role_change or active_change:
         ensure_admin(actor)
+        record_audit(
+            session,
+            user=actor,
+            action="user.privileges",
+            target=f"user:{user.id}",
+            detail={key: str(changes[key]) for key in ("role", "is_active") if changes.get(key) is not None},
+        )
     if "email" in changes and changes["email"] is not None:
         user.email = _normalise_email(changes["email"])
     if changes.get("password"):
@@ -151,5 +168,6 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
 
 def delete_user(session: Session, *, actor: User, user_id: int) -> None:
     user = get_visible_user(session, actor=actor, user_id=user_id)
+    record_audit(session, user=actor, action="user.delete", target=f"user:{user.id}", detail={"email": user.email})
     session.delete(user)
     session.flush()

@@ -1,0 +1,46 @@
+"""Operations: `GET /health` (parts of the deployment) and `GET /metrics` (Prometheus).
+
+Both are open, like /ping, for load balancers and scrapers; keep /metrics off the public
+network at the reverse proxy (docs/production.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Response
+
+from api.deps import SessionDep, SettingsDep, call_service
+from core import metrics
+from core.health import (
+    HealthReport,
+    check_database,
+    check_mlflow,
+    check_redis,
+    check_scheduler,
+    summarize_health,
+    summarize_job_runs,
+)
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/health", response_model=HealthReport, responses={503: {"model": HealthReport}})
+async def read_health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthReport:
+    """Database, MLflow, Redis and scheduler state; 503 when the database is down."""
+    redis_check = asyncio.to_thread(check_redis, settings)  # network probes off the event loop
+    mlflow_check = asyncio.to_thread(check_mlflow, settings)
+    database = await call_service(session, check_database)
+    scheduler = await call_service(session, check_scheduler)
+    redis, mlflow = await asyncio.gather(redis_check, mlflow_check)
+    report = summarize_health({"database": database, "mlflow": mlflow, "redis": redis, "scheduler": scheduler})
+    if report.status == "down":
+        response.status_code = 503
+    return report
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def read_metrics(session: SessionDep) -> Response:
+    """Prometheus text format: this process's counters plus job runs recorded in the database."""
+    metrics.set_job_run_gauges(await call_service(session, summarize_job_runs))
+    return Response(content=metrics.render_latest(), media_type=metrics.CONTENT_TYPE)

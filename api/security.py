@@ -1,0 +1,262 @@
+"""Protective middleware, as pure ASGI: rate limits, secure headers, request size limit.
+
+Each middleware applies to every route, present and future; none needs a route to opt in.
+
+- `RateLimitMiddleware`: the rules in RATE_RULES (log-in, sign-up, expensive endpoints) are
+  counted with the `limits` library, in Redis when REDIS_URL is set (shared by all API
+  processes), in memory otherwise. Over the limit: 429 with `Retry-After` (seconds). When the
+  storage fails (Redis down), requests are let through and a warning is logged.
+- `SecurityHeadersMiddleware`: CSP (strict for the JSON API, one that lets /docs and /redoc
+  load their CDN assets), HSTS only on HTTPS requests, nosniff, frame denial, no referrer.
+- `BodySizeLimitMiddleware`: 413 when a request body is larger than MAX_REQUEST_BYTES,
+  whether announced by Content-Length or streamed in chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """Requests matching `methods` and `pattern` share a budget named `name`, per caller.
+
+    `setting` names the Settings field holding the limit (`"10/minute"`, `"5/second;100/hour"`).
+    `per_token`: count per bearer token when one is sent (else per client address); log-in and
+    sign-up are always counted per address, so rotating credentials does not help a guesser.
+    """
+
+    name: str
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    setting: str
+    per_token: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        return method in self.methods and self.pattern.search(path) is not None
+
+
+_ANY = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+_WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Extend here when an expensive endpoint lands outside these prefixes.
+RATE_RULES: tuple[RateRule, ...] = (
+    RateRule("login", frozenset({"POST"}), re.compile(r"^/api/auth/token/?$"), "rate_limit_auth"),
+    RateRule("signup", frozenset({"POST"}), re.compile(r"^/api/users/?$"), "rate_limit_auth"),
+    RateRule("forecast", _ANY, re.compile(r"^/api/(forecasts?|backtests?)(/|$)"), "rate_limit_expensive", True),
+    RateRule("chat", _WRITE, re.compile(r"^/api/chat(/|$)"), "rate_limit_expensive", True),
+    RateRule("jobs", _WRITE, re.compile(r"^/api/jobs(/|$)"), "rate_limit_expensive", True),
+    RateRule("import", _WRITE, re.compile(r"/import(/|$)"), "rate_limit_expensive", True),
+)
+
+
+def client_address(scope: Scope) -> str:
+    """The peer address; behind a proxy, run uvicorn with --proxy-headers so this is the client."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def make_rate_limit_storage(settings: Settings) -> Storage:
+    if settings.redis_url:
+        uri = "async+" + settings.redis_url  # redis:// → async+redis://, rediss:// → async+rediss://
+        return storage_from_string(uri, implementation="redispy", wrap_exceptions=True, key_prefix="stockcast")
+    return storage_from_string("async+memory://")
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    payload = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, storage: Storage, rules: tuple[RateRule, ...] = RATE_RULES) -> None:
+        self.app = app
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.rules = rules
+        self._parsed: dict[str, list[RateLimitItem]] = {}
+
+    def _limits(self, text: str) -> list[RateLimitItem]:
+        if text not in self._parsed:
+            self._parsed[text] = parse_many(text)
+        return self._parsed[text]
+
+    def _key(self, rule: RateRule, scope: Scope) -> str:
+        authorization = header(scope, b"authorization") if rule.per_token else None
+        if authorization:
+            return "token:" + hashlib.sha256(authorization.encode()).hexdigest()[:24]
+        return "ip:" + client_address(scope)
+
+    async def _retry_after(self, scope: Scope) -> int | None:
+        """Seconds to wait when a matching rule's budget is spent, else None (and the hit is counted)."""
+        settings: Settings = scope["app"].state.settings
+        if not settings.rate_limit_enabled:
+            return None
+        method, path = scope["method"], scope["path"]
+        for rule in self.rules:
+            if not rule.matches(method, path):
+                continue
+            key = self._key(rule, scope)
+            for item in self._limits(getattr(settings, rule.setting)):
+                if not await self.limiter.hit(item, rule.name, key):
+                    stats = await self.limiter.get_window_stats(item, rule.name, key)
+                    return max(1, math.ceil(stats.reset_time - time.time()))
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            retry_after = await self._retry_after(scope)
+        except Exception:  # the storage is down: serve rather than fail every request
+            logger.warning("rate limit storage unavailable; request not counted", exc_info=True)
+            retry_after = None
+        if retry_after is None:
+            await self.app(scope, receive, send)
+            return
+        logger.info("rate limited", extra={"path": scope["path"], "retry_after": retry_after})
+        await send_json(
+            send,
+            429,
+            {"detail": f"too many requests; try again in {retry_after} s"},
+            {"Retry-After": str(retry_after)},
+        )
+
+
+# The JSON API needs nothing loaded by a browser; the docs pages load FastAPI's CDN assets and
+# run one inline script each.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = (
+    "default-src 'self'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; "
+    "connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    path: str = scope.get("path", "")
+    csp = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
+    headers = [
+        (b"content-security-policy", csp.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+    # HSTS over plain HTTP is ignored by browsers and wrong for local use; behind a TLS proxy the
+    # scheme is https once uvicorn trusts X-Forwarded-Proto (--proxy-headers).
+    if scope.get("scheme") == "https":
+        headers.append((b"strict-transport-security", HSTS.encode()))
+    return headers
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {key.lower() for key, _ in message.get("headers", ())}
+                message["headers"] = [*message.get("headers", ()), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit: int = scope["app"].state.settings.max_request_bytes
+        declared = header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
+            return
+        received = 0
+        response_started = False
+        refused = False
+
+        async def counting_receive() -> Message:
+            # A chunked body over the limit: answer 413 now, and tell the app the client left
+            # (whatever the app then tries to send is dropped).
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit and not response_started:
+                    refused = True
+                    await self._refuse(send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except Exception:
+            if not refused:
+                raise
+            # The app failed on the cut-off body; the client already has its 413.
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        await send_json(send, 413, {"detail": f"request body larger than {limit} bytes"}, {"Connection": "close"})

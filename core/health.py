@@ -1,0 +1,135 @@
+"""Health of Stockcast's parts, for `GET /health` and the command line.
+
+Each check returns a `ComponentHealth` and never raises: `ok`, `down`, `disabled` (not
+configured), `unknown` (nothing to judge by yet) or `stale` (the scheduler has not run a job
+for longer than a weekend). `summarize_health` folds them: the database is the only part the
+app cannot serve without (`down`); any other part not ok makes the whole `degraded`.
+Details say what was seen, never a URL, path or credential.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db.tables import JobRun
+
+ComponentStatus = Literal["ok", "down", "disabled", "unknown", "stale"]
+PROBE_TIMEOUT_SECONDS = 2.0
+# Jobs run on weekday evenings (and the chat reindex daily): a Friday-to-Monday gap is normal.
+SCHEDULER_STALE_AFTER = dt.timedelta(hours=80)
+ESSENTIAL = ("database",)
+
+
+class ComponentHealth(BaseModel):
+    status: ComponentStatus
+    detail: str | None = None
+    latency_ms: float | None = None
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok", "degraded", "down"]
+    components: dict[str, ComponentHealth]
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def check_database(session: Session) -> ComponentHealth:
+    started = time.perf_counter()
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "down"; the type name says which
+        return ComponentHealth(status="down", detail=type(exc).__name__, latency_ms=_elapsed_ms(started))
+    dialect = session.get_bind().dialect.name
+    return ComponentHealth(status="ok", detail=dialect, latency_ms=_elapsed_ms(started))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def check_scheduler(session: Session, *, now: dt.datetime | None = None) -> ComponentHealth:
+    """Judged by the latest recorded job run: the scheduler has no other trace in the database."""
+    try:
+        latest = session.scalars(select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)).first()
+    except Exception as exc:
+        return ComponentHealth(status="unknown", detail=f"job runs unreadable: {type(exc).__name__}")
+    if latest is None:
+        return ComponentHealth(status="unknown", detail="no job run recorded yet")
+    now = now or dt.datetime.now(dt.UTC)
+    started = _aware(latest.started_at)
+    detail = f"latest run: {latest.job} {latest.status.value} at {started.isoformat(timespec='seconds')}"
+    if now - started > SCHEDULER_STALE_AFTER:
+        return ComponentHealth(status="stale", detail=detail)
+    return ComponentHealth(status="ok", detail=detail)
+
+
+def check_redis(settings: Settings) -> ComponentHealth:
+    if not settings.redis_url:
+        return ComponentHealth(status="disabled", detail="REDIS_URL not set")
+    import redis  # lazily: only deployments with Redis pay for it
+
+    started = time.perf_counter()
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=PROBE_TIMEOUT_SECONDS, socket_connect_timeout=PROBE_TIMEOUT_SECONDS
+    )
+    try:
+        client.ping()
+    except Exception as exc:
+        return ComponentHealth(status="down", detail=type(exc).__name__, latency_ms=_elapsed_ms(started))
+    finally:
+        client.close()
+    return ComponentHealth(status="ok", latency_ms=_elapsed_ms(started))
+
+
+def check_mlflow(settings: Settings) -> ComponentHealth:
+    """A tracking server answers its /health; a local SQLite store is ok once it exists."""
+    uri = settings.mlflow_tracking_uri
+    scheme = urlsplit(uri).scheme
+    if scheme in ("http", "https"):
+        import httpx
+
+        started = time.perf_counter()
+        try:
+            response = httpx.get(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_SECONDS)
+        except httpx.HTTPError as exc:
+            return ComponentHealth(status="down", detail=type(exc).__name__, latency_ms=_elapsed_ms(started))
+        status: ComponentStatus = "ok" if response.status_code == 200 else "down"
+        return ComponentHealth(
+            status=status, detail=f"tracking server HTTP {response.status_code}", latency_ms=_elapsed_ms(started)
+        )
+    if scheme == "sqlite":
+        database = make_url(uri).database or ""
+        if database and Path(database).exists():
+            return ComponentHealth(status="ok", detail="local SQLite store")
+        return ComponentHealth(status="unknown", detail="local SQLite store not created yet (no run logged)")
+    return ComponentHealth(status="unknown", detail=f"{scheme or 'file'} store: not probed")
+
+
+def summarize_health(components: dict[str, ComponentHealth]) -> HealthReport:
+    if any(components[name].status == "down" for name in ESSENTIAL if name in components):
+        overall: Literal["ok", "degraded", "down"] = "down"
+    elif any(part.status in ("down", "stale") for part in components.values()):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    return HealthReport(status=overall, components=components)
+
+
+def summarize_job_runs(session: Session) -> list[tuple[str, str, int, float]]:
+    """`(job, status, count, latest start as epoch seconds)` per job and status, for metrics."""
+    rows = session.execute(
+        select(JobRun.job, JobRun.status, func.count(), func.max(JobRun.started_at)).group_by(JobRun.job, JobRun.status)
+    ).all()
+    return [(job, str(status.value), int(count), _aware(latest).timestamp()) for job, status, count, latest in rows]

@@ -1,0 +1,212 @@
+"""Who may call what: every route of the app × role (admin/analyst/viewer/anonymous) × the
+caller's own thing / another user's thing, against an explicit table of expectations.
+
+The routes come from `app.routes` at run time, so a new route must be classified here: add one
+line to RULES naming its policy (and, for routes on a user's thing, the resource the path
+names, plus any request body it needs). Policies are the rows of POLICIES below.
+
+Reading POLICIES: for each role, (outcome on the caller's own thing, outcome on another
+user's thing). "ok" means the rule's `ok` statuses (2xx by default); a number is that status.
+Routes without a resource in their path have no "own/other" distinction: the first column
+applies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
+
+from api.main import create_app
+from core.config import get_settings
+from core.db.tables import Role, User
+from tests.factories import DEFAULT_PASSWORD, make_holding
+from tests.security.conftest import ROLES, Person, bearer, change_settings, make_person
+
+OK = "ok"
+Outcome = str | int
+
+POLICIES: dict[str, dict[str, tuple[Outcome, Outcome]]] = {
+    # anyone, signed in or not
+    "public": {"admin": (OK, OK), "analyst": (OK, OK), "viewer": (OK, OK), "anonymous": (OK, OK)},
+    # any signed-in user; the answer is about the caller (or shared data)
+    "signed_in": {"admin": (OK, OK), "analyst": (OK, OK), "viewer": (OK, OK), "anonymous": (401, 401)},
+    # changes the caller's own data: viewers are read-only
+    "writer": {"admin": (OK, OK), "analyst": (OK, OK), "viewer": (403, 403), "anonymous": (401, 401)},
+    "admin": {"admin": (OK, OK), "analyst": (403, 403), "viewer": (403, 403), "anonymous": (401, 401)},
+    # reading a thing owned by a user: another user's is "not found", even for admins
+    "owned": {"admin": (OK, 404), "analyst": (OK, 404), "viewer": (OK, 404), "anonymous": (401, 401)},
+    # changing a thing owned by a user: viewers are refused before the lookup
+    "owned_write": {"admin": (OK, 404), "analyst": (OK, 404), "viewer": (403, 403), "anonymous": (401, 401)},
+    # a user record: everyone manages their own; admins manage everyone's
+    "user_record": {"admin": (OK, OK), "analyst": (OK, 404), "viewer": (OK, 404), "anonymous": (401, 401)},
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a request builder may use: the caller (None when anonymous) and the other user."""
+
+    caller: Person | None
+    other: Person
+
+    @staticmethod
+    def unique_email() -> str:
+        return f"new-{uuid.uuid4().hex[:10]}@example.com"
+
+
+Body = dict[str, Any] | Callable[[Context], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    policy: str
+    resource: str | None = None  # a key of RESOURCES: the path parameter naming a user's thing
+    params: dict[str, Any] = field(default_factory=dict)  # other path parameters
+    query: dict[str, Any] | None = None
+    json: Body | None = None
+    form: Body | None = None
+    ok: frozenset[int] = frozenset({200, 201, 202, 204})
+
+
+# Resource name → (path parameter, factory making one for an owner and returning its id).
+RESOURCES: dict[str, tuple[str, Callable[..., int]]] = {
+    "holding": ("stock_id", lambda session, owner: _holding(session, owner)),
+    "user": ("user_id", lambda _session, owner: owner.id),
+}
+
+
+def _holding(session, owner: User) -> int:
+    """A holding of `owner`; a viewer's is one bought while an analyst (viewers cannot add)."""
+    role = owner.role
+    owner.role = Role.ANALYST
+    stock = make_holding(session, owner=owner, ticker="T" + uuid.uuid4().hex[:5].upper())
+    owner.role = role
+    session.flush()
+    return stock.id
+
+
+_DOCS = Rule("public")
+RULES: dict[tuple[str, str], Rule] = {
+    # --- docs and operations
+    ("GET", "/openapi.json"): _DOCS,
+    ("GET", "/docs"): _DOCS,
+    ("GET", "/docs/oauth2-redirect"): _DOCS,
+    ("GET", "/redoc"): _DOCS,
+    ("GET", "/ping"): Rule("public"),
+    ("GET", "/health"): Rule("public"),
+    ("GET", "/metrics"): Rule("public"),
+    # --- accounts
+    ("POST", "/api/auth/token"): Rule(
+        "public", form=lambda ctx: {"username": ctx.other.email, "password": DEFAULT_PASSWORD}
+    ),
+    ("GET", "/api/auth/me"): Rule("signed_in"),
+    ("POST", "/api/users"): Rule(  # open sign-up (ALLOW_SIGNUP=true, the default)
+        "public", json=lambda ctx: {"email": ctx.unique_email(), "password": "long-enough-1"}
+    ),
+    ("GET", "/api/users"): Rule("signed_in"),
+    ("GET", "/api/users/{user_id}"): Rule("user_record", resource="user"),
+    ("PUT", "/api/users/{user_id}"): Rule("user_record", resource="user", json={"full_name": "Renamed"}),
+    ("DELETE", "/api/users/{user_id}"): Rule("user_record", resource="user"),
+    # --- holdings
+    ("GET", "/api/portfolio"): Rule("signed_in"),
+    ("GET", "/portfolio"): Rule("signed_in"),
+    ("POST", "/api/portfolio/stock"): Rule("writer", json={"ticker": "MSFT", "quantity": 2, "avg_cost": 300.0}),
+    ("GET", "/api/portfolio/stock/{stock_id}"): Rule("owned", resource="holding"),
+    ("PUT", "/api/portfolio/stock/{stock_id}"): Rule("owned_write", resource="holding", json={"quantity": 5}),
+    ("DELETE", "/api/portfolio/stock/{stock_id}"): Rule("owned_write", resource="holding"),
+    # --- jobs (an unknown job name: the admin passes the gate and hears "not found")
+    ("GET", "/api/jobs"): Rule("signed_in"),
+    ("GET", "/api/jobs/available"): Rule("signed_in"),
+    ("POST", "/api/jobs/{name}/run"): Rule("admin", params={"name": "no-such-job"}, ok=frozenset({404})),
+}
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def app_endpoints() -> set[tuple[str, str]]:
+    """(method, path template) of every route the app serves, included routers flattened."""
+    app = create_app(get_settings())
+    return {
+        (method, route.path)
+        for route in iter_route_contexts(app.routes)
+        if route.path is not None
+        for method in (route.methods or ())
+        if method not in SKIPPED_METHODS
+    }
+
+
+def test_every_route_is_classified():
+    missing = sorted(app_endpoints() - RULES.keys(), key=lambda item: (item[1], item[0]))
+    assert not missing, (
+        "routes without an authorisation rule; add a line per route to RULES in "
+        "tests/security/test_authorization_matrix.py, e.g.\n"
+        + "\n".join(f'    ("{method}", "{path}"): Rule("signed_in"),' for method, path in missing)
+        + f"\n(policies: {', '.join(POLICIES)})"
+    )
+
+
+def _resolve(body: Body | None, ctx: Context) -> dict[str, Any] | None:
+    return body(ctx) if callable(body) else body
+
+
+def _expected(rule: Rule, role: str, ownership: str) -> frozenset[int]:
+    own, other = POLICIES[rule.policy][role]
+    outcome = own if ownership == "own" or rule.resource is None else other
+    return rule.ok if outcome == OK else frozenset({int(outcome)})
+
+
+async def _alive(api, users: dict[str, Person]) -> dict[str, Person]:
+    """Re-make users a cell deleted (DELETE /api/users/{id}), so later cells have callers."""
+    ids = set(await api.run(lambda s: list(s.scalars(select(User.id)))))
+    for name, user in list(users.items()):
+        if user.id not in ids:
+            users[name] = await make_person(api, user.role)
+    return users
+
+
+async def _call(api, settings, rule: Rule, method: str, path: str, role: str, ownership: str, users) -> int:
+    caller = users.get(role)
+    ctx = Context(caller=caller, other=users["other"])
+    params = dict(rule.params)
+    if rule.resource is not None:
+        name, factory = RESOURCES[rule.resource]
+        owner = caller if ownership == "own" and caller is not None else users["other"]
+        params[name] = await api.run(lambda s: factory(s, s.get(User, owner.id)))
+    headers = bearer(settings, caller) if caller is not None else {}
+    response = await api.client.request(
+        method,
+        path.format(**params),
+        headers=headers,
+        params=rule.query,
+        json=_resolve(rule.json, ctx),
+        data=_resolve(rule.form, ctx),
+    )
+    return response.status_code
+
+
+async def test_route_role_owner_matrix(api, settings, users):
+    change_settings(api, rate_limit_enabled=False)  # the matrix calls login and sign-up many times
+    present = app_endpoints()
+    mismatches: list[str] = []
+    cells = 0
+    for (method, path), rule in sorted(RULES.items(), key=lambda item: (item[0][1], item[0][0])):
+        if (method, path) not in present:
+            continue  # reported (or not yet merged); test_every_route_is_classified covers the reverse
+        for ownership in ("other", "own") if rule.resource else ("own",):
+            for role in ROLES:
+                users = await _alive(api, users)
+                status = await _call(api, settings, rule, method, path, role, ownership, users)
+                cells += 1
+                expected = _expected(rule, role, ownership)
+                if status not in expected:
+                    mismatches.append(
+                        f"{method} {path} as {role} on {ownership if rule.resource else 'n/a'}: "
+                        f"expected {sorted(expected)}, got {status} (policy {rule.policy})"
+                    )
+    assert cells > 0
+    assert not mismatches, "authorisation matrix mismatches:\n" + "\n".join(mismatches)
