@@ -21,7 +21,14 @@ from core.errors import CoreError, NotFoundError
 from core.market import repository
 from core.market.providers import PriceProvider, create_provider
 from core.market.providers.bundled import BundledProvider
-from core.market.schemas import PriceImportResult, RefreshReport, TickerRead, TickerRefresh
+from core.market.schemas import (
+    PriceBar,
+    PriceHistoryRead,
+    PriceImportResult,
+    RefreshReport,
+    TickerRead,
+    TickerRefresh,
+)
 from core.portfolio.schemas import normalise_ticker
 
 logger = logging.getLogger(__name__)
@@ -202,4 +209,24 @@ def get_ticker(session: Session, *, ticker: str) -> TickerRead:
         currency=row.currency if row else "USD",
         first_date=first,
         last_date=last,
+    )
+
+
+def get_price_bars(
+    session: Session, *, ticker: str, start: dt.date | None = None, end: dt.date | None = None
+) -> PriceHistoryRead:
+    """The stored history as a JSON-ready schema (for the API)."""
+    frame = get_price_history(session, ticker=ticker, start=start, end=end)
+    meta = repository.get_ticker_row(session, normalise_ticker(ticker))
+    bars = [
+        PriceBar(date=day.date(), open=o, high=h, low=lo, close=c, volume=v)
+        for day, o, h, lo, c, v in zip(
+            frame.index, *(frame[column].tolist() for column in repository.PRICE_COLUMNS), strict=True
+        )
+    ]
+    return PriceHistoryRead(
+        ticker=normalise_ticker(ticker),
+        name=meta.name if meta else None,
+        currency=meta.currency if meta else "USD",
+        prices=bars,
     )

@@ -1,0 +1,132 @@
+"""Portfolio analytics, the transaction ledger (with CSV import/export) and price alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import Response
+
+from api.deps import CurrentUser, SessionDep, call_service
+from core.errors import InvalidInputError
+from core.portfolio.alerts import create_alert, delete_alert, list_alerts
+from core.portfolio.analytics import measure_performance, summarize_portfolio
+from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
+from core.portfolio.ledger import export_transactions, import_transactions, list_transactions, record_transaction
+from core.portfolio.schemas import (
+    ImportResult,
+    PriceAlertCreate,
+    PriceAlertRead,
+    TransactionCreate,
+    TransactionPage,
+    TransactionRead,
+)
+from core.portfolio.transactions_csv import list_import_mappings, save_import_mapping
+
+router = APIRouter(prefix="/api/portfolio", tags=["portfolio analytics"])
+alerts_router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+
+
+@router.get("/summary", response_model=PortfolioSummary)
+async def read_summary(session: SessionDep, user: CurrentUser) -> PortfolioSummary:
+    """Market value, cost basis, P&L, day change, weights and allocation, as of the last close."""
+    return await call_service(session, summarize_portfolio, owner=user)
+
+
+@router.get("/performance", response_model=PerformanceReport)
+async def read_performance(
+    session: SessionDep,
+    user: CurrentUser,
+    start: Annotated[dt.date | None, Query()] = None,
+    end: Annotated[dt.date | None, Query()] = None,
+    benchmark: Annotated[str | None, Query(max_length=16, description="A ticker, or EQUAL_WEIGHT")] = None,
+) -> PerformanceReport:
+    """Value history, TWR, XIRR, volatility, max drawdown, Sharpe; beta against a benchmark."""
+    return await call_service(session, measure_performance, owner=user, start=start, end=end, benchmark=benchmark)
+
+
+@router.get("/transactions", response_model=TransactionPage)
+async def read_transactions(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    ticker: Annotated[str | None, Query(max_length=16)] = None,
+) -> TransactionPage:
+    rows, total = await call_service(session, list_transactions, owner=user, limit=limit, offset=offset, ticker=ticker)
+    return TransactionPage(
+        items=[TransactionRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.post("/transactions", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
+async def create_transaction(data: TransactionCreate, session: SessionDep, user: CurrentUser) -> TransactionRead:
+    """Record a buy, sell, dividend or fee; selling more than is held is refused (422)."""
+    return TransactionRead.model_validate(await call_service(session, record_transaction, owner=user, data=data))
+
+
+@router.post("/transactions/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+async def import_transaction_file(
+    session: SessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV: date,ticker,type,quantity,price,fee")],
+    mapping: Annotated[str | None, Form(description='JSON {"their header": "our column"}')] = None,
+    mapping_name: Annotated[str | None, Form(max_length=100)] = None,
+    save_mapping_as: Annotated[str | None, Form(max_length=100)] = None,
+) -> ImportResult:
+    """Import all rows or none; a bad file gets 422 with `errors`: [{row, column, reason}]."""
+    try:
+        columns = json.loads(mapping) if mapping else None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"mapping is not valid JSON: {exc}") from exc
+    return await call_service(
+        session,
+        import_transactions,
+        owner=user,
+        content=await file.read(),
+        mapping=columns,
+        mapping_name=mapping_name,
+        save_mapping_as=save_mapping_as,
+    )
+
+
+@router.get("/transactions/export", response_class=Response)
+async def export_transaction_file(session: SessionDep, user: CurrentUser) -> Response:
+    """The ledger as CSV (re-importable)."""
+    text = await call_service(session, export_transactions, owner=user)
+    headers = {"Content-Disposition": 'attachment; filename="transactions.csv"'}
+    return Response(content=text, media_type="text/csv", headers=headers)
+
+
+@router.get("/import-mappings", response_model=dict[str, dict[str, str]])
+async def read_import_mappings(session: SessionDep, user: CurrentUser) -> dict[str, dict[str, str]]:
+    return await call_service(session, list_import_mappings, owner=user)
+
+
+@router.put("/import-mappings/{name}", response_model=dict[str, str])
+async def put_import_mapping(
+    name: str, columns: dict[str, str], session: SessionDep, user: CurrentUser
+) -> dict[str, str]:
+    mapping = await call_service(session, save_import_mapping, owner=user, name=name, columns=columns)
+    return dict(mapping.columns)
+
+
+@alerts_router.get("", response_model=list[PriceAlertRead])
+async def read_alerts(
+    session: SessionDep, user: CurrentUser, triggered: Annotated[bool | None, Query()] = None
+) -> list[PriceAlertRead]:
+    """The caller's alerts, newest first; triggered ones carry when and why."""
+    alerts = await call_service(session, list_alerts, owner=user, triggered=triggered)
+    return [PriceAlertRead.model_validate(a) for a in alerts]
+
+
+@alerts_router.post("", response_model=PriceAlertRead, status_code=status.HTTP_201_CREATED)
+async def add_alert(data: PriceAlertCreate, session: SessionDep, user: CurrentUser) -> PriceAlertRead:
+    return PriceAlertRead.model_validate(await call_service(session, create_alert, owner=user, data=data))
+
+
+@alerts_router.delete("/{alert_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_alert(alert_id: int, session: SessionDep, user: CurrentUser) -> None:
+    await call_service(session, delete_alert, owner=user, alert_id=alert_id)
