@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from api.routes import auth, health, jobs, market, portfolio, portfolio_analytics, users
+from api.middleware import install_middleware, install_tracing
+from api.routes import auth, health, jobs, market, ops, portfolio, portfolio_analytics, users
 from core.config import Settings, get_settings
 from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
+from core.telemetry import configure_sentry
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ ROUTERS = [
     portfolio_analytics.alerts_router,
     market.router,
     jobs.router,
+    ops.router,
 ]
 
 
@@ -60,16 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-    )
+    configure_sentry(settings)
+    install_middleware(app, settings)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_tracing(app, settings)
     return app
 
 
