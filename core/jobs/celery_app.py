@@ -82,7 +82,9 @@ def run_job_task(name: str, args: dict[str, Any] | None = None, triggered_by: st
 def retrain_ticker_task(
     ticker: str, models: list[str] | None = None, force: bool = False, triggered_by: str = "celery"
 ) -> dict:
-    args: dict[str, Any] = {"tickers": [ticker], "force": force}
+    # One backtest process: a prefork worker's processes may not start children, and the
+    # fan-out already spreads the work over the workers.
+    args: dict[str, Any] = {"tickers": [ticker], "force": force, "workers": 1}
     if models:
         args["models"] = models
     return run_job_task("retrain", args, triggered_by)

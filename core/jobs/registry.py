@@ -6,9 +6,11 @@ running it twice changes nothing more than running it once.
 
 - `refresh_prices`     fetch prices missing since the last stored date (incremental), then
                        drop the cached histories and forecasts of the refreshed tickers.
-- `retrain`            per ticker: train, backtest, champion/challenger. A ticker already
-                       trained on its newest price is skipped unless `force=true`. One failed
-                       ticker doesn't stop the rest (its error is listed in `errors`).
+- `retrain`            per ticker and model (`models`, default `RETRAIN_MODELS`): backtest,
+                       register, champion/challenger (`core.tracking.training`). A ticker
+                       already trained on its newest price is skipped unless `force=true`. One
+                       failed ticker doesn't stop the rest (its error is listed in `errors`).
+                       `workers`: backtest processes (1 inside Celery workers).
 - `evaluate_realised`  fill realised values of matured predictions.
 - `reindex_chat`       rebuild every user's chat index.
 
@@ -41,8 +43,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
-# Models the retrain job uses when the forecasting area offers no champion/challenger of its own.
-FALLBACK_MODELS = ("naive", "drift", "arima")
 RETRAIN_HISTORY_SCAN = 200  # recent retrain runs consulted to tell whether a ticker is up to date
 
 JobFunction = Callable[..., dict[str, Any]]
@@ -122,40 +122,52 @@ def retrain_job(
     tickers: str | list[str] | None = None,
     models: str | list[str] | None = None,
     force: str | bool = False,
+    workers: str | int | None = None,
 ) -> dict:
     selected = parse_tickers(tickers) or stored_tickers(session)
-    model_names = [m.strip() for m in models.split(",")] if isinstance(models, str) else models
+    model_names = parse_models(models) or parse_models(settings.retrain_models)
+    options = {"models": model_names, "force": parse_flag(force), "workers": int(workers) if workers else None}
     trained: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for ticker in selected:
         if len(selected) == 1:  # a single ticker's errors belong to the run (Celery retries them)
-            trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, models=model_names,
-                                             force=parse_flag(force))
+            trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, **options)
             continue
         try:
             with session.begin_nested():
-                trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, models=model_names,
-                                                 force=parse_flag(force))
+                trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, **options)
         except Exception as exc:  # one ticker's failure must not stop the others
             logger.warning("retrain failed", extra={"ticker": ticker, "error": str(exc)})
             errors[ticker] = describe_error(exc)
     return {"tickers": trained, "errors": errors}
 
 
+def parse_models(value: str | list[str] | None) -> list[str] | None:
+    if not value:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return [item.strip() for item in items if item.strip()] or None
+
+
 def retrain_ticker(
-    session: Session, *, settings: Settings, ticker: str, models: list[str] | None = None, force: bool = False
+    session: Session, *, settings: Settings, ticker: str, models: list[str], force: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """Train, backtest and run champion/challenger for one ticker, unless already up to date."""
+    """Train, backtest and run champion/challenger for one ticker, unless already up to date.
+
+    "Up to date" means a recorded retrain of the same models on prices ending at the same
+    date: training again would only register an identical version.
+    """
     data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker == ticker))
     if data_end is None:
         raise NotFoundError(f"no prices stored for ticker {ticker!r}")
     if not force and was_trained_on(session, ticker=ticker, data_end=data_end.isoformat(), models=models):
         return {"status": "up_to_date", "data_end": data_end.isoformat(), "models": models}
-    outcome = train_and_select(session, settings=settings, ticker=ticker, models=models)
-    return {"status": "trained", "data_end": data_end.isoformat(), "models": models, **outcome}
+    outcomes = train_champions(session, settings=settings, ticker=ticker, models=models, workers=workers)
+    return {"status": "trained", "data_end": data_end.isoformat(), "models": models, "outcomes": outcomes}
 
 
-def was_trained_on(session: Session, *, ticker: str, data_end: str, models: list[str] | None) -> bool:
+def was_trained_on(session: Session, *, ticker: str, data_end: str, models: list[str]) -> bool:
     runs = session.scalars(
         select(JobRun.result)
         .where(JobRun.job == "retrain", JobRun.status.in_([JobStatus.SUCCEEDED, JobStatus.FAILED]))
@@ -169,31 +181,23 @@ def was_trained_on(session: Session, *, ticker: str, data_end: str, models: list
     return False
 
 
-def train_and_select(session: Session, *, settings: Settings, ticker: str, models: list[str] | None) -> dict:
-    """The forecasting area's champion/challenger when it exists; else a backtest of light models."""
-    try:
-        from core.tracking.champion import retrain_ticker_champion
-    except ImportError:
-        return backtest_light_models(session, ticker=ticker, models=models)
-    kwargs = {"models": models} if models else {}
-    outcome = retrain_ticker_champion(session, settings=settings, ticker=ticker, **kwargs)
-    return outcome.model_dump(mode="json") if hasattr(outcome, "model_dump") else dict(vars(outcome))
+def train_champions(
+    session: Session, *, settings: Settings, ticker: str, models: list[str], workers: int | None
+) -> dict[str, dict[str, Any]]:
+    """Per model: backtest the challenger, register it, promote it if it beats the champion."""
+    from core.forecasting.serving import load_closes
+    from core.tracking.training import train_model
 
-
-def backtest_light_models(session: Session, *, ticker: str, models: list[str] | None) -> dict:
-    from core.forecasting.backtest import BacktestConfig, run_backtest
-    from core.market.repository import read_price_history
-    from models.catalog import forecaster_factory
-
-    closes = read_price_history(session, ticker)["close"]
-    names = models or list(FALLBACK_MODELS)
-    result = run_backtest({ticker: closes}, {name: forecaster_factory(name) for name in names},
-                          BacktestConfig(horizon=5, folds=3))
-    summary = result.summary().set_index("model")
-    if summary.empty or summary["mase"].isna().all():
-        first_error = result.folds["error"].dropna().head(1).tolist()
-        raise InvalidInputError(f"every model failed to backtest on {ticker}: {first_error}")
-    return {"champion": str(summary["mase"].idxmin()), "mase": summary["mase"].round(4).to_dict()}
+    _prices, closes = load_closes(session, ticker)
+    outcomes = {}
+    for model in models:
+        outcome = train_model(settings, ticker=ticker, model=model, series=closes, n_jobs=workers)
+        outcomes[model] = {
+            "version": outcome.version, "promoted": outcome.promoted, "decision": outcome.decision,
+            "challenger_mase": outcome.challenger_mase, "champion_mase": outcome.champion_mase,
+            "run_url": outcome.run_url,
+        }
+    return outcomes
 
 
 # --- evaluate_realised and reindex_chat --------------------------------------------------------

@@ -43,12 +43,12 @@ def parse_cron(expression: str) -> CronTrigger:
     raise InvalidInputError(f"cron expression {expression!r} needs 5 fields (or 6 with seconds first)")
 
 
-def fire_job(name: str, settings: Settings) -> None:
+def fire_job(name: str, settings: Settings, triggered_by: str = "schedule") -> None:
     """What a trigger calls: dispatch the job, and log (never raise) a failure to start it."""
     from core.jobs.runner import dispatch_job
 
     try:
-        dispatched = dispatch_job(name, settings=settings, triggered_by="schedule")
+        dispatched = dispatch_job(name, settings=settings, triggered_by=triggered_by)
     except Exception:  # the scheduler's edge: keep the schedule alive
         logger.exception("scheduled job could not start", extra={"job": name})
         return
@@ -56,14 +56,16 @@ def fire_job(name: str, settings: Settings) -> None:
                                                    "task_id": dispatched.task_id})
 
 
-def build_scheduler(settings: Settings, *, scheduler: BaseScheduler | None = None) -> BaseScheduler:
+def build_scheduler(
+    settings: Settings, *, scheduler: BaseScheduler | None = None, triggered_by: str = "schedule"
+) -> BaseScheduler:
     """`scheduler` (a BlockingScheduler by default) with every job's cron trigger added."""
     scheduler = scheduler or BlockingScheduler(timezone=TIMEZONE)
     for spec in JOBS.values():
         scheduler.add_job(
             fire_job,
             trigger=parse_cron(getattr(settings, spec.cron_setting)),
-            args=[spec.name, settings],
+            args=[spec.name, settings, triggered_by],
             id=spec.name,
             name=spec.description,
             coalesce=True,
