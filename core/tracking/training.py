@@ -172,7 +172,7 @@ def _log_and_register(settings, *, forecaster, name, tags, params, calibration, 
         with store_errors(settings, "logging the model"), mlflow.start_run(run_id=run_id):
             info = log_forecaster(forecaster, calibration=calibration)
         version_tags = {key: tags[key] for key in ("ticker", "model", "data_start", "data_end", "data_hash",
-                                                    "n_prices", "folds_key") if key in tags}
+                                                    "n_prices", "folds_key", "backtest_run_id") if key in tags}
         version_tags["params"] = json.dumps(params, sort_keys=True, default=str)
         version = registry.register_version(settings, name=name, model_uri=info.model_uri, run_id=run_id,
                                             tags=version_tags)
