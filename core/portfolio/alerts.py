@@ -102,12 +102,17 @@ def evaluate_alerts(session: Session, *, tickers: list[str] | None = None) -> li
 def add_to_watchlist(session: Session, *, owner: User, data: WatchlistItemCreate) -> WatchlistItem:
     ensure_can_write(owner)
     _ensure_known(session, data.ticker)
+    exists = select(WatchlistItem.id).where(WatchlistItem.owner_id == owner.id, WatchlistItem.ticker == data.ticker)
+    if session.scalar(exists) is not None:
+        raise ConflictError(f"{data.ticker} is already on the watchlist")
     item = WatchlistItem(owner_id=owner.id, ticker=data.ticker)
-    session.add(item)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a concurrent add of the same ticker
+            session.add(item)
             session.flush()
     except IntegrityError as exc:
+        if item in session:
+            session.expunge(item)
         raise ConflictError(f"{data.ticker} is already on the watchlist") from exc
     return item
 
