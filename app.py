@@ -24,7 +24,7 @@ with shown_errors("load your portfolio overview"):
             "Your portfolio is empty. Open **Portfolio** in the sidebar to add a holding with the form, "
             "or import your broker's transactions CSV there."
         )
-        st.page_link("pages/1_Portfolio.py", label="Go to Portfolio", icon="💼")
+        st.page_link("pages/1_Portfolio.py", label="Go to Portfolio")
     else:
         summary = load_portfolio_summary(database_key(), account.id)
         value, day, pnl, count = st.columns(4)
@@ -50,6 +50,6 @@ with shown_errors("load your portfolio overview"):
 
 st.divider()
 left, middle, right = st.columns(3)
-left.page_link("pages/1_Portfolio.py", label="Portfolio: holdings, allocation, performance", icon="💼")
-middle.page_link("pages/3_Predictions.py", label="Predictions: what-if forecasts", icon="🔮")
-right.page_link("pages/4_Backtests.py", label="Backtests: how good are the models?", icon="🧪")
+left.page_link("pages/1_Portfolio.py", label="Portfolio: holdings, allocation, performance")
+middle.page_link("pages/3_Predictions.py", label="Predictions: what-if forecasts")
+right.page_link("pages/4_Backtests.py", label="Backtests: how good are the models?")

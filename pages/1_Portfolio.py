@@ -31,7 +31,7 @@ PERIODS = {"1 year": 365, "3 years": 3 * 365, "All": None}
 
 account = require_login("Portfolio")
 key = database_key()
-st.title("💼 Portfolio")
+st.title("Portfolio")
 if flash := st.session_state.pop(FLASH_KEY, None):
     st.success(flash)
 
@@ -90,9 +90,11 @@ def render_add_form() -> None:
     with st.form("add_holding", clear_on_submit=True):
         st.markdown("**Add a holding**")
         ticker_col, qty_col, cost_col = st.columns(3)
-        ticker = ticker_col.text_input("Ticker", placeholder="AAPL", help="Exchange symbol, e.g. AAPL or BRK.B")
-        quantity = qty_col.number_input("Quantity", min_value=0.0, value=0.0, step=1.0, format="%.4f")
-        avg_cost = cost_col.number_input("Average cost per share", min_value=0.0, value=0.0, step=1.0)
+        ticker = ticker_col.text_input("Ticker", placeholder="AAPL", key="add_ticker",
+                                       help="Exchange symbol, e.g. AAPL or BRK.B")
+        quantity = qty_col.number_input("Quantity", min_value=0.0, value=0.0, step=1.0, format="%.4f",
+                                       key="add_quantity")
+        avg_cost = cost_col.number_input("Average cost per share", min_value=0.0, value=0.0, step=1.0, key="add_cost")
         currency_col, date_col = st.columns(2)
         currency = currency_col.text_input("Currency", value="USD", max_chars=3)
         opened_at = date_col.date_input("Opened on (optional)", value=None, max_value=dt.date.today())
@@ -115,9 +117,11 @@ def render_edit_and_delete(holdings) -> None:
     with edit_col.expander("Edit a holding"):
         choice = by_label[st.selectbox("Holding", list(by_label), key="edit_choice")]
         with st.form("edit_holding"):
-            quantity = st.number_input("Quantity", min_value=0.0, value=float(choice.quantity), format="%.4f")
-            avg_cost = st.number_input("Average cost per share", min_value=0.0, value=float(choice.avg_cost))
-            notes = st.text_input("Notes", value=choice.notes or "")
+            quantity = st.number_input("Quantity", min_value=0.0, value=float(choice.quantity), format="%.4f",
+                                       key=f"edit_quantity_{choice.id}")
+            avg_cost = st.number_input("Average cost per share", min_value=0.0, value=float(choice.avg_cost),
+                                       key=f"edit_cost_{choice.id}")
+            notes = st.text_input("Notes", value=choice.notes or "", key=f"edit_notes_{choice.id}")
             submitted = st.form_submit_button("Save changes")
         if submitted:
             with shown_errors("update the holding"):

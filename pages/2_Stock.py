@@ -13,6 +13,7 @@ from ui.feedback import shown_errors
 from ui.formatting import money, number, percent, plain_percent
 from ui.loaders import (
     database_key,
+    load_backtest_summary,
     load_holdings,
     load_latest_forecast,
     load_model_catalog,
@@ -26,10 +27,11 @@ from ui.panels import forecast_history, render_realised_accuracy, render_skill
 PERIODS = {"3 months": 91, "6 months": 182, "1 year": 365, "2 years": 730, "All": None}
 MOVING_AVERAGES = [20, 50, 100, 200]
 FORECAST_HORIZON = 10
+DEFAULT_MODEL = "arima"  # light enough to train on a first visit; the retrain job registers champions
 
 account = require_login("Stock")
 key = database_key()
-st.title("📊 Stock")
+st.title("Stock")
 
 symbols: list[str] = []
 with shown_errors("list the tickers"):
@@ -56,9 +58,8 @@ with shown_errors(f"show {symbol}'s prices"):
     prices = load_prices(key, symbol)
     # Periods count back from the last stored price, so old bundled data still shows.
     first_shown = prices.index.min() if days is None else prices.index.max() - dt.timedelta(days=days)
-    # Averages are computed on the full history so the first points of the window are defined.
-    st.plotly_chart(price_chart(prices, moving_averages=averages, title=f"{symbol} daily prices")
-                    .update_xaxes(range=[first_shown, prices.index.max()]), width="stretch")
+    st.plotly_chart(price_chart(prices, moving_averages=averages, start=first_shown, title=f"{symbol} daily prices"),
+                    width="stretch")
 
 st.subheader("Key statistics")
 with shown_errors("compute the key statistics"):
@@ -73,14 +74,18 @@ with shown_errors("compute the key statistics"):
 st.subheader("Latest forecast")
 with shown_errors(f"forecast {symbol}"):
     names = [m["name"] for m in load_model_catalog()]
-    model = st.selectbox("Model", names, index=names.index("ensemble") if "ensemble" in names else 0,
-                         key="stock_model", help="The registry's champion is used when one fits.")
+    model = st.selectbox("Model", names, index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
+                         key="stock_model", help="The registry's champion is used when one fits; otherwise the "
+                         "model is trained now (the ensemble and LSTM take a while).")
     result = load_latest_forecast(key, symbol, model, FORECAST_HORIZON)
     chart_col, skill_col = st.columns([3, 1])
     title = f"{symbol}: next {FORECAST_HORIZON} sessions ({result.model})"
     chart_col.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title), width="stretch")
     with skill_col:
-        render_skill(result)
+        tracked = []
+        with shown_errors("load the tracked backtests"):
+            tracked = load_backtest_summary(key, symbol)
+        render_skill(result, tracked)
 
 st.subheader("Realised accuracy")
 with shown_errors("load the realised accuracy"):

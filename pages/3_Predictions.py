@@ -13,12 +13,13 @@ from ui.formatting import money
 from ui.loaders import (
     database_key,
     forecast_ticker,
+    load_backtest_summary,
     load_holdings,
     load_model_catalog,
     load_tickers,
     project_holdings,
 )
-from ui.panels import forecast_history, render_skill
+from ui.panels import forecast_history, render_skill, render_skill_table
 
 RESULT_KEY = "predictions_result"
 PROJECTION_KEY = "predictions_projection"
@@ -27,7 +28,7 @@ DEFAULT_SET = ["arima", "prophet", "lstm"]
 
 account = require_login("Predictions")
 key = database_key()
-st.title("🔮 Predictions")
+st.title("Predictions")
 st.caption("What-if forecasts. Every forecast is shown with its backtested skill against the naive forecast "
            "('tomorrow = today'): a model that does not beat it is not worth acting on.")
 
@@ -95,9 +96,14 @@ else:
     chart_col, skill_col = st.columns([3, 1])
     title = f"{result.ticker}: {result.model} forecast"
     chart_col.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title), width="stretch")
+    tracked: list = []
     with skill_col:
         st.markdown("**Backtested skill**")
-        render_skill(result)
+        with shown_errors("load the tracked backtests"):
+            tracked = load_backtest_summary(key, result.ticker)
+        render_skill(result, tracked)
+    st.markdown(f"**Each model's latest backtest on {result.ticker}**")
+    render_skill_table(tracked)
     with st.expander("Forecast table"):
         st.dataframe(result.frame, hide_index=True, width="stretch")
 

@@ -29,7 +29,7 @@ DEFAULT_MODELS = ["naive", "drift", "arima"]
 
 account = require_login("Backtests")
 key = database_key()
-st.title("🧪 Backtests")
+st.title("Backtests")
 st.caption("Rolling-origin backtests: each fold trains on prices up to its origin only and forecasts the next "
            "sessions. Skill vs naive = 1 − MASE(model) / MASE(naive); above 0 beats 'tomorrow = today'.")
 

@@ -15,7 +15,7 @@ FLASH_KEY = "admin_flash"
 
 account = require_role("admin", title="Admin")
 key = database_key()
-st.title("🛠️ Admin")
+st.title("Admin")
 if flash := st.session_state.pop(FLASH_KEY, None):
     st.success(flash)
 

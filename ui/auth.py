@@ -50,7 +50,7 @@ def log_out() -> None:
 
 
 def _render_login_form() -> None:
-    st.title(f"📈 {APP_TITLE}")
+    st.title(APP_TITLE)
     st.caption("Portfolio analytics and honest forecasts. Log in to continue.")
     with st.form("login", clear_on_submit=False):
         email = st.text_input("Email", key="login_email", autocomplete="username")

@@ -15,28 +15,32 @@ BAND_95 = "rgba(31, 111, 235, 0.15)"
 BAND_80 = "rgba(31, 111, 235, 0.30)"
 FORECAST_LINE = "#1f6feb"
 HISTORY_LINE = "#24292f"
-MARGINS = {"l": 10, "r": 10, "t": 40, "b": 10}
+MARGINS = {"l": 10, "r": 10, "t": 70, "b": 10}
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=MARGINS, hovermode="x unified",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1})
     return fig
 
 
-def price_chart(prices: pd.DataFrame, *, moving_averages: Sequence[int] = (20, 50), title: str | None = None,
-                height: int = 520) -> go.Figure:
+def price_chart(prices: pd.DataFrame, *, moving_averages: Sequence[int] = (20, 50), start=None,
+                title: str | None = None, height: int = 520) -> go.Figure:
     """Candlesticks with moving averages of the close, and volume bars underneath.
 
-    `prices`: DatetimeIndex, columns open, high, low, close, volume.
+    `prices`: DatetimeIndex, columns open, high, low, close, volume. Averages use the whole
+    history, so they are defined from the first bar shown; bars before `start` are not drawn.
     """
+    averages = {window: prices["close"].rolling(window).mean() for window in moving_averages if len(prices) >= window}
+    if start is not None:
+        prices = prices[prices.index >= pd.Timestamp(start)]
+        averages = {window: line[line.index >= pd.Timestamp(start)] for window, line in averages.items()}
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
     fig.add_trace(go.Candlestick(x=prices.index, open=prices["open"], high=prices["high"], low=prices["low"],
                                  close=prices["close"], name="Price"), row=1, col=1)
-    for window in moving_averages:
-        if len(prices) >= window:
-            fig.add_trace(go.Scatter(x=prices.index, y=prices["close"].rolling(window).mean(), mode="lines",
-                                     name=f"MA {window}", line={"width": 1.3}), row=1, col=1)
+    for window, line in averages.items():
+        fig.add_trace(go.Scatter(x=line.index, y=line.to_numpy(), mode="lines", name=f"MA {window}",
+                                 line={"width": 1.3}), row=1, col=1)
     fig.add_trace(go.Bar(x=prices.index, y=prices["volume"], name="Volume", marker_color="rgba(110,119,129,0.6)"),
                   row=2, col=1)
     fig.update_layout(xaxis_rangeslider_visible=False)

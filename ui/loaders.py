@@ -187,10 +187,11 @@ def load_realised_accuracy(database_url: str, ticker: str | None = None, model: 
     return call(realised, ticker=ticker, model=model)
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def load_backtest_summary(database_url: str, ticker: str) -> Any:
-    latest = load_feature("core.tracking", "latest_backtest_summary", "Tracked backtests")
-    return latest(ticker)
+@st.cache_data(ttl=120, show_spinner=False)
+def load_backtest_summary(database_url: str, ticker: str) -> list[Any]:
+    """The newest tracked backtest of each model on `ticker` (BacktestSkill records)."""
+    latest = load_feature("core.tracking.summary", "latest_backtest_summary", "Tracked backtests")
+    return list(latest(ticker, settings=get_settings()))
 
 
 def forecast_ticker(user_id: int | None, *, ticker: str, horizon: int, model: str, record: bool = True,
@@ -237,6 +238,7 @@ def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str
         run_id = log_backtest(settings, ticker=ticker, model=model, params={}, series=closes, result=result,
                               tags={"source": "dashboard"})
         links[model] = run_url(settings, run_id, BACKTESTS)
+    load_backtest_summary.clear()
     return links
 
 

@@ -1,0 +1,38 @@
+"""End to end in real headless Chromium: log in, open every page, check what it shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import REPO_ROOT
+from tests.e2e.dashboard import CHROMIUM, PAGES, browser_page, log_in, open_page, running_dashboard
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
+                                                     "(apt-get install -y chromium; `make test` installs it)"),
+]
+SCREENSHOTS = REPO_ROOT / "screenshots"
+
+
+@pytest.mark.timeout(600)
+def test_log_in_and_open_every_page():
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with running_dashboard() as dashboard, browser_page({"width": 1440, "height": 1800}) as page:
+        page.goto(dashboard.url)
+        page.get_by_role("button", name="Log in").wait_for()
+        page.screenshot(path=SCREENSHOTS / "0_login.png")
+        log_in(page, dashboard)
+        assert page.get_by_text("Role: admin").is_visible()
+        page.screenshot(path=SCREENSHOTS / "0_home.png", full_page=True)
+        pages_present = {path.stem for path in (REPO_ROOT / "pages").glob("*.py")}
+        for stem, (link, ready) in PAGES.items():
+            if stem not in pages_present:
+                continue
+            open_page(page, link, ready)
+            assert not page.locator("[data-testid='stException']").count(), f"{link} shows a traceback"
+            errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+            assert not errors, f"{link} shows errors: {errors}"
+            page.screenshot(path=SCREENSHOTS / f"{stem}.png", full_page=True)
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_role("button", name="Log in").wait_for()

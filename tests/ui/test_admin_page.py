@@ -1,0 +1,43 @@
+"""The Admin page is for admins only; admins manage roles there."""
+
+from __future__ import annotations
+
+from core.auth.service import get_user
+from core.db.session import session_scope
+from tests.ui.conftest import error_texts, open_page
+
+PAGE = "pages/6_Admin.py"
+
+
+def test_a_viewer_cannot_reach_admin(viewer):
+    at = open_page(PAGE, viewer)
+    assert not at.exception
+    assert error_texts(at) == ["This page is for the admin role; you are logged in as viewer."]
+    assert not at.tabs and not at.dataframe and not at.get("form")
+
+
+def test_an_analyst_cannot_reach_admin(empty_user):
+    at = open_page(PAGE, empty_user)
+    assert "This page is for the admin role" in error_texts(at)[0]
+    assert not at.dataframe
+
+
+def test_a_role_granted_in_the_session_state_alone_is_not_trusted(viewer):
+    # The role is re-read from the database: editing the session state cannot promote anyone.
+    at = open_page(PAGE, viewer, user_role="admin")
+    assert "This page is for the admin role" in error_texts(at)[0]
+
+
+def test_an_admin_sees_users_and_jobs_and_changes_a_role(ui_settings, admin, viewer):
+    at = open_page(PAGE, admin)
+    assert not at.exception and not error_texts(at)
+    assert [tab.label for tab in at.tabs] == ["Users and roles", "Jobs"]
+    assert viewer.email in at.dataframe[0].value["email"].tolist()
+    assert {button.key for button in at.button} >= {"run_refresh_prices", "run_retrain"}
+    at.selectbox[0].select(next(o for o in at.selectbox[0].options if o.startswith(viewer.email)))
+    at.selectbox[1].select("analyst")
+    at = next(b for b in at.button if b.label == "Save").click().run()
+    assert not error_texts(at)
+    assert at.success[0].value == f"{viewer.email} is now analyst."
+    with session_scope(ui_settings) as session:
+        assert get_user(session, user_id=viewer.user_id).role.value == "analyst"

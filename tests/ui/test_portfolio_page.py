@@ -1,0 +1,72 @@
+"""The Portfolio page's forms change the database, with clear messages for bad input."""
+
+from __future__ import annotations
+
+from core.auth.service import get_user
+from core.db.session import session_scope
+from core.portfolio.holdings import list_holdings
+from tests.ui.conftest import error_texts, open_page
+
+PAGE = "pages/1_Portfolio.py"
+
+
+def holdings_in_db(settings, user_id: int) -> dict[str, tuple[float, float]]:
+    with session_scope(settings) as session:
+        rows, _ = list_holdings(session, owner=get_user(session, user_id=user_id))
+        return {row.ticker: (row.quantity, row.avg_cost) for row in rows}
+
+
+def add_through_form(at, ticker: str, quantity: float, cost: float):
+    at.text_input(key="add_ticker").input(ticker)
+    at.number_input(key="add_quantity").set_value(quantity)
+    at.number_input(key="add_cost").set_value(cost)
+    return submit(at, "Add holding")
+
+
+def submit(at, label: str):
+    return next(button for button in at.button if button.label == label).click().run()
+
+
+def test_a_holding_added_through_the_page_is_in_the_database(ui_settings, empty_user):
+    at = open_page(PAGE, empty_user)
+    assert "No holdings yet" in at.info[0].value
+    at = add_through_form(at, "msft", 12, 250.5)
+    assert not at.exception and not error_texts(at)
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {"MSFT": (12.0, 250.5)}
+    assert at.success[0].value == "Added 12 MSFT at $250.50."
+    assert not any("No holdings yet" in info.value for info in at.info)
+
+
+def test_invalid_input_is_explained_and_nothing_is_written(ui_settings, empty_user):
+    at = add_through_form(open_page(PAGE, empty_user), "AAPL", 0, 10)
+    assert any("Quantity" in text and "greater than 0" in text for text in error_texts(at))
+    at = add_through_form(at, "not a ticker!", 1, 10)
+    assert any(text.startswith("Please correct the form") and "Ticker" in text for text in error_texts(at))
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {}
+
+
+def test_a_duplicate_holding_is_refused_with_the_reason(ui_settings, empty_user):
+    at = add_through_form(open_page(PAGE, empty_user), "KO", 5, 40)
+    at = add_through_form(at, "KO", 3, 41)
+    assert any("already holds KO" in text for text in error_texts(at))
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {"KO": (5.0, 40.0)}
+
+
+def test_edit_then_delete_a_holding(ui_settings, empty_user):
+    at = add_through_form(open_page(PAGE, empty_user), "JNJ", 5, 100)
+    (holding_id,) = [int(n.key.rsplit("_", 1)[1]) for n in at.number_input if n.key.startswith("edit_quantity_")]
+    at.number_input(key=f"edit_quantity_{holding_id}").set_value(8)
+    at = submit(at, "Save changes")
+    assert not error_texts(at)
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {"JNJ": (8.0, 100.0)}
+    at.checkbox(key="delete_confirm").check().run()
+    at.button(key="delete_button").click().run()
+    assert at.success[0].value == "Deleted JNJ."
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {}
+
+
+def test_viewers_see_the_portfolio_without_forms(ui_settings, viewer):
+    at = open_page(PAGE, viewer)
+    assert not at.exception and not error_texts(at)
+    assert not at.get("form")
+    assert any("read-only" in caption.value for caption in at.caption)
