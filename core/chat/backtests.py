@@ -7,12 +7,11 @@ user's own tickers only, so the index never reveals which tickers another user f
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pandas as pd
 from langchain_core.documents import Document
 
-from core.chat.facts import money, optional_service
+from core.chat.facts import optional_service, percent
 from core.config import Settings
 from core.errors import CoreError
 
@@ -23,33 +22,30 @@ RANKING_METRICS = ("mase", "mae", "mape", "rmse", "smape")
 
 
 def backtest_table(settings: Settings, ticker: str) -> pd.DataFrame | None:
-    """The latest backtest's per-model metrics for `ticker` (a `model` column and metric columns),
-    or None when tracking is unavailable or holds none."""
-    latest = optional_service("core.tracking", "latest_backtest_summary")
+    """The latest backtest's skill per model on `ticker` (a `model` column, metric columns),
+    or None when tracking is unavailable (MLflow down) or holds no backtest of it."""
+    latest = optional_service("core.tracking.summary", "latest_backtest_summary")
+    store_file = optional_service("core.tracking.store", "sqlite_path")
     if latest is None:
         return None
+    if store_file is not None and (path := store_file(settings.mlflow_tracking_uri)) and not path.exists():
+        return None  # no tracking database yet, so no backtest: don't create one just to read it
     try:
-        summary = latest(ticker, settings=settings)
-    except TypeError:
-        summary = latest(ticker)
+        skills = latest(ticker, settings=settings)
     except CoreError as exc:
         logger.info("no backtest summary", extra={"ticker": ticker, "reason": exc.message})
         return None
-    return _as_table(summary)
-
-
-def _as_table(summary: Any) -> pd.DataFrame | None:
-    if summary is None:
-        return None
-    table = getattr(summary, "table", None)
-    if table is None:
-        table = getattr(summary, "metrics", summary)
-    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
-    if frame.empty:
-        return None
-    if "model" not in frame.columns:
-        frame = frame.reset_index().rename(columns={"index": "model"})
-    return frame if "model" in frame.columns else None
+    rows = [
+        {
+            **{name: value for name, value in skill.metrics.items() if name in RANKING_METRICS},
+            "model": skill.model,
+            "mase": skill.mase,
+            "coverage_80": skill.coverage_80,
+            "coverage_95": skill.coverage_95,
+        }
+        for skill in skills
+    ]
+    return pd.DataFrame(rows) if rows else None
 
 
 def ranking_metric(frame: pd.DataFrame) -> str | None:
@@ -61,8 +57,9 @@ def describe_backtest(ticker: str, frame: pd.DataFrame) -> str:
     ordered = frame.sort_values(metric) if metric else frame
     parts = []
     for row in ordered.to_dict("records"):
-        metrics = ", ".join(f"{name.upper()} {money(row[name])}" for name in RANKING_METRICS if pd.notna(row.get(name)))
-        parts.append(f"{row['model']}: {metrics or 'no metrics'}")
+        metrics = [f"{name.upper()} {row[name]:,.3f}" for name in RANKING_METRICS if pd.notna(row.get(name))]
+        metrics += [f"{level}% interval coverage {percent(row.get(f'coverage_{level}'))}" for level in (80, 95)]
+        parts.append(f"{row['model']}: {', '.join(metrics)}")
     best = f" The most accurate model by {metric.upper()} is {ordered.iloc[0]['model']}." if metric else ""
     return f"Latest backtest results for {ticker}: " + "; ".join(parts) + "." + best
 

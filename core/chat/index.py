@@ -12,6 +12,7 @@ downloads a model).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 COLLECTION_NAME = "stockcast_chat"
 SHARED_OWNER = 0
+# Each owner has one "state" entry holding the fingerprint of the data its documents came from.
+STATE_KEY = "state"
 
 
 @lru_cache(maxsize=4)
@@ -49,34 +52,58 @@ def _check_owner(owner_id: int, *, allow_shared: bool = False) -> None:
         raise ValueError(f"invalid owner id {owner_id!r}")
 
 
+def _state_id(owner_id: int) -> str:
+    return f"{owner_id}:{STATE_KEY}"
+
+
 def owner_fingerprint(store: Chroma, owner_id: int) -> str | None:
-    """The fingerprint the owner's documents were indexed with, or None when they have none."""
+    """The fingerprint the owner's documents were last synced with, or None if never."""
     _check_owner(owner_id, allow_shared=True)
-    found = store.get(where={"owner_id": owner_id}, limit=1, include=["metadatas"])
-    metadatas = found.get("metadatas") or []
+    metadatas = store.get(ids=[_state_id(owner_id)], include=["metadatas"]).get("metadatas") or []
     return metadatas[0].get("fingerprint") if metadatas else None
 
 
-def replace_owner_documents(store: Chroma, owner_id: int, documents: list[Document], fingerprint: str) -> int:
-    """Replace all of an owner's documents with `documents`; returns how many were indexed.
+def _digest(document: Document) -> str:
+    payload = repr((document.page_content, sorted(document.metadata.items(), key=lambda item: item[0])))
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def sync_owner_documents(store: Chroma, owner_id: int, documents: list[Document], fingerprint: str) -> int:
+    """Make the owner's indexed documents exactly `documents`, embedding only new or changed
+    ones, and record `fingerprint`; returns how many documents the owner now has.
 
     Each document's `metadata["key"]` names it within the owner (its id is `owner:key`).
     """
     _check_owner(owner_id, allow_shared=True)
-    existing = store.get(where={"owner_id": owner_id}, include=[])["ids"]
-    if existing:
-        store.delete(ids=existing)
-    if not documents:
-        return 0
-    ids, metadatas = [], []
+    wanted: dict[str, tuple[Document, dict]] = {}
     for document in documents:
         metadata = {k: v for k, v in document.metadata.items() if v is not None}
-        metadata.update(owner_id=owner_id, fingerprint=fingerprint)
-        ids.append(f"{owner_id}:{metadata['key']}")
-        metadatas.append(metadata)
-    store.add_texts([d.page_content for d in documents], metadatas=metadatas, ids=ids)
-    logger.info("chat documents indexed", extra={"owner_id": owner_id, "documents": len(ids)})
-    return len(ids)
+        metadata.update(owner_id=owner_id, digest=_digest(document))
+        wanted[f"{owner_id}:{metadata['key']}"] = (document, metadata)
+    existing = store.get(where={"owner_id": owner_id}, include=["metadatas"])
+    indexed = {
+        id_: (meta or {}).get("digest") for id_, meta in zip(existing["ids"], existing["metadatas"], strict=True)
+    }
+    stale = [id_ for id_ in indexed if id_ not in wanted and id_ != _state_id(owner_id)]
+    if stale:
+        store.delete(ids=stale)
+    changed = [id_ for id_, (_doc, meta) in wanted.items() if indexed.get(id_) != meta["digest"]]
+    if changed:
+        store.add_texts(
+            [wanted[id_][0].page_content for id_ in changed], metadatas=[wanted[id_][1] for id_ in changed], ids=changed
+        )
+    state = {"owner_id": owner_id, "kind": STATE_KEY, "key": STATE_KEY, "fingerprint": fingerprint}
+    store.add_texts(["index state"], metadatas=[state], ids=[_state_id(owner_id)])
+    logger.info("chat documents synced", extra={"owner_id": owner_id, "embedded": len(changed), "removed": len(stale)})
+    return len(wanted)
+
+
+def remove_owner(store: Chroma, owner_id: int) -> None:
+    """Drop every document of an owner (a deleted or deactivated user)."""
+    _check_owner(owner_id)
+    ids = store.get(where={"owner_id": owner_id}, include=[])["ids"]
+    if ids:
+        store.delete(ids=ids)
 
 
 def search(
@@ -88,11 +115,11 @@ def search(
     carries little meaning for a sentence model); the rest follow by similarity.
     """
     _check_owner(owner_id)
-    visible = {"owner_id": {"$in": [owner_id, SHARED_OWNER]}}
+    visible = {"$and": [{"owner_id": {"$in": [owner_id, SHARED_OWNER]}}, {"kind": {"$ne": STATE_KEY}}]}
     vector = get_embeddings().embed_query(query)
     hits: list[tuple[Document, float]] = []
     if tickers:
-        about = {"$and": [{"owner_id": owner_id}, {"ticker": {"$in": list(tickers)}}]}
+        about = {"$and": [{"owner_id": owner_id}, {"ticker": {"$in": list(tickers)}}, {"kind": {"$ne": STATE_KEY}}]}
         hits = store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=about)
     seen = {doc.id for doc, _ in hits}
     for doc, score in store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=visible):

@@ -57,7 +57,7 @@ def _store(settings: Settings):
 def _ensure_help(store) -> None:
     fingerprint = hashlib.sha256(HELP_PATH.read_bytes()).hexdigest()[:32]
     if index.owner_fingerprint(store, index.SHARED_OWNER) != fingerprint:
-        index.replace_owner_documents(store, index.SHARED_OWNER, list(build_help_documents()), fingerprint)
+        index.sync_owner_documents(store, index.SHARED_OWNER, list(build_help_documents()), fingerprint)
 
 
 def reindex_user(session: Session, *, settings: Settings, user: User) -> int:
@@ -66,7 +66,7 @@ def reindex_user(session: Session, *, settings: Settings, user: User) -> int:
     _ensure_help(store)
     documents = build_user_documents(session, settings=settings, user=user)
     fingerprint = repository.state_fingerprint(session, user=user)
-    return index.replace_owner_documents(store, user.id, documents, fingerprint)
+    return index.sync_owner_documents(store, user.id, documents, fingerprint)
 
 
 def reindex_all(session: Session, *, settings: Settings) -> int:
@@ -77,7 +77,7 @@ def reindex_all(session: Session, *, settings: Settings) -> int:
     users = list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.id)))
     keep = {user.id for user in users} | {index.SHARED_OWNER}
     for owner_id in index.owner_ids(store) - keep:
-        index.replace_owner_documents(store, owner_id, [], "")
+        index.remove_owner(store, owner_id)
     total = len(build_help_documents())
     for user in users:
         total += reindex_user(session, settings=settings, user=user)

@@ -11,10 +11,11 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.tables import PredictionHistory, Price, Ticker, Transaction, TransactionType, User
+from core.db.tables import PredictionHistory, Price, Ticker, User
 from tests.factories import make_holding, make_user
 
 LAST_PRICE_DATE = dt.date(2026, 11, 20)
+OPENED_AT = dt.date(2026, 3, 2)
 
 
 @dataclass(frozen=True)
@@ -60,22 +61,11 @@ def add_ticker(session: Session, symbol: str, sessions: int = 300) -> pd.Series:
 
 
 def make_portfolio(session: Session, holdings: dict[str, tuple[float, float]], **user_fields) -> User:
-    """A user holding `{symbol: (quantity, avg_cost)}`, each also in the ledger as one buy."""
+    """A user holding `{symbol: (quantity, avg_cost)}` (the holdings service records each in the ledger)."""
     user = make_user(session, **user_fields)
     for symbol, (quantity, avg_cost) in holdings.items():
         add_ticker(session, symbol)
-        make_holding(session, owner=user, ticker=symbol, quantity=quantity, avg_cost=avg_cost)
-        session.add(
-            Transaction(
-                owner_id=user.id,
-                date=dt.date(2026, 3, 2),
-                ticker=symbol,
-                type=TransactionType.BUY,
-                quantity=quantity,
-                price=avg_cost,
-                fee=0.0,
-            )
-        )
+        make_holding(session, owner=user, ticker=symbol, quantity=quantity, avg_cost=avg_cost, opened_at=OPENED_AT)
     session.flush()
     return user
 
