@@ -38,9 +38,14 @@ from models.errors import ForecastInputError
 logger = logging.getLogger(__name__)
 
 _CHAMPION_KEY = "champion"
+_PARALLEL_MIN_COST = 2.0  # in `relative_cost` units (~ one ARIMA fit); spawning a pool costs ~3 s
 
 
-def _workers(settings: Settings) -> int:
+def _workers(settings: Settings, factories: Mapping[str, Any], folds: int) -> int:
+    """Backtest processes: one per core, unless the whole backtest costs less than starting them."""
+    cost = sum(factory().relative_cost for factory in factories.values()) * folds
+    if cost < _PARALLEL_MIN_COST:
+        return 1
     return settings.backtest_workers or os.cpu_count() or 1
 
 
@@ -91,7 +96,8 @@ def train_model(
         factories[_CHAMPION_KEY] = forecaster_factory(model, **champion_params)
 
     started = time.perf_counter()
-    result = run_backtest({ticker: series}, factories, config, n_jobs=n_jobs or _workers(settings), progress=progress)
+    workers = n_jobs or _workers(settings, factories, folds)
+    result = run_backtest({ticker: series}, factories, config, n_jobs=workers, progress=progress)
     backtest_seconds = time.perf_counter() - started
     challenger_mase = _mase(result, model)
     champion_mase = _champion_mase(current, key, champion_params, full_params, challenger_mase, result)

@@ -1,0 +1,46 @@
+"""Forecasts: the served forecast of a ticker (champion or fresh fit) and realised accuracy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
+from core.forecasting.accuracy import realised_accuracy
+from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
+from core.forecasting.service import forecast
+
+router = APIRouter(prefix="/api/forecast", tags=["forecasts"])
+
+
+@router.get("/accuracy", response_model=list[RealisedAccuracyRead])
+async def read_accuracy(
+    session: SessionDep,
+    _user: CurrentUser,
+    ticker: Annotated[str | None, Query(max_length=16)] = None,
+    model: Annotated[str | None, Query(max_length=32)] = None,
+    days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+) -> list[RealisedAccuracyRead]:
+    """Trailing realised accuracy of recorded forecasts, per ticker and model."""
+    table = await call_service(session, realised_accuracy, ticker=ticker, model=model, days=days)
+    return RealisedAccuracyRead.rows_from(table)
+
+
+@router.get("/{ticker}", response_model=ForecastRead)
+async def read_forecast(
+    ticker: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    horizon: Annotated[int, Query(ge=1, le=260)] = 5,
+    model: Annotated[str, Query(max_length=32)] = "ensemble",
+    window: Annotated[int | None, Query(ge=2, description="train on the last N prices (what-if)")] = None,
+    models: Annotated[str | None, Query(description="ensemble members, comma-separated (what-if)")] = None,
+) -> ForecastRead:
+    """The forecast the app serves (the registry champion when it fits, else a fresh fit);
+    recorded to be scored once the prices arrive. `notice` says when MLflow was unavailable."""
+    members = [name.strip() for name in models.split(",") if name.strip()] if models else None
+    result = await call_service(session, forecast, settings=settings, ticker=ticker, horizon=horizon, model=model,
+                                window=window, models=members, user=user)
+    return ForecastRead.from_result(result)

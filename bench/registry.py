@@ -1,0 +1,68 @@
+"""Loading a registered champion vs training one (the serving path's reason to exist).
+
+For each model on one ticker of the bundled prices, in a temporary MLflow store: seconds to
+fit, to log + register the fitted model, to load the champion cold (resolve alias, fetch
+artifacts, unpickle) and warm (cached per process), and to predict 5 days from it.
+
+    .venv/bin/python bench/registry.py [--ticker AAPL] [--models naive,arima,ensemble]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pandas as pd  # noqa: E402
+
+from core.config import Settings  # noqa: E402
+from core.tracking.registry import clear_champion_cache, load_champion  # noqa: E402
+from core.tracking.store import ensure_experiments  # noqa: E402
+from core.tracking.training import register_forecaster  # noqa: E402
+from models.catalog import create_forecaster  # noqa: E402
+
+
+def read_closes(settings: Settings, ticker: str) -> pd.Series:
+    frame = pd.read_csv(settings.bundled_data_dir / "prices.csv.gz", parse_dates=["date"])
+    closes = frame[frame["ticker"] == ticker].set_index("date")["close"].astype(float).sort_index()
+    closes.name = "close"
+    return closes
+
+
+def timed(func):
+    started = time.perf_counter()
+    value = func()
+    return value, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticker", default="AAPL")
+    parser.add_argument("--models", default="naive,arima,ensemble")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="stockcast-bench-") as root:
+        settings = Settings(mlflow_tracking_uri=f"sqlite:///{root}/mlflow.db", mlflow_artifact_root=Path(root) / "art")
+        ensure_experiments(settings)
+        closes = read_closes(settings, args.ticker)
+        print(f"{args.ticker}: {len(closes)} daily closes; times in seconds")
+        print(f"{'model':<10}{'fit':>9}{'register':>10}{'load cold':>11}{'load warm':>11}{'predict':>9}{'fit/load':>10}")
+        for model in args.models.split(","):
+            forecaster, fit = timed(lambda m=model: create_forecaster(m).fit(closes))
+            _, register = timed(lambda f=forecaster, m=model: register_forecaster(
+                settings, ticker=args.ticker, model=m, forecaster=f, series=closes))
+            clear_champion_cache()
+            champion, cold = timed(lambda m=model: load_champion(settings, ticker=args.ticker, model=m))
+            _, warm = timed(lambda m=model: load_champion(settings, ticker=args.ticker, model=m))
+            _, predict = timed(lambda c=champion: c.forecaster.predict(5))
+            print(f"{model:<10}{fit:>9.3f}{register:>10.3f}{cold:>11.3f}{warm:>11.4f}{predict:>9.3f}{fit / cold:>9.0f}x")
+
+
+if __name__ == "__main__":
+    main()

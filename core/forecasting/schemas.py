@@ -1,0 +1,74 @@
+"""API/UI read models for served forecasts and realised accuracy (pydantic)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+from pydantic import BaseModel
+
+
+class ForecastPoint(BaseModel):
+    date: dt.date
+    mean: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class BacktestSkillRead(BaseModel):
+    mase: float | None
+    skill_vs_naive: float | None
+    coverage_80: float | None
+    coverage_95: float | None
+    horizon: int | None
+    folds: int | None
+    data_end: str | None
+    run_url: str
+
+
+class ForecastRead(BaseModel):
+    ticker: str
+    model: str
+    model_version: str | None
+    source: str
+    origin: dt.date
+    interval_method: str
+    notice: str | None
+    skill: BacktestSkillRead | None
+    points: list[ForecastPoint]
+
+    @classmethod
+    def from_result(cls, result) -> ForecastRead:
+        """From a `core.forecasting.serving.ForecastResult`."""
+        skill = None
+        if result.skill is not None:
+            skill = BacktestSkillRead(**{key: getattr(result.skill, key) for key in BacktestSkillRead.model_fields})
+        points = [ForecastPoint(date=pd.Timestamp(row.date).date(), mean=row.mean, lo80=row.lo80, hi80=row.hi80,
+                                lo95=row.lo95, hi95=row.hi95) for row in result.frame.itertuples(index=False)]
+        return cls(ticker=result.ticker, model=result.model, model_version=result.model_version, source=result.source,
+                   origin=result.history.index[-1].date(), interval_method=result.interval_method,
+                   notice=result.notice, skill=skill, points=points)
+
+
+class RealisedAccuracyRead(BaseModel):
+    ticker: str
+    model: str
+    n: int
+    mae: float | None
+    mape: float | None
+    mase: float | None
+    coverage_80: float | None
+    coverage_95: float | None
+    first_target: dt.date
+    last_target: dt.date
+
+    @classmethod
+    def rows_from(cls, table: pd.DataFrame) -> list[RealisedAccuracyRead]:
+        """From `core.forecasting.accuracy.realised_accuracy`'s table (NaN → None)."""
+        def plain(value):
+            return None if isinstance(value, float) and not math.isfinite(value) else value
+
+        return [cls(**{key: plain(value) for key, value in row.items()}) for row in table.to_dict(orient="records")]
