@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware, install_tracing
-from api.routes import auth, forecasts, health, jobs, market, ops, portfolio, portfolio_analytics, users
+from api.routes import auth, chat, forecasts, health, jobs, market, ops, portfolio, portfolio_analytics, users
 from core.config import Settings, get_settings
 from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
@@ -35,6 +35,7 @@ ROUTERS = [
     jobs.router,
     ops.router,
     forecasts.router,
+    chat.router,
 ]
 
 
