@@ -7,6 +7,7 @@ enough to follow volatility regimes, long enough to be stable.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,7 +35,9 @@ class NaiveForecaster(Forecaster):
 
     def _predict(self, horizon: int) -> Bands:
         steps = np.arange(1, horizon + 1)
-        return Bands.from_log_normal(np.full(horizon, self._last_log), self._sigma * np.sqrt(steps))
+        bands = Bands.from_log_normal(np.full(horizon, self._last_log), self._sigma * np.sqrt(steps))
+        # The point forecast is exactly the last price, not exp(log(price)) with rounding.
+        return dataclasses.replace(bands, mean=np.full(horizon, float(self.history.iloc[-1])))
 
 
 class DriftForecaster(Forecaster):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInputError
-from models.catalog import get_forecaster_class
+from models.catalog import get_forecaster_class, list_models
 from models.intervals import conformal_factor
 
 LEVELS = (80, 95)
@@ -56,7 +56,7 @@ def fit_interval_calibration(forecasts: pd.DataFrame, model: str, *, tolerance: 
         else:
             factors[level] = conformal_factor(actual - mean, hi - mean, mean - lo, level / 100)
             recalibrated.append(str(level))
-    method = interval_method(model)
+    method = interval_method(model) if model in list_models() else "the model's own intervals"
     if recalibrated:
         method += f"; conformal rescaling from {len(rows)} backtest errors at {', '.join(recalibrated)}%"
     return IntervalCalibration(model=model, method=method, factors=factors, coverage_before=before,

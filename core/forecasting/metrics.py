@@ -52,10 +52,12 @@ def mase(actual: ArrayLike, forecast: ArrayLike, insample: ArrayLike) -> float:
 def directional_accuracy(actual: ArrayLike, forecast: ArrayLike, last_value: ArrayLike | float) -> float:
     """Share of forecasts moving in the realised direction from the origin's price.
 
-    A forecast of no change counts as half right (so the naive model scores 0.5).
+    A forecast of no change (within 1e-9 relative, i.e. rounding) counts as half right, so
+    the naive model scores 0.5.
     """
     a, f, last = _arrays(actual, forecast, last_value)
-    predicted, realised = np.sign(f - last), np.sign(a - last)
+    change = np.where(np.abs(f - last) <= 1e-9 * np.abs(last), 0.0, f - last)
+    predicted, realised = np.sign(change), np.sign(a - last)
     hits = np.where(predicted == 0, 0.5, (predicted == realised).astype(float))
     return float(np.mean(hits))
 

@@ -1,0 +1,72 @@
+"""The ensemble learns its weights from its own history only, and survives failing members."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import catalog
+from models.base import Forecaster
+from models.catalog import create_forecaster
+from models.errors import ModelFitError
+
+FAST = {"members": ["naive", "drift", "arima"], "inner_folds": 4}
+
+
+def test_weights_are_normalised_and_favour_the_more_accurate(closes: pd.Series) -> None:
+    ensemble = create_forecaster("ensemble", **FAST).fit(closes)
+    assert set(ensemble.weights) == {"naive", "drift", "arima"}
+    assert sum(ensemble.weights.values()) == pytest.approx(1.0)
+    best = min(ensemble.inner_mase, key=ensemble.inner_mase.get)
+    assert ensemble.weights[best] == max(ensemble.weights.values())
+
+
+def test_inner_backtest_uses_only_the_fitted_history(closes: pd.Series) -> None:
+    origin = len(closes) - 40
+    history = closes.iloc[:origin]
+    ensemble = create_forecaster("ensemble", **FAST).fit(history)
+    horizon = ensemble.params["inner_horizon"]
+    last_inner_target = closes.index[closes.index.get_loc(ensemble.inner_origins[-1]) + horizon]
+    assert last_inner_target == history.index[-1]
+
+    # Whatever happens after the origin cannot change what was learned before it.
+    corrupted = closes.copy()
+    corrupted.iloc[origin:] *= 3.0
+    again = create_forecaster("ensemble", **FAST).fit(corrupted.iloc[:origin])
+    assert again.weights == ensemble.weights
+    assert again.conformal_factors == ensemble.conformal_factors
+
+
+def test_user_weights_are_used(closes: pd.Series) -> None:
+    ensemble = create_forecaster("ensemble", weights={"naive": 3.0, "drift": 1.0}).fit(closes)
+    assert ensemble.weights == {"naive": 0.75, "drift": 0.25}
+    naive = create_forecaster("naive").fit(closes).predict(3)["mean"].to_numpy()
+    drift = create_forecaster("drift").fit(closes).predict(3)["mean"].to_numpy()
+    expected = np.exp(0.75 * np.log(naive) + 0.25 * np.log(drift))
+    np.testing.assert_allclose(ensemble.predict(3)["mean"], expected)
+
+
+class _BrokenForecaster(Forecaster):
+    name = "broken"
+    min_history = 3
+    interval_method = "none"
+    default_params: ClassVar[dict] = {}
+
+    def _fit(self, series: pd.Series) -> None:
+        raise ModelFitError("this member never converges")
+
+    def _predict(self, horizon: int):
+        raise AssertionError("unreachable")
+
+
+def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> None:
+    monkeypatch.setitem(catalog.FORECASTERS, "broken", _BrokenForecaster)
+    ensemble = create_forecaster("ensemble", members=["naive", "broken", "drift"], inner_folds=3).fit(closes)
+    assert set(ensemble.weights) == {"naive", "drift"}
+    assert "broken failed" in caplog.text
+    assert len(ensemble.predict(5)) == 5
+    with pytest.raises(ModelFitError, match="every ensemble member failed"):
+        create_forecaster("ensemble", members=["broken"], inner_folds=3).fit(closes)
