@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "core.market.cli",
     "core.portfolio.cli",
     "core.demo",
+    "core.chat.cli",
 ]
 
 
