@@ -23,6 +23,9 @@ from core.tracking.store import get_client, store_errors
 logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+# Relative margin a challenger must win by: identical forecasts can differ in MASE by float
+# rounding (summation order), which must not move the alias.
+MIN_IMPROVEMENT = 1e-9
 _MISSING_CODES = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
 
 
@@ -64,7 +67,7 @@ def decide_promotion(challenger_mase: float | None, champion_mase: float | None,
         return False, f"kept champion v{champion}: the challenger has no backtest MASE"
     if champion_mase is None or not math.isfinite(champion_mase):
         return True, f"promoted over v{champion}: the champion has no backtest MASE on these folds"
-    if challenger_mase < champion_mase:
+    if challenger_mase < champion_mase * (1 - MIN_IMPROVEMENT):
         return True, f"promoted: challenger MASE {challenger_mase:.4f} < champion v{champion} {champion_mase:.4f}"
     return False, f"kept champion v{champion}: challenger MASE {challenger_mase:.4f} >= {champion_mase:.4f}"
 

@@ -101,6 +101,7 @@ def test_decide_promotion_rules():
     assert decide_promotion(0.9, None, None) == (True, "promoted: no champion yet")
     assert decide_promotion(0.9, 1.0, "3")[0] is True
     assert decide_promotion(1.0, 1.0, "3")[0] is False
+    assert decide_promotion(1.0 - 1e-14, 1.0, "3")[0] is False  # float noise is a tie
     assert decide_promotion(1.1, 1.0, "3") == (False, "kept champion v3: challenger MASE 1.1000 >= 1.0000")
     assert decide_promotion(float("nan"), 1.0, "3")[0] is False
 
