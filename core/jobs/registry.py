@@ -101,15 +101,20 @@ def refresh_prices_job(session: Session, *, settings: Settings, tickers: str | l
     from core.market.service import refresh_prices
 
     report = refresh_prices(session, settings=settings, tickers=parse_tickers(tickers))
-    result = report.model_dump(mode="json") if hasattr(report, "model_dump") else dict(vars(report))
-    result["invalidate"] = parse_tickers(tickers) or stored_tickers(session)
-    return result
+    return {
+        "provider": report.provider,
+        "rows_added": report.rows_added,
+        "alerts_triggered": report.alerts_triggered,
+        "predictions_realised": report.predictions_realised,
+        "updated": sorted(item.ticker for item in report.tickers if item.rows_added),
+        "errors": report.errors,
+    }
 
 
 def invalidate_after_refresh(settings: Settings, result: dict[str, Any]) -> None:
     from core.jobs.cache import invalidate_tickers
 
-    invalidate_tickers(settings, result.get("invalidate") or [])
+    invalidate_tickers(settings, result.get("updated") or [])
 
 
 # --- retrain ---------------------------------------------------------------------------------
