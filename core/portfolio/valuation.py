@@ -55,9 +55,10 @@ def value_history(entries: pd.DataFrame, closes: pd.DataFrame, end: pd.Timestamp
     trade_prices = trades.groupby(["date", "ticker"])["price"].last().unstack().reindex(columns=tickers)
     prices = closes.reindex(columns=tickers)
     prices = prices[(prices.index <= last)]
-    # Stored closes win; trade prices fill in where no close is known yet.
-    prices = prices.combine_first(trade_prices).sort_index().ffill().reindex(days, method="ffill")
-    prices = prices.reindex(columns=tickers)
+    gaps = [ticker for ticker in tickers if prices[ticker].isna().any()]
+    if gaps:  # stored closes win; trade prices fill in where no close is known yet
+        prices = prices.combine_first(trade_prices).reindex(columns=tickers)
+    prices = prices.sort_index().ffill().reindex(days, method="ffill")
 
     deltas = entries.groupby(["date", "ticker"])["delta"].sum().unstack().reindex(columns=tickers, fill_value=0.0)
     quantities = deltas.reindex(days, fill_value=0.0).fillna(0.0).cumsum()

@@ -108,3 +108,15 @@ def test_price_upload_all_or_nothing(session, settings):
     again = "date,open,high,low,close\n2017-01-04,1.5,2,1,1.9\n"
     import_price_csv(session, user=user, content=again, ticker="UPL", settings=settings)
     assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 1.9]
+
+
+def test_wide_closes_match_each_history(session, load_prices):
+    from core.market.repository import read_closes
+
+    load_prices("AAPL", "KO", "GOOGL")
+    wide = read_closes(session, ["KO", "AAPL", "GOOGL", "NONE"], start=dt.date(2016, 6, 1), end=dt.date(2016, 6, 30))
+    assert list(wide.columns) == ["AAPL", "GOOGL", "KO"] and wide.index.name == "date"
+    for ticker in wide.columns:
+        history = get_price_history(session, ticker=ticker, start=dt.date(2016, 6, 1), end=dt.date(2016, 6, 30))
+        assert wide.index.equals(history.index)
+        assert wide[ticker].to_numpy() == pytest.approx(history["close"].to_numpy(), rel=1e-14)
