@@ -62,8 +62,10 @@ def sync_holding(session: Session, *, owner: User, ticker: str) -> Stock | None:
     return stock
 
 
-def _ensure_known(session: Session, tickers: set[str]) -> None:
-    unknown = sorted(tickers - known_tickers(session, tickers))
+def _ensure_known(session: Session, tickers: set[str], *, owner: User) -> None:
+    """Refuse tickers with no prices or metadata, unless the owner already holds them."""
+    held = set(session.scalars(select(Transaction.ticker).where(Transaction.owner_id == owner.id).distinct()))
+    unknown = sorted(tickers - held - known_tickers(session, tickers - held))
     if unknown:
         raise InvalidInputError(
             f"unknown ticker(s): {', '.join(unknown)}; load or import their prices first",
@@ -77,7 +79,7 @@ def record_transaction(
     """Add one entry, refusing a sell of more than is held at its date; updates the holding."""
     ensure_can_write(owner)
     if check_ticker:
-        _ensure_known(session, {data.ticker})
+        _ensure_known(session, {data.ticker}, owner=owner)
     entry = Transaction(owner_id=owner.id, **data.model_dump())
     existing = owner_transactions(session, owner=owner, ticker=data.ticker)
     replay_ledger([*existing, entry])  # raises InvalidInputError on an oversell
@@ -92,7 +94,7 @@ def record_transactions(session: Session, *, owner: User, rows: list[Transaction
     """Add many entries at once, all or nothing (each ticker's whole history is checked)."""
     ensure_can_write(owner)
     tickers = {row.ticker for row in rows}
-    _ensure_known(session, tickers)
+    _ensure_known(session, tickers, owner=owner)
     entries = [Transaction(owner_id=owner.id, **row.model_dump()) for row in rows]
     existing = [t for t in owner_transactions(session, owner=owner) if t.ticker in tickers]
     replay_ledger([*existing, *entries])
