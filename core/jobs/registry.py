@@ -11,7 +11,7 @@ running it twice changes nothing more than running it once.
                        already trained on its newest price is skipped unless `force=true`. One
                        failed ticker doesn't stop the rest (its error is listed in `errors`).
                        `workers`: backtest processes (1 inside Celery workers).
-- `evaluate_realised`  fill realised values of matured predictions.
+- `evaluate_realised`  fill realised values of matured predictions; log realised accuracy.
 - `reindex_chat`       rebuild every user's chat index.
 
 The services they call belong to other areas and are imported inside each job, so importing
@@ -209,9 +209,19 @@ def train_champions(
 
 
 def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
-    from core.forecasting.accuracy import update_realised
+    """Fill matured predictions' realised values, and log realised accuracy by date to MLflow's
+    monitoring run (only dates not logged yet), as `python -m core evaluate-realised` does."""
+    from core.forecasting.accuracy import realised_by_date, update_realised
 
-    return {"updated": update_realised(session)}
+    result: dict[str, Any] = {"updated": update_realised(session), "dates_logged": 0}
+    by_date = realised_by_date(session)
+    if not by_date.empty:
+        from core.tracking.monitoring import log_realised_accuracy
+
+        report = log_realised_accuracy(settings, by_date)
+        result |= {"dates_logged": report.dates_logged, "metrics_logged": report.metrics_logged,
+                   "logged_through": report.logged_through}
+    return result
 
 
 def reindex_chat_job(session: Session, *, settings: Settings) -> dict:

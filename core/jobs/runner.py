@@ -24,6 +24,7 @@ from typing import Any
 from core.config import Settings
 from core.db.session import session_scope
 from core.db.tables import JobRun, JobStatus, User, utcnow
+from core.errors import CoreError
 from core.jobs.locks import LockKind, make_lock
 from core.jobs.registry import describe_error, get_job
 from core.jobs.schemas import JobDispatch, JobRunRead
@@ -60,7 +61,9 @@ def run_job(
             if spec.after_commit is not None:
                 spec.after_commit(settings, result)
         except Exception as exc:
-            logger.exception("job failed", extra={"job": name, "run_id": run_id})
+            # Expected failures (bad data, a dependency down) need no traceback in the log.
+            log = logger.warning if isinstance(exc, CoreError) else logger.exception
+            log("job failed", extra={"job": name, "run_id": run_id, "error": describe_error(exc)})
             run = _record_finish(settings, run_id, JobStatus.FAILED, error=describe_error(exc))
             if raise_errors:
                 raise
