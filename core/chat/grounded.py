@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from core.chat import repository
 from core.chat.context import AskContext, GroundedAnswer
 from core.chat.documents import load_ticker_facts
 from core.chat.facts import money, optional_service, percent, signed_money
@@ -127,6 +128,8 @@ def answer_allocation(ctx: AskContext) -> GroundedAnswer | None:
         return None
     if not summary.holdings:
         return _empty_portfolio(summary)
+    if ctx.question.tickers:
+        return _ticker_sectors(ctx, summary)
     sectors = sorted(summary.allocation_by_sector.items(), key=lambda item: -item[1])
     holdings = sorted(summary.holdings, key=lambda h: -(h.weight or 0))
     text = (
@@ -134,6 +137,25 @@ def answer_allocation(ctx: AskContext) -> GroundedAnswer | None:
         "By holding: " + ", ".join(f"{h.ticker} {percent(h.weight)}" for h in holdings) + "."
     )
     return GroundedAnswer("allocation", text, [_portfolio_source(summary)])
+
+
+def _ticker_sectors(ctx: AskContext, summary) -> GroundedAnswer:
+    held = {h.ticker: h for h in summary.holdings}
+    metadata = repository.ticker_metadata(ctx.session, ctx.question.tickers)
+    parts, sources = [], []
+    for ticker in ctx.question.tickers:
+        meta = metadata.get(ticker)
+        sector = held[ticker].sector if ticker in held else (meta.sector if meta else None)
+        line = f"{ticker} is in the {sector} sector" if sector else f"I don't know the sector of {ticker}"
+        if ticker in held:
+            weight = summary.allocation_by_sector.get(sector or "Unknown")
+            line += f"; it is {percent(held[ticker].weight)} of your portfolio"
+            line += f" (the sector: {percent(weight)})" if weight is not None else ""
+            sources.append(Source(title=f"Holding {ticker}", kind="holding", ticker=ticker))
+        else:
+            sources.append(Source(title=f"{ticker} price facts", kind="ticker", ticker=ticker))
+        parts.append(line + ".")
+    return GroundedAnswer("allocation", " ".join(parts), sources)
 
 
 def answer_ticker_facts(ctx: AskContext, intent: str) -> GroundedAnswer | None:

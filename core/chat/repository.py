@@ -97,26 +97,43 @@ def transaction_totals(session: Session, *, user: User) -> list[TransactionTotal
     ]
 
 
+# The rows of one forecast are inserted one by one, each stamped with its own `made_at`.
+FORECAST_BATCH_WINDOW = dt.timedelta(minutes=10)
+
+
 def latest_predictions(session: Session, *, user: User, ticker: str | None = None) -> list[PredictionHistory]:
-    """The rows of each (ticker, model)'s most recent forecast this user was shown, by step."""
-    latest = select(
-        PredictionHistory.ticker, PredictionHistory.model, func.max(PredictionHistory.made_at).label("made_at")
-    ).where(PredictionHistory.user_id == user.id)
-    if ticker is not None:
-        latest = latest.where(PredictionHistory.ticker == ticker)
-    latest = latest.group_by(PredictionHistory.ticker, PredictionHistory.model).subquery()
-    query = (
-        select(PredictionHistory)
-        .join(
-            latest,
-            (PredictionHistory.ticker == latest.c.ticker)
-            & (PredictionHistory.model == latest.c.model)
-            & (PredictionHistory.made_at == latest.c.made_at),
-        )
+    """The rows of each (ticker, model)'s most recent forecast this user was shown, by step.
+
+    A forecast is the rows sharing the newest row's origin date, made shortly before it.
+    """
+    newest_ids = (
+        select(func.max(PredictionHistory.id))
         .where(PredictionHistory.user_id == user.id)
-        .order_by(PredictionHistory.ticker, PredictionHistory.model, PredictionHistory.horizon_step)
+        .group_by(PredictionHistory.ticker, PredictionHistory.model)
     )
-    return list(session.scalars(query))
+    if ticker is not None:
+        newest_ids = newest_ids.where(PredictionHistory.ticker == ticker)
+    newest = session.scalars(
+        select(PredictionHistory)
+        .where(PredictionHistory.id.in_(newest_ids))
+        .order_by(PredictionHistory.ticker, PredictionHistory.model)
+    ).all()
+    rows: list[PredictionHistory] = []
+    for last in newest:
+        batch = session.scalars(
+            select(PredictionHistory)
+            .where(
+                PredictionHistory.user_id == user.id,
+                PredictionHistory.ticker == last.ticker,
+                PredictionHistory.model == last.model,
+                PredictionHistory.origin_date == last.origin_date,
+                PredictionHistory.made_at >= last.made_at - FORECAST_BATCH_WINDOW,
+            )
+            .order_by(PredictionHistory.horizon_step, PredictionHistory.id)
+        )
+        by_step = {row.horizon_step: row for row in batch}  # a repeated step: the newest wins
+        rows += [by_step[step] for step in sorted(by_step)]
+    return rows
 
 
 def add_chat_message(session: Session, *, user: User, role: str, content: str, sources: list[dict]) -> ChatHistory:

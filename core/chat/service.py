@@ -33,7 +33,8 @@ from core.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
 
-RETRIEVED_DOCUMENTS = 4
+RETRIEVED_DOCUMENTS = 4  # given to a language model
+FACTS_SHOWN = 3  # quoted by the built-in answer
 NOTHING_FOUND = "I found nothing about that in your portfolio data or the app's help. Try asking about your "
 NOTHING_FOUND += "portfolio's value, P&L, best and worst holdings, allocation, risk, or a ticker's forecast."
 
@@ -111,7 +112,8 @@ def document_source(document: Document) -> Source:
 def _retrieved_answer(documents: list[Document]) -> str:
     if not documents:
         return NOTHING_FOUND
-    return "Here is what I found in your data:\n\n" + "\n".join(f"- {d.page_content}" for d in documents)
+    shown = documents[:FACTS_SHOWN]
+    return "Here is what I found in your data:\n\n" + "\n".join(f"- {d.page_content}" for d in shown)
 
 
 def _notice(settings: Settings, error: LanguageModelError) -> str:
@@ -132,7 +134,7 @@ def ask(session: Session, *, settings: Settings, user: User, message: str, strea
         answer, sources = grounded.text, grounded.sources
     else:
         documents = retrieve(session, settings=settings, user=user, question=question)
-        retrieved_sources = [document_source(d) for d in documents]
+        retrieved_sources = [document_source(d) for d in documents[: FACTS_SHOWN if model is None else None]]
         fallback = grounded.text if grounded is not None else _retrieved_answer(documents)
         sources = (grounded.sources if grounded is not None else []) + retrieved_sources
         answer = fallback

@@ -80,7 +80,7 @@ def record_forecast(session: Session, *, user: User, ticker: str, model: str = "
             ticker=ticker,
             model=model,
             model_version="1",
-            made_at=made_at,
+            made_at=made_at + dt.timedelta(milliseconds=step),  # stamped row by row, as inserted
             origin_date=LAST_PRICE_DATE,
             target_date=day.date(),
             horizon_step=step,

@@ -58,6 +58,13 @@ def test_allocation_by_sector_and_holding(session, chat_settings, investor):
         assert f"{holding.ticker} {percent(holding.weight)}" in reply.answer
 
 
+def test_sector_of_a_holding(session, chat_settings, investor):
+    summary = summarize_portfolio(session, owner=investor)
+    holding = next(h for h in summary.holdings if h.ticker == "VOLT")
+    reply = ask(session, settings=chat_settings, user=investor, message="Which sector is VOLT in?")
+    assert reply.answer.startswith("VOLT is in the Energy sector") and percent(holding.weight) in reply.answer
+
+
 def test_portfolio_risk(session, chat_settings, investor):
     report = measure_performance(session, owner=investor)
     reply = ask(session, settings=chat_settings, user=investor, message="How risky is my portfolio?")
@@ -81,6 +88,7 @@ def test_forecast_from_the_recorded_prediction(session, chat_settings, investor)
     reply = ask(session, settings=chat_settings, user=investor, message="What is the forecast for ORCH?")
     last = rows[-1]
     assert money(last.predicted_value) in reply.answer and str(last.target_date) in reply.answer
+    assert f"{len(rows)} sessions ahead" in reply.answer
     assert f"{money(last.lo95)} to {money(last.hi95)}" in reply.answer
     assert reply.sources[0].kind == "forecast" and reply.sources[0].ticker == "ORCH"
 
