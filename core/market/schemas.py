@@ -39,6 +39,7 @@ class TickerRefresh(BaseModel):
     rows_added: int = 0
     last_date: dt.date | None = None
     error: str | None = Field(default=None, description="Why this ticker was not refreshed (stored prices kept)")
+    unreachable: bool = Field(default=False, description="The source could not be reached (network, offline)")
 
 
 class RefreshReport(BaseModel):

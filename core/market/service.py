@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db.tables import User
-from core.errors import CoreError, NotFoundError
+from core.errors import CoreError, NotFoundError, ServiceUnavailableError
 from core.market import repository
 from core.market.providers import PriceProvider, create_provider
 from core.market.providers.bundled import BundledProvider
@@ -96,7 +96,8 @@ def _refresh_one(session: Session, provider: PriceProvider, ticker: str, last: d
             added = _store(session, provider, ticker, frame)
     except CoreError as exc:
         logger.warning("refresh failed; stored prices kept", extra={"ticker": ticker, "error": exc.message})
-        return TickerRefresh(ticker=ticker, last_date=last, error=exc.message)
+        unreachable = isinstance(exc, ServiceUnavailableError)
+        return TickerRefresh(ticker=ticker, last_date=last, error=exc.message, unreachable=unreachable)
     new_last = frame["date"].max().date() if not frame.empty else last
     return TickerRefresh(ticker=ticker, rows_added=added, last_date=new_last)
 
@@ -121,11 +122,17 @@ def refresh_prices(
     else:
         wanted = sorted(set(ranges) | {info.symbol for info in provider.list_tickers()})
     report = RefreshReport(provider=provider.name)
+    unreachable: str | None = None
     for ticker in wanted:
         last = ranges.get(ticker, (None, None))[1]
-        item = _refresh_one(session, provider, ticker, last)
+        if unreachable is None:
+            item = _refresh_one(session, provider, ticker, last)
+        else:  # the source is down: don't wait out a timeout per ticker
+            item = TickerRefresh(ticker=ticker, last_date=last, error=f"skipped: {unreachable}")
         report.tickers.append(item)
         report.rows_added += item.rows_added
+        if item.unreachable and unreachable is None:
+            unreachable = item.error
         if progress is not None:
             progress(1)
     from core.portfolio.alerts import evaluate_alerts  # portfolio builds on market, not the reverse

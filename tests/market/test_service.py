@@ -44,9 +44,10 @@ def test_refresh_fetches_only_missing_dates(session, settings, load_prices):
 def test_refresh_failure_keeps_stored_prices(session, settings, load_prices):
     load_prices("GE")
     provider = create_provider("yfinance", settings=settings)  # settings.offline is True in tests
-    report = refresh_prices(session, settings=settings, tickers=["GE"], provider=provider)
+    report = refresh_prices(session, settings=settings, tickers=["GE", "KO"], provider=provider)
     assert report.rows_added == 0
     assert "GE" in report.errors and "OFFLINE" in report.errors["GE"]
+    assert report.errors["KO"].startswith("skipped: ") and report.tickers[0].unreachable
     assert get_price_history(session, ticker="GE")["close"].iloc[-1] > 0
 
 
