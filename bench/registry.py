@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from core.config import Settings  # noqa: E402
-from core.tracking.registry import clear_champion_cache, load_champion  # noqa: E402
-from core.tracking.store import ensure_experiments  # noqa: E402
-from core.tracking.training import register_forecaster  # noqa: E402
-from models.catalog import create_forecaster  # noqa: E402
+from core.config import Settings
+from core.tracking.registry import clear_champion_cache, load_champion
+from core.tracking.store import ensure_experiments
+from core.tracking.training import register_forecaster
+from models.catalog import create_forecaster
 
 
 def read_closes(settings: Settings, ticker: str) -> pd.Series:
@@ -52,16 +52,23 @@ def main() -> None:
         ensure_experiments(settings)
         closes = read_closes(settings, args.ticker)
         print(f"{args.ticker}: {len(closes)} daily closes; times in seconds")
-        print(f"{'model':<10}{'fit':>9}{'register':>10}{'load cold':>11}{'load warm':>11}{'predict':>9}{'fit/load':>10}")
+        print(
+            f"{'model':<10}{'fit':>9}{'register':>10}{'load cold':>11}{'load warm':>11}{'predict':>9}{'fit/load':>10}"
+        )
         for model in args.models.split(","):
             forecaster, fit = timed(lambda m=model: create_forecaster(m).fit(closes))
-            _, register = timed(lambda f=forecaster, m=model: register_forecaster(
-                settings, ticker=args.ticker, model=m, forecaster=f, series=closes))
+            _, register = timed(
+                lambda f=forecaster, m=model: register_forecaster(
+                    settings, ticker=args.ticker, model=m, forecaster=f, series=closes
+                )
+            )
             clear_champion_cache()
             champion, cold = timed(lambda m=model: load_champion(settings, ticker=args.ticker, model=m))
             _, warm = timed(lambda m=model: load_champion(settings, ticker=args.ticker, model=m))
             _, predict = timed(lambda c=champion: c.forecaster.predict(5))
-            print(f"{model:<10}{fit:>9.3f}{register:>10.3f}{cold:>11.3f}{warm:>11.4f}{predict:>9.3f}{fit / cold:>9.0f}x")
+            print(
+                f"{model:<10}{fit:>9.3f}{register:>10.3f}{cold:>11.3f}{warm:>11.4f}{predict:>9.3f}{fit / cold:>9.0f}x"
+            )
 
 
 if __name__ == "__main__":
