@@ -29,12 +29,12 @@ with users_tab, shown_errors("load the users"):
     if others.empty:
         st.caption("You are the only user. Others appear here once they sign up through the API or log in.")
     else:
+        st.markdown("**Change a user's role or access**")
+        labels = {f"{row.email} ({row.role})": row for row in others.itertuples()}
+        choice = labels[st.selectbox("User", list(labels), key="admin_user")]
         with st.form("change_role"):
-            st.markdown("**Change a user's role or access**")
-            labels = {f"{row.email} ({row.role})": row for row in others.itertuples()}
-            choice = labels[st.selectbox("User", list(labels))]
-            role = st.selectbox("Role", ROLES, index=ROLES.index(choice.role))
-            active = st.checkbox("Active (may log in)", value=bool(choice.active))
+            role = st.selectbox("Role", ROLES, index=ROLES.index(choice.role), key=f"admin_role_{choice.id}")
+            active = st.checkbox("Active (may log in)", value=bool(choice.active), key=f"admin_active_{choice.id}")
             if st.form_submit_button("Save"):
                 with shown_errors("change the user"):
                     call_as(account.id, update_user, user_arg="actor", user_id=int(choice.id),

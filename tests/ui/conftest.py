@@ -18,7 +18,7 @@ from core.config import REPO_ROOT, Settings, get_settings
 from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
 from core.db.tables import Role
-from tests.factories import make_holding, make_user
+from tests.factories import make_user
 
 PAGE_TIMEOUT = 120  # seconds; generous because the test machine's 2 cores are shared
 
@@ -32,11 +32,15 @@ class LoggedIn:
 
 @pytest.fixture(scope="session")
 def ui_database(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A migrated database for the page tests, with the demo user and portfolio seeded."""
+    """A migrated database for the page tests, seeded with the bundled prices and the demo user."""
     path: Path = tmp_path_factory.mktemp("ui-db") / "stockcast.db"
     settings = Settings(database_url=f"sqlite:///{path}", data_dir=path.parent, migrate_on_start=False, offline=True,
                         demo_user_email="demo@example.com")
     upgrade_to_head(settings.database_url)
+    from core.demo import seed_demo
+
+    with session_scope(settings) as session:
+        seed_demo(session, settings=settings)  # bundled prices, the demo user and portfolio
     return settings
 
 
@@ -60,19 +64,11 @@ def _commit_user(settings: Settings, role: Role) -> LoggedIn:
 
 @pytest.fixture(scope="session")
 def demo_user(ui_database: Settings) -> LoggedIn:
-    """The demo user with the demo portfolio (prices and transactions from data/)."""
-    with session_scope(ui_database) as session:
-        try:
-            from core.demo import seed_demo
-        except ImportError:  # until the demo seeding lands: bundled prices and three holdings
-            from core.market.service import load_bundled_prices
+    """The demo user (an admin) with the demo portfolio; prices are seeded with it."""
+    from core.auth.service import find_user_by_email
 
-            load_bundled_prices(session, settings=ui_database)
-            user = make_user(session, email=f"demo-{uuid.uuid4().hex[:8]}@example.com", role=Role.ADMIN)
-            for ticker, quantity, cost in (("AAPL", 40, 77.7), ("MSFT", 100, 36.13), ("JPM", 60, 54.31)):
-                make_holding(session, owner=user, ticker=ticker, quantity=quantity, avg_cost=cost)
-        else:
-            user = seed_demo(session, settings=ui_database)
+    with session_scope(ui_database) as session:
+        user = find_user_by_email(session, ui_database.demo_user_email)
         return LoggedIn(user_id=user.id, role=user.role.value, email=user.email)
 
 

@@ -34,8 +34,9 @@ def test_an_admin_sees_users_and_jobs_and_changes_a_role(ui_settings, admin, vie
     assert [tab.label for tab in at.tabs] == ["Users and roles", "Jobs"]
     assert viewer.email in at.dataframe[0].value["email"].tolist()
     assert {button.key for button in at.button} >= {"run_refresh_prices", "run_retrain"}
-    at.selectbox[0].select(next(o for o in at.selectbox[0].options if o.startswith(viewer.email)))
-    at.selectbox[1].select("analyst")
+    users = at.selectbox(key="admin_user")
+    at = users.select(next(o for o in users.options if o.startswith(viewer.email))).run()
+    at.selectbox(key=f"admin_role_{viewer.user_id}").select("analyst")
     at = next(b for b in at.button if b.label == "Save").click().run()
     assert not error_texts(at)
     assert at.success[0].value == f"{viewer.email} is now analyst."

@@ -51,3 +51,21 @@ def test_a_backtest_run_from_the_page_shows_metrics_and_charts(ui_settings, demo
     table = at.dataframe[0].value
     assert set(table.index) == {"naive", "drift"} and "skill_vs_naive" in table.columns
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_tracked_backtest_links_to_its_mlflow_run_and_feeds_the_skill_table(ui_settings, demo_user):
+    at = open_page("pages/4_Backtests.py", demo_user)
+    at.selectbox(key="bt_ticker").select("KO")
+    at.multiselect(key="bt_models").set_value(["drift"])
+    at.slider(key="bt_folds").set_value(2)
+    at = submit(at, "Run backtest")
+    assert not error_texts(at)
+    links = [m.value for m in at.markdown if m.value.startswith("**MLflow runs:**")]
+    assert links and "[drift](" in links[0] and "/runs/" in links[0]
+    # The Predictions page now shows this backtest's skill beside a KO forecast.
+    at = open_page("pages/3_Predictions.py", demo_user)
+    at.selectbox(key="pred_ticker").select("KO")
+    at.multiselect(key="pred_models").set_value(["drift"])
+    at = submit(at, "Forecast")
+    assert not error_texts(at)
+    assert "Skill vs naive" in [metric.label for metric in at.metric]

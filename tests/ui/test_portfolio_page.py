@@ -70,3 +70,29 @@ def test_viewers_see_the_portfolio_without_forms(ui_settings, viewer):
     assert not at.exception and not error_texts(at)
     assert not at.get("form")
     assert any("read-only" in caption.value for caption in at.caption)
+
+
+def upload_and_import(at, content: str):
+    at.file_uploader(key="transactions_upload").upload("broker.csv", content.encode(), "text/csv")
+    at = at.run()
+    return at.button(key="import_button").click().run()
+
+
+def test_a_transactions_csv_is_imported_and_exported(ui_settings, empty_user):
+    csv = "date,ticker,type,quantity,price,fee\n2015-01-05,AAPL,buy,10,100,1\n2015-02-02,KO,buy,20,40,1\n"
+    at = upload_and_import(open_page(PAGE, empty_user), csv)
+    assert not at.exception and not error_texts(at)
+    assert at.success[0].value == "Imported 2 transactions from broker.csv."
+    assert set(holdings_in_db(ui_settings, empty_user.user_id)) == {"AAPL", "KO"}
+    download = at.get("download_button")[0]
+    assert download.proto.label == "Download transactions CSV"
+
+
+def test_a_bad_csv_gets_a_row_by_row_report_and_writes_nothing(ui_settings, empty_user):
+    csv = "date,ticker,type,quantity,price,fee\n2015-01-05,AAPL,buy,10,100,1\nnot-a-date,KO,buy,-3,40,1\n"
+    at = upload_and_import(open_page(PAGE, empty_user), csv)
+    assert error_texts(at), "the import error is shown"
+    report = at.dataframe[-1].value
+    assert {"row", "column", "reason"} <= set(report.columns)
+    assert 3 in report["row"].tolist() or 2 in report["row"].tolist()
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {}
