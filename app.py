@@ -13,6 +13,31 @@ from ui.feedback import shown_errors
 from ui.formatting import money, percent, signed_money
 from ui.loaders import database_key, load_holdings, load_portfolio_summary
 
+
+def render_overview(holding_count: int) -> None:
+    value, day, pnl, count = st.columns(4)
+    count.metric("Holdings", holding_count, border=True)
+    summary = load_portfolio_summary(database_key(), account.id)
+    value.metric("Market value", money(summary.market_value), border=True)
+    day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    pnl.metric("Total P&L", signed_money(summary.total_pnl), border=True)
+    if summary.as_of:
+        st.caption(f"Prices as of {summary.as_of}.")
+    top = sorted(summary.holdings, key=lambda h: h.market_value or 0, reverse=True)[:5]
+    st.subheader("Largest holdings")
+    st.dataframe(
+        [{"Ticker": h.ticker, "Name": h.name or "", "Value": h.market_value, "Weight": h.weight,
+          "Unrealised P&L": h.unrealized_pnl} for h in top],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Value": st.column_config.NumberColumn(format="$%.2f"),
+            "Weight": st.column_config.NumberColumn(format="percent"),
+            "Unrealised P&L": st.column_config.NumberColumn(format="$%.2f"),
+        },
+    )
+
+
 account = require_login()
 st.title(f"Welcome, {account.display_name}")
 st.caption("Your portfolio at a glance. Use the pages in the sidebar for details, forecasts and backtests.")
@@ -26,27 +51,7 @@ with shown_errors("load your portfolio overview"):
         )
         st.page_link("pages/1_Portfolio.py", label="Go to Portfolio")
     else:
-        summary = load_portfolio_summary(database_key(), account.id)
-        value, day, pnl, count = st.columns(4)
-        value.metric("Market value", money(summary.market_value))
-        day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
-        pnl.metric("Total P&L", signed_money(summary.total_pnl))
-        count.metric("Holdings", len(summary.holdings))
-        if summary.as_of:
-            st.caption(f"Prices as of {summary.as_of}.")
-        top = sorted(summary.holdings, key=lambda h: h.market_value or 0, reverse=True)[:5]
-        st.subheader("Largest holdings")
-        st.dataframe(
-            [{"Ticker": h.ticker, "Name": h.name or "", "Value": h.market_value, "Weight": h.weight,
-              "Unrealised P&L": h.unrealized_pnl} for h in top],
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "Value": st.column_config.NumberColumn(format="$%.2f"),
-                "Weight": st.column_config.NumberColumn(format="percent"),
-                "Unrealised P&L": st.column_config.NumberColumn(format="$%.2f"),
-            },
-        )
+        render_overview(len(holdings))
 
 st.divider()
 left, middle, right = st.columns(3)

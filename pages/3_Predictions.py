@@ -54,6 +54,8 @@ with st.form("what_if"):
     window = window_col.selectbox("Training window", list(WINDOWS), key="pred_window")
     chosen = st.multiselect("Models (two or more make an ensemble)", members,
                             default=[m for m in DEFAULT_SET if m in members] or members[:1], key="pred_models")
+    manual = st.checkbox("Set the ensemble weights by hand (default: inverse backtest error of each model)",
+                         key="pred_manual_weights")
     weight_cols = st.columns(max(len(members), 1))
     weights = {m: col.number_input(f"Weight: {m}", min_value=0.0, max_value=1.0, value=1.0, step=0.1,
                                    key=f"pred_weight_{m}") for m, col in zip(members, weight_cols, strict=False)}
@@ -64,7 +66,9 @@ if submitted:
         st.error("Choose at least one model.")
     else:
         single = len(chosen) == 1
-        options = {} if single else {"models": chosen, "weights": {m: weights[m] for m in chosen}}
+        options = {} if single else {"models": chosen}
+        if manual and not single:
+            options["weights"] = {m: weights[m] for m in chosen}
         if WINDOWS[window]:
             options["window"] = WINDOWS[window]
         with st.status(f"Forecasting {ticker} {horizon} sessions ahead…", expanded=True) as status:

@@ -24,6 +24,7 @@ def test_a_what_if_forecast_shows_a_fan_chart_and_its_skill(ui_settings, demo_us
 def test_an_ensemble_of_light_models_with_weights(ui_settings, demo_user):
     at = open_page("pages/3_Predictions.py", demo_user)
     at.multiselect(key="pred_models").set_value(["naive", "drift"])
+    at.checkbox(key="pred_manual_weights").check()
     at.number_input(key="pred_weight_naive").set_value(0.3)
     at.selectbox(key="pred_window").select("Last year")
     at = submit(at, "Forecast")
