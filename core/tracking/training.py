@@ -91,7 +91,8 @@ def train_model(
     key = folds_key(fingerprint, config)
     factories = {model: forecaster_factory(model, **params)}
     champion_params = json.loads(current.tags.get("params", "null")) if current else None
-    rescore = current is not None and current.tags.get("folds_key") != key and champion_params != full_params
+    backtested = current is not None and current.tags.get("backtest_mase") not in (None, "", "None")
+    rescore = backtested and current.tags.get("folds_key") != key and champion_params != full_params
     if rescore and champion_params is not None:
         factories[_CHAMPION_KEY] = forecaster_factory(model, **champion_params)
 
@@ -139,7 +140,9 @@ def _champion_mase(current, key, champion_params, full_params, challenger_mase, 
     if current is None:
         return None
     stored = current.tags.get("backtest_mase")
-    if current.tags.get("folds_key") == key and stored not in (None, "", "None"):
+    if stored in (None, "", "None"):
+        return None  # registered by a forecast request, never backtested: the challenger replaces it
+    if current.tags.get("folds_key") == key:
         return float(stored)
     if champion_params == full_params:
         return challenger_mase

@@ -45,6 +45,13 @@ def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_cham
     assert (row.origin_date.isoformat(), row.target_date.isoformat()) == ("2016-12-30", "2017-01-19")
     assert row.lo95 <= row.lo80 <= row.predicted_value <= row.hi80 <= row.hi95 and row.realised_value is None
 
+    # A champion registered by a request has no backtest: the first `train` replaces it.
+    trained = train_model(tracking_settings, ticker="MSFT", model="drift", series=closes_of(prices, "MSFT"),
+                          horizon=5, folds=3, n_jobs=1)
+    assert trained.promoted and "no backtest MASE" in trained.decision
+    served = forecast(session, settings=tracking_settings, ticker="MSFT", horizon=5, model="drift", record=False)
+    assert served.model_version == trained.version == "2" and served.skill is not None
+
 
 def test_the_champion_carries_its_backtest_skill(session, tracking_settings, prices):
     outcome = train_model(tracking_settings, ticker="AAPL", model="naive", series=closes_of(prices, "AAPL"),
