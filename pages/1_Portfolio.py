@@ -17,13 +17,13 @@ from ui.formatting import money, number, percent, plain_percent, signed_money
 from ui.loaders import (
     call_as,
     database_key,
-    export_transactions_csv,
     forget_portfolio_reads,
     load_holdings,
     load_performance,
     load_portfolio_summary,
     load_tickers,
     load_transactions,
+    load_transactions_csv,
 )
 
 FLASH_KEY = "portfolio_flash"
@@ -184,7 +184,7 @@ def render_transactions() -> None:
     else:
         st.dataframe(frame, hide_index=True, width="stretch")
     with shown_errors("prepare the export"):
-        st.download_button("Download transactions CSV", data=export_transactions_csv(account.id),
+        st.download_button("Download transactions CSV", data=load_transactions_csv(key, account.id),
                            file_name="stockcast-transactions.csv", mime="text/csv")
     if can_write(account):
         upload = st.file_uploader("Import transactions CSV", type=["csv"], key="transactions_upload",

@@ -138,14 +138,15 @@ def load_transactions(database_url: str, user_id: int, limit: int = 500) -> tupl
     return frame, total
 
 
-def export_transactions_csv(user_id: int) -> str:
+@st.cache_data(ttl=60, show_spinner=False)
+def load_transactions_csv(database_url: str, user_id: int) -> str:
     export = load_feature("core.portfolio.ledger", "export_transactions", "Transaction export")
     return call_as(user_id, export)
 
 
 def forget_portfolio_reads() -> None:
     """After a change to holdings or transactions: drop the cached portfolio reads."""
-    for loader in (load_holdings, load_portfolio_summary, load_performance, load_transactions):
+    for loader in (load_holdings, load_portfolio_summary, load_performance, load_transactions, load_transactions_csv):
         loader.clear()
 
 
