@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from limits import parse_many
 
+from api.openapi import install_error_schema
 from api.security import (
     ASGIApp,
     BodySizeLimitMiddleware,
@@ -31,6 +32,7 @@ from api.security import (
     Send,
     client_address,
     header,
+    install_input_error_handlers,
     make_rate_limit_storage,
 )
 from core import metrics
@@ -99,7 +101,8 @@ class RequestContextMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Add the stack; Starlette runs the last added first, so this reads inside-out.
+    """Add the stack (plus the handlers for unstorable input and the corrected 422 schema);
+    Starlette runs the last added middleware first, so this reads inside-out.
 
     Request order: request context → security headers → CORS → body size → rate limit → app.
     The request id and headers are therefore on every answer, 413 and 429 included, and CORS
@@ -119,6 +122,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    install_input_error_handlers(app)
+    install_error_schema(app)
 
 
 def install_tracing(app: FastAPI, settings: Settings) -> None:

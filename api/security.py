@@ -28,6 +28,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from starlette.responses import JSONResponse
 
 from core.config import Settings
 
@@ -260,3 +261,44 @@ class BodySizeLimitMiddleware:
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
         await send_json(send, 413, {"detail": f"request body larger than {limit} bytes"}, {"Connection": "close"})
+
+
+def _out_of_range(_request, _error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "a value in the request is out of range or malformed for storage"}, status_code=422)
+
+
+def is_bad_input(error: Exception) -> bool:
+    """A database error caused by the value sent: SQLSTATE class 22 ("data exception"), or the
+    driver refusing to encode a parameter (asyncpg: an int beyond int32, a NUL in text)."""
+    from sqlalchemy.exc import DataError
+
+    if isinstance(error, DataError):
+        return True
+    orig = getattr(error, "orig", None)
+    cause = getattr(orig, "__cause__", None) or orig
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(orig, "sqlstate", None) or ""
+    return str(sqlstate).startswith("22") or isinstance(cause, ValueError)
+
+
+async def handle_database_error(request, error: Exception) -> JSONResponse:
+    """Input the schema allows but the database cannot store: 422. Anything else stays a 500."""
+    if not is_bad_input(error):
+        raise error
+    logger.info("database refused request data", extra={"error": type(error).__name__})
+    return _out_of_range(request, error)
+
+
+async def handle_overflow(request, error: OverflowError) -> JSONResponse:
+    # SQLite's driver raises a bare OverflowError for integers beyond 64 bits; any other
+    # overflow is a bug of ours and stays a 500.
+    if "SQLite INTEGER" not in str(error):
+        raise error
+    return _out_of_range(request, error)
+
+
+def install_input_error_handlers(app) -> None:
+    """Input the schema allows but the database cannot store answers 422, not 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    app.add_exception_handler(DBAPIError, handle_database_error)
+    app.add_exception_handler(OverflowError, handle_overflow)

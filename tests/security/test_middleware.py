@@ -135,3 +135,19 @@ def test_malformed_limits_fail_at_start(settings, limit):
 
     with pytest.raises(ValueError):
         create_app(settings.model_copy(update={"rate_limit_auth": limit}))
+
+
+async def test_ids_beyond_the_column_range_are_422_not_500(api):
+    headers = await api.signup()
+    for huge in (2**31, 2**70):
+        response = await api.client.get(f"/api/portfolio/stock/{huge}", headers=headers)
+        assert response.status_code in (404, 422), response.text
+    response = await api.client.get(f"/api/portfolio/stock/{2**70}", headers=headers)
+    assert response.status_code == 422
+    assert "out of range" in response.json()["detail"]
+
+
+async def test_422_schema_admits_the_apps_own_invalid_input_answers(api):
+    schema = (await api.client.get("/openapi.json")).json()
+    detail = schema["components"]["schemas"]["HTTPValidationError"]["properties"]["detail"]
+    assert {"type": "string"} in detail["anyOf"]
