@@ -68,11 +68,13 @@ def read_closes(
     if not rows:
         return pd.DataFrame(columns=tickers, index=pd.DatetimeIndex([], name="date"), dtype=float)
     names = [row[0] for row in rows]
-    day_lists = [row[1].split(",") for row in rows]
-    lengths = [len(days) for days in day_lists]
+    # Tickers usually share one calendar: split and parse each distinct date string once.
+    calendars = {text: np.array(text.split(",")) for text in {row[1] for row in rows}}
+    day_names = np.unique(np.concatenate(list(calendars.values())))
+    codes = {text: np.searchsorted(day_names, days) for text, days in calendars.items()}
     closes = np.array(",".join(row[2] for row in rows).split(","), dtype=float)
-    day_codes, day_names = pd.factorize(np.concatenate(day_lists), sort=True)
-    ticker_codes = np.repeat(np.arange(len(names)), lengths)
+    day_codes = np.concatenate([codes[row[1]] for row in rows])
+    ticker_codes = np.repeat(np.arange(len(names)), [len(calendars[row[1]]) for row in rows])
     matrix = np.full((len(day_names), len(names)), np.nan)
     matrix[day_codes, ticker_codes] = closes
     index = pd.DatetimeIndex(pd.to_datetime(day_names, format="ISO8601"), name="date")
