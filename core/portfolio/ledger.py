@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.auth.permissions import ensure_can_write
 from core.db.tables import Stock, Transaction, TransactionType, User
 from core.errors import ConflictError, InvalidInputError
-from core.market.repository import known_tickers
+from core.market.repository import get_ticker_row, known_tickers
 from core.portfolio.positions import Position, apply_entry, replay_ledger, sort_key
 from core.portfolio.schemas import ImportResult, TransactionCreate
 from core.portfolio.transactions_csv import (
@@ -53,7 +53,8 @@ def sync_holding(session: Session, *, owner: User, ticker: str) -> Stock | None:
             session.flush()
         return None
     if stock is None:
-        stock = Stock(owner_id=owner.id, ticker=ticker, currency="USD")
+        meta = get_ticker_row(session, ticker)
+        stock = Stock(owner_id=owner.id, ticker=ticker, currency=meta.currency if meta else "USD")
         session.add(stock)
     stock.quantity = position.quantity
     stock.avg_cost = position.avg_cost

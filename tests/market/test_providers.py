@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from core.config import Settings
@@ -91,3 +92,24 @@ def test_csv_upload_missing_columns_and_empty_file():
     assert {d["column"] for d in caught.value.details} == {"high", "low", "ticker"}
     with pytest.raises(InvalidInputError, match="empty"):
         parse_price_csv(b"")
+
+
+def test_yahoo_frames_become_price_frames():
+    from core.market.providers.yahoo import _to_price_frame
+
+    index = pd.DatetimeIndex(["2024-01-02 00:00:00-05:00", "2024-01-03 00:00:00-05:00"], name="Date")
+    raw = pd.DataFrame(
+        {
+            "Open": [187.15, 184.22],
+            "High": [188.44, 185.88],
+            "Low": [183.89, 183.43],
+            "Close": [185.64, 184.25],
+            "Adj Close": [184.9, 183.5],
+            "Volume": [82488700, None],
+        },
+        index=index,
+    )
+    frame = _to_price_frame(raw)
+    assert list(frame.columns) == PRICE_FRAME_COLUMNS
+    assert [d.isoformat() for d in frame["date"].dt.date] == ["2024-01-02", "2024-01-03"]
+    assert frame["close"].tolist() == [185.64, 184.25] and frame["volume"].tolist() == [82488700, 0]
