@@ -46,7 +46,8 @@ held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in symbols]
 
 
 def highlight_skill(value: float) -> str:
-    if pd.isna(value):
+    """Green where a model beats naive, red where it loses; nothing for a tie (naive itself)."""
+    if pd.isna(value) or abs(value) < 1e-9:
         return ""
     return "background-color: #dafbe1; font-weight: 600" if value > 0 else "background-color: #ffebe9"
 
@@ -94,7 +95,7 @@ else:
     result, links = stored["result"], stored["links"]
     st.subheader(f"{stored['ticker']}: {result.config.folds} folds, horizon {result.config.horizon}")
     summary = result.summary().drop(columns=["ticker"]).set_index("model")
-    table = summary[[c for c in METRICS if c in summary.columns]]
+    table = summary[[c for c in METRICS if c in summary.columns]].apply(pd.to_numeric, errors="coerce")
     styled = table.style.map(highlight_skill, subset=["skill_vs_naive"]).format(
         {"skill_vs_naive": "{:+.1%}", "coverage_80": "{:.0%}", "coverage_95": "{:.0%}", "dm_pvalue": "{:.3f}",
          "mase": "{:.3f}", "mae": "{:.2f}", "rmse": "{:.2f}", "mape": "{:.2f}", "fit_seconds": "{:.2f}"},

@@ -107,10 +107,17 @@ def performance_chart(series: pd.DataFrame, benchmark: pd.DataFrame | None = Non
     return _layout(fig, title, height)
 
 
+def model_colours(models: Iterable[str]) -> dict[str, str]:
+    """The same colour for a model in every chart of a page (by sorted name)."""
+    palette = px.colors.qualitative.D3
+    return {name: palette[i % len(palette)] for i, name in enumerate(sorted(set(models)))}
+
+
 def error_by_horizon_chart(by_step: pd.DataFrame, *, metric: str = "mae", title: str | None = None,
                            height: int = 360) -> go.Figure:
     """One line per model: the error `metric` at each horizon step (columns model, step, metric)."""
-    fig = px.line(by_step.sort_values("step"), x="step", y=metric, color="model", markers=True)
+    fig = px.line(by_step.sort_values(["model", "step"]), x="step", y=metric, color="model", markers=True,
+                  color_discrete_map=model_colours(by_step["model"]))
     fig.update_xaxes(title_text="Horizon (trading days ahead)", dtick=1)
     fig.update_yaxes(title_text=metric.upper())
     return _layout(fig, title, height)
@@ -119,7 +126,8 @@ def error_by_horizon_chart(by_step: pd.DataFrame, *, metric: str = "mae", title:
 def error_over_time_chart(by_fold: pd.DataFrame, *, metric: str = "mae", x: str = "origin", title: str | None = None,
                           height: int = 360) -> go.Figure:
     """One line per model: the error `metric` at each backtest origin (columns model, x, metric)."""
-    fig = px.line(by_fold.sort_values(x), x=x, y=metric, color="model", markers=True)
+    fig = px.line(by_fold.sort_values(["model", x]), x=x, y=metric, color="model", markers=True,
+                  color_discrete_map=model_colours(by_fold["model"]))
     fig.update_xaxes(title_text="Forecast origin")
     fig.update_yaxes(title_text=metric.upper())
     return _layout(fig, title, height)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from core.config import REPO_ROOT
-from tests.e2e.dashboard import CHROMIUM, PAGES, browser_page, log_in, open_page, running_dashboard
+from tests.e2e.dashboard import (
+    CHROMIUM,
+    PAGES,
+    browser_page,
+    log_in,
+    open_page,
+    running_dashboard,
+    wait_until_idle,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -13,6 +21,26 @@ pytestmark = [
                                                      "(apt-get install -y chromium; `make test` installs it)"),
 ]
 SCREENSHOTS = REPO_ROOT / "screenshots"
+
+
+def show_allocation(page) -> None:
+    page.get_by_role("tab", name="Allocation").click()
+    page.get_by_text("By sector").first.wait_for()
+    page.screenshot(path=SCREENSHOTS / "1_Portfolio_allocation.png", full_page=True)
+    page.get_by_role("tab", name="Performance & risk").click()
+    page.get_by_text("Max drawdown").first.wait_for()
+    page.screenshot(path=SCREENSHOTS / "1_Portfolio_performance.png", full_page=True)
+
+
+def run_backtest(page) -> None:
+    page.get_by_role("button", name="Run backtest").click()
+    page.get_by_text("Error by horizon").first.wait_for(timeout=300_000)
+    wait_until_idle(page)
+    assert page.get_by_text("MLflow runs:").is_visible()
+    page.screenshot(path=SCREENSHOTS / "4_Backtests_run.png", full_page=True)
+
+
+ACTIONS = {"1_Portfolio": show_allocation, "4_Backtests": run_backtest}
 
 
 @pytest.mark.timeout(600)
@@ -34,5 +62,7 @@ def test_log_in_and_open_every_page():
             errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
             assert not errors, f"{link} shows errors: {errors}"
             page.screenshot(path=SCREENSHOTS / f"{stem}.png", full_page=True)
+            if stem in ACTIONS:
+                ACTIONS[stem](page)
         page.get_by_role("button", name="Log out").click()
         page.get_by_role("button", name="Log in").wait_for()
