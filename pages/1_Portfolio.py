@@ -11,7 +11,7 @@ import streamlit as st
 from core.portfolio.holdings import add_holding, delete_holding, update_holding
 from core.portfolio.schemas import StockCreate, StockUpdate
 from ui.auth import can_write, require_login
-from ui.charts import allocation_pie, allocation_treemap, performance_chart
+from ui.charts import allocation_pie, allocation_treemap, performance_chart, value_chart
 from ui.feedback import load_feature, shown_errors
 from ui.formatting import money, number, percent, plain_percent, signed_money
 from ui.loaders import (
@@ -28,6 +28,8 @@ from ui.loaders import (
 
 FLASH_KEY = "portfolio_flash"
 PERIODS = {"1 year": 365, "3 years": 3 * 365, "All": None}
+EQUAL_WEIGHT = "Equal-weight universe"
+BENCHMARKS = {EQUAL_WEIGHT: "EQUAL_WEIGHT"}
 
 account = require_login("Portfolio")
 key = database_key()
@@ -156,15 +158,19 @@ def render_performance() -> None:
     tickers = [t.symbol for t in load_tickers(key)]
     period_col, bench_col = st.columns(2)
     period = period_col.radio("Period", list(PERIODS), horizontal=True, index=len(PERIODS) - 1)
-    benchmark = bench_col.selectbox("Benchmark", ["Default benchmark", *tickers])
+    benchmark = bench_col.selectbox("Benchmark", [EQUAL_WEIGHT, *tickers], key="benchmark",
+                                    help="The equal-weight index of every bundled ticker, or one ticker.")
     days = PERIODS[period]
-    start = None if days is None else dt.date.today() - dt.timedelta(days=days)
-    report = load_performance(key, account.id, None if benchmark == "Default benchmark" else benchmark, start)
-    series, bench = points_frame(report.series), points_frame(report.benchmark_series)
-    if series.empty:
+    # Periods count back from the last price, so the bundled (historical) prices show too.
+    last_price = max((t.last_date for t in load_tickers(key) if t.last_date), default=dt.date.today())
+    start = None if days is None else last_price - dt.timedelta(days=days)
+    report = load_performance(key, account.id, BENCHMARKS.get(benchmark, benchmark), start)
+    growth, bench = points_frame(report.twr_series), points_frame(report.benchmark_series)
+    if growth.empty:
         st.info("No performance history yet: it starts with your first transaction.")
         return
-    st.plotly_chart(performance_chart(series, bench, benchmark_name=benchmark), width="stretch")
+    st.plotly_chart(performance_chart(growth, bench, benchmark_name=benchmark,
+                                      title="Time-weighted growth of 100 vs benchmark"), width="stretch")
     cols = st.columns(7)
     figures = [("TWR", plain_percent(report.twr)), ("XIRR", plain_percent(report.xirr)),
                ("Benchmark TWR", plain_percent(report.benchmark_twr)),
@@ -173,6 +179,10 @@ def render_performance() -> None:
                ("Beta", number(report.beta))]
     for col, (label, text) in zip(cols, figures, strict=True):
         col.metric(label, text)
+    value = points_frame(report.series)
+    if not value.empty:
+        st.plotly_chart(value_chart(value, title="Market value (includes money added and withdrawn)"),
+                        width="stretch")
 
 
 def render_transactions() -> None:

@@ -113,6 +113,14 @@ def model_colours(models: Iterable[str]) -> dict[str, str]:
     return {name: palette[i % len(palette)] for i, name in enumerate(sorted(set(models)))}
 
 
+def value_chart(series: pd.DataFrame, *, title: str | None = None, height: int = 280) -> go.Figure:
+    """A value over time as a filled line (columns date, value)."""
+    fig = go.Figure(go.Scatter(x=pd.to_datetime(series["date"]), y=series["value"], mode="lines", fill="tozeroy",
+                               line={"color": FORECAST_LINE, "width": 1.5}, name="Value"))
+    fig.update_yaxes(title_text="Value", tickprefix="$")
+    return _layout(fig, title, height)
+
+
 def error_by_horizon_chart(by_step: pd.DataFrame, *, metric: str = "mae", title: str | None = None,
                            height: int = 360) -> go.Figure:
     """One line per model: the error `metric` at each horizon step (columns model, step, metric)."""
