@@ -20,9 +20,10 @@ from core.portfolio import returns as perf
 from core.portfolio.analytics_schemas import HoldingValuation, PerformanceReport, PortfolioSummary, SeriesPoint
 from core.portfolio.ledger import owner_transactions
 from core.portfolio.positions import replay_ledger
-from core.portfolio.schemas import normalise_ticker
+from core.portfolio.schemas import EARLIEST_DATE, normalise_ticker
 from core.portfolio.valuation import entries_frame, value_history
 
+LATEST_DATE = dt.date(2200, 1, 1)  # pandas timestamps end in 2262
 EQUAL_WEIGHT_NAMES = {"EQUAL_WEIGHT", "EQUAL-WEIGHT", "EW", "UNIVERSE"}
 
 
@@ -142,6 +143,9 @@ def measure_performance(
     """Performance of the owner's portfolio between `start` and `end` (defaults: all of it)."""
     if start and end and start > end:
         raise InvalidInputError(f"start {start} is after end {end}")
+    for day in (start, end):
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise InvalidInputError(f"{day} is outside {EARLIEST_DATE} … {LATEST_DATE}")
     entries = load_ledger(session, owner=owner)
     frame = entries_frame(entries)
     closes = repository.read_closes(session, frame["ticker"].unique(), None, end)

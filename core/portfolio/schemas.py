@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 from core.db.tables import AlertKind, TransactionType
 
 TICKER_PATTERN = r"^[A-Z0-9][A-Z0-9.\-^=]{0,15}$"
+# Bounds that keep every product and sum of the analytics finite (and dates within pandas' range).
+MAX_QUANTITY = 1e12
+MAX_PRICE = 1e9
+EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
 def normalise_ticker(value: str) -> str:
@@ -29,19 +33,19 @@ class StockBase(BaseModel):
 
 class StockCreate(StockBase):
     ticker: str = Field(pattern=TICKER_PATTERN, description="Exchange symbol, e.g. AAPL or BRK.B")
-    quantity: float = Field(gt=0, allow_inf_nan=False)
-    avg_cost: float = Field(ge=0, allow_inf_nan=False)
+    quantity: float = Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    avg_cost: float = Field(ge=0, le=MAX_PRICE, allow_inf_nan=False)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    opened_at: dt.date | None = None
+    opened_at: dt.date | None = Field(default=None, ge=EARLIEST_DATE)
     notes: str | None = Field(default=None, max_length=2000)
 
 
 class StockUpdate(StockBase):
     ticker: str | None = Field(default=None, pattern=TICKER_PATTERN)
-    quantity: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    avg_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    quantity: float | None = Field(default=None, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    avg_cost: float | None = Field(default=None, ge=0, le=MAX_PRICE, allow_inf_nan=False)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    opened_at: dt.date | None = None
+    opened_at: dt.date | None = Field(default=None, ge=EARLIEST_DATE)
     notes: str | None = Field(default=None, max_length=2000)
 
 
@@ -80,9 +84,9 @@ class TransactionCreate(StockBase):
     date: dt.date
     ticker: str = Field(pattern=TICKER_PATTERN)
     type: TransactionType
-    quantity: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    price: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    fee: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    quantity: float = Field(default=0.0, ge=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    price: float = Field(default=0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    fee: float = Field(default=0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check_amounts(self) -> TransactionCreate:
@@ -94,6 +98,8 @@ class TransactionCreate(StockBase):
             raise ValueError("a fee transaction needs a fee greater than 0")
         if self.date > dt.date.today():
             raise ValueError("the date is in the future")
+        if self.date < EARLIEST_DATE:
+            raise ValueError(f"the date is before {EARLIEST_DATE}")
         return self
 
 
@@ -144,7 +150,7 @@ class PriceAlertCreate(StockBase):
 
     ticker: str = Field(pattern=TICKER_PATTERN)
     kind: AlertKind
-    threshold: float = Field(gt=0, allow_inf_nan=False)
+    threshold: float = Field(gt=0, le=MAX_PRICE, allow_inf_nan=False)
 
 
 class PriceAlertRead(BaseModel):

@@ -99,6 +99,8 @@ def test_performance_errors(session, load_prices):
     _tx(user, session, dt.date(2016, 1, 4), "AAPL", "buy", 1, 100)
     with pytest.raises(NotFoundError, match="QQQQ"):
         measure_performance(session, owner=user, benchmark="QQQQ")
+    with pytest.raises(InvalidInputError, match="outside"):
+        measure_performance(session, owner=user, start=dt.date(1, 1, 1))
     with pytest.raises(InvalidInputError, match="after"):
         measure_performance(session, owner=user, start=dt.date(2016, 5, 1), end=dt.date(2016, 1, 1))
 

@@ -67,6 +67,10 @@ def test_transaction_validation():
         _tx(dt.date.today() + dt.timedelta(days=2), "AAPL", "buy", 1, 1)
     with pytest.raises(ValueError, match="fee greater than 0"):
         _tx(dt.date(2016, 1, 4), "AAPL", "fee")
+    with pytest.raises(ValueError, match="before 1900"):
+        _tx(dt.date(1, 1, 1), "AAPL", "buy", 1, 1)
+    with pytest.raises(ValueError, match="less than or equal"):
+        _tx(dt.date(2016, 1, 4), "AAPL", "buy", 1e300, 1e300)
 
 
 def test_hand_added_holding_records_an_opening_buy(session):

@@ -16,6 +16,7 @@ import pandas as pd
 from core.errors import InvalidInputError, NotFoundError
 from core.market.providers.base import PRICE_FRAME_COLUMNS, PriceProvider, TickerInfo
 
+EARLIEST_DATE = dt.date(1900, 1, 1)
 TICKER_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,15}$")
 MAX_REPORTED_PROBLEMS = 200
 
@@ -46,6 +47,8 @@ def _check_row(row_number: int, record: dict[str, str], ticker: str, problems: l
     except ValueError:
         problems.append(_problem(row_number, "date", f"{record['date']!r} is not a YYYY-MM-DD date"))
         date = None
+    if date is not None and not EARLIEST_DATE <= date <= dt.date.today():
+        problems.append(_problem(row_number, "date", f"{date} is before {EARLIEST_DATE} or in the future"))
     values: dict[str, float] = {}
     for column in ["open", "high", "low", "close", "volume"]:
         raw = record.get(column, "")
@@ -58,6 +61,8 @@ def _check_row(row_number: int, record: dict[str, str], ticker: str, problems: l
             continue
         if number != number or number in (float("inf"), float("-inf")) or number < 0:
             problems.append(_problem(row_number, column, f"{raw} must be a finite number >= 0"))
+        elif number > 1e15:
+            problems.append(_problem(row_number, column, f"{raw} is too large"))
         elif column != "volume" and number == 0:
             problems.append(_problem(row_number, column, "a price must be greater than 0"))
         values[column] = number
