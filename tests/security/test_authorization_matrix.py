@@ -70,24 +70,69 @@ class Rule:
     query: dict[str, Any] | None = None
     json: Body | None = None
     form: Body | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart uploads: name → (filename, content, type)
     ok: frozenset[int] = frozenset({200, 201, 202, 204})
 
 
 # Resource name → (path parameter, factory making one for an owner and returning its id).
-RESOURCES: dict[str, tuple[str, Callable[..., int]]] = {
-    "holding": ("stock_id", lambda session, owner: _holding(session, owner)),
+RESOURCES: dict[str, tuple[str, Callable[..., Any]]] = {
+    "holding": ("stock_id", lambda session, owner: _as_writer(owner, lambda: _holding(session, owner))),
     "user": ("user_id", lambda _session, owner: owner.id),
+    "alert": ("alert_id", lambda session, owner: _as_writer(owner, lambda: _alert(session, owner))),
+    "watched": ("ticker", lambda session, owner: _as_writer(owner, lambda: _watched(session, owner))),
 }
+
+# Market data every cell can see: tickers known to the app (AAPL with prices).
+PRICED_TICKER, WATCH_TICKER, SPARE_TICKER = "AAPL", "WATCHME", "MSFT"
+
+
+def seed_market(session, settings) -> None:
+    from core.market.repository import upsert_ticker
+    from core.market.service import load_bundled_prices
+
+    load_bundled_prices(session, settings=settings, tickers=[PRICED_TICKER])
+    for symbol in (WATCH_TICKER, SPARE_TICKER):
+        upsert_ticker(session, symbol, name=symbol, sector=None, currency="USD", source="test")
+
+
+def _as_writer(owner: User, make: Callable[[], Any]) -> Any:
+    """Make a thing for `owner`; a viewer's is one made while an analyst (viewers cannot add)."""
+    role = owner.role
+    owner.role = Role.ANALYST
+    try:
+        return make()
+    finally:
+        owner.role = role
 
 
 def _holding(session, owner: User) -> int:
-    """A holding of `owner`; a viewer's is one bought while an analyst (viewers cannot add)."""
-    role = owner.role
-    owner.role = Role.ANALYST
-    stock = make_holding(session, owner=owner, ticker="T" + uuid.uuid4().hex[:5].upper())
-    owner.role = role
-    session.flush()
-    return stock.id
+    return make_holding(session, owner=owner, ticker="T" + uuid.uuid4().hex[:5].upper()).id
+
+
+def _alert(session, owner: User) -> int:
+    from core.portfolio.alerts import create_alert
+    from core.portfolio.schemas import PriceAlertCreate
+
+    data = PriceAlertCreate(ticker=PRICED_TICKER, kind="above", threshold=1000.0)
+    return create_alert(session, owner=owner, data=data).id
+
+
+def _watched(session, owner: User) -> str:
+    """The owner's watchlist entry for WATCH_TICKER (made once), named by its ticker."""
+    from core.db.tables import WatchlistItem
+    from core.portfolio.alerts import add_to_watchlist
+    from core.portfolio.schemas import WatchlistItemCreate
+
+    exists = session.scalar(
+        select(WatchlistItem).where(WatchlistItem.owner_id == owner.id, WatchlistItem.ticker == WATCH_TICKER)
+    )
+    if exists is None:
+        add_to_watchlist(session, owner=owner, data=WatchlistItemCreate(ticker=WATCH_TICKER))
+    return WATCH_TICKER
+
+
+_TRANSACTIONS_CSV = b"date,ticker,type,quantity,price,fee\n2024-01-02,AAPL,buy,1,100,0\n"
+_PRICES_CSV = b"date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,1000\n2024-01-03,10.5,11,10,10.8,900\n"
 
 
 _DOCS = Rule("public")
@@ -123,6 +168,41 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/jobs"): Rule("signed_in"),
     ("GET", "/api/jobs/available"): Rule("signed_in"),
     ("POST", "/api/jobs/{name}/run"): Rule("admin", params={"name": "no-such-job"}, ok=frozenset({404})),
+    # --- market data (shared) and the caller's watchlist and alerts
+    ("GET", "/api/tickers"): Rule("signed_in"),
+    ("GET", "/api/tickers/{ticker}"): Rule("signed_in", params={"ticker": PRICED_TICKER}),
+    ("GET", "/api/prices/{ticker}"): Rule("signed_in", params={"ticker": PRICED_TICKER}),
+    # any analyst may upload prices, and they replace the shared rows for those dates
+    ("POST", "/api/prices/import"): Rule(
+        "writer", files={"file": ("p.csv", _PRICES_CSV, "text/csv")}, form={"ticker": "UPLOAD"}
+    ),
+    ("GET", "/api/watchlist"): Rule("signed_in"),
+    ("POST", "/api/watchlist"): Rule("writer", json={"ticker": SPARE_TICKER}),
+    ("DELETE", "/api/watchlist/{ticker}"): Rule("owned_write", resource="watched"),
+    ("GET", "/api/alerts"): Rule("signed_in"),
+    ("POST", "/api/alerts"): Rule("writer", json={"ticker": PRICED_TICKER, "kind": "below", "threshold": 50.0}),
+    ("DELETE", "/api/alerts/{alert_id}"): Rule("owned_write", resource="alert"),
+    # --- the caller's ledger and analytics
+    ("GET", "/api/portfolio/summary"): Rule("signed_in"),
+    ("GET", "/api/portfolio/performance"): Rule("signed_in"),
+    ("GET", "/api/portfolio/transactions"): Rule("signed_in"),
+    ("POST", "/api/portfolio/transactions"): Rule(
+        "writer", json={"date": "2024-01-02", "ticker": PRICED_TICKER, "type": "buy", "quantity": 1, "price": 100}
+    ),
+    ("GET", "/api/portfolio/transactions/export"): Rule("signed_in"),
+    ("POST", "/api/portfolio/transactions/import"): Rule(
+        "writer", files={"file": ("t.csv", _TRANSACTIONS_CSV, "text/csv")}
+    ),
+    ("GET", "/api/portfolio/import-mappings"): Rule("signed_in"),
+    ("PUT", "/api/portfolio/import-mappings/{name}"): Rule(
+        "writer", params={"name": "broker"}, json={"Trade Date": "date", "Symbol": "ticker"}
+    ),
+    # --- forecasts (an unknown ticker: the gate is passed, nothing is trained) and chat
+    ("GET", "/api/forecast/accuracy"): Rule("signed_in"),
+    ("GET", "/api/forecast/{ticker}"): Rule("signed_in", params={"ticker": "NOSUCH"}, ok=frozenset({404})),
+    ("GET", "/api/chat"): Rule("signed_in"),
+    # an empty question: refused by the service after the gate, before any model is loaded
+    ("POST", "/api/chat"): Rule("signed_in", json={"message": ""}, ok=frozenset({422})),
 }
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -185,12 +265,14 @@ async def _call(api, settings, rule: Rule, method: str, path: str, role: str, ow
         params=rule.query,
         json=_resolve(rule.json, ctx),
         data=_resolve(rule.form, ctx),
+        files=rule.files,
     )
     return response.status_code
 
 
 async def test_route_role_owner_matrix(api, settings, users):
     change_settings(api, rate_limit_enabled=False)  # the matrix calls login and sign-up many times
+    await api.run(seed_market, settings=settings)
     present = app_endpoints()
     mismatches: list[str] = []
     cells = 0
