@@ -164,9 +164,10 @@ def run_backtest(
     `progress(done, total)` is called in this process after each fold.
     """
     samples = {model: factory() for model, factory in factories.items()}
+    # Every model trains on the same folds, so the most demanding model sets the first origin.
+    min_train = max(sample.required_history for sample in samples.values())
     tasks = []
     for ticker, series in histories.items():
-        min_train = max(sample.required_history for sample in samples.values())
         specs = plan_folds(len(series), config, min_train=min_train)
         for model, factory in factories.items():
             tasks += [(ticker, model, series.iloc[: spec.origin + 1 + config.horizon], factory, spec,

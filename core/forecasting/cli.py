@@ -101,7 +101,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.forecasting.backtest import BacktestConfig
-    from core.forecasting.service import backtest_models, forecasts_table, result_rows
+    from core.forecasting.service import backtest_models, calibration_report, forecasts_table, result_rows
 
     config = BacktestConfig(horizon=args.horizon, folds=args.folds, step=args.step, window=args.window,
                             train_size=args.train_size)
@@ -114,7 +114,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
         result = backtest_models(histories, models, config, n_jobs=args.jobs, progress=progress)
     payload = {"rows": result_rows(result), "by_step": result_rows(result, by_step=True),
-               "interval_methods": result.interval_methods}
+               "interval_methods": result.interval_methods, "calibration": calibration_report(result)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=1, default=str))
     if args.forecasts_out:

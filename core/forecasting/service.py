@@ -77,6 +77,22 @@ def result_rows(result: BacktestResult, *, by_step: bool = False) -> list[dict[s
     return [{key: _plain(value) for key, value in row.items()} for row in table.to_dict(orient="records")]
 
 
+def calibration_report(result: BacktestResult, *, min_points: int = 20) -> dict[str, dict[str, Any]]:
+    """Per model: its interval method, backtest coverage, and the conformal factors that
+    would calibrate its future intervals (1.0 where already within 5 points of nominal)."""
+    from core.forecasting.calibration import fit_interval_calibration
+
+    report = {}
+    for model in result.forecasts["model"].unique():
+        if (result.forecasts["model"] == model).sum() < min_points:
+            continue
+        calibration = fit_interval_calibration(result.forecasts, model, min_points=min_points)
+        report[model] = {"method": calibration.method, "points": calibration.points,
+                         "coverage": {str(k): v for k, v in calibration.coverage_before.items()},
+                         "factors": {str(k): v for k, v in calibration.factors.items()}}
+    return report
+
+
 def forecasts_table(result: BacktestResult) -> pd.DataFrame:
     """Every fold's forecasts in the CLI contract's columns, dates as ISO strings."""
     table = result.forecasts[CONTRACT_COLUMNS].copy()
