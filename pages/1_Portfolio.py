@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from core.errors import NotFoundError
 from core.portfolio.holdings import add_holding, delete_holding, update_holding
 from core.portfolio.schemas import StockCreate, StockUpdate
 from ui.auth import can_write, require_login
@@ -164,7 +165,11 @@ def render_performance() -> None:
     # Periods count back from the last price, so the bundled (historical) prices show too.
     last_price = max((t.last_date for t in load_tickers(key) if t.last_date), default=dt.date.today())
     start = None if days is None else last_price - dt.timedelta(days=days)
-    report = load_performance(key, account.id, BENCHMARKS.get(benchmark, benchmark), start)
+    try:
+        report = load_performance(key, account.id, BENCHMARKS.get(benchmark, benchmark), start)
+    except NotFoundError as exc:  # no benchmark prices over the period: show the portfolio alone
+        st.info(f"No benchmark comparison: {exc.message}")
+        report = load_performance(key, account.id, None, start)
     growth, bench = points_frame(report.twr_series), points_frame(report.benchmark_series)
     if growth.empty:
         st.info("No performance history yet: it starts with your first transaction.")
