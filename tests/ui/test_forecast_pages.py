@@ -70,3 +70,12 @@ def test_a_tracked_backtest_links_to_its_mlflow_run_and_feeds_the_skill_table(ui
     at = submit(at, "Forecast")
     assert not error_texts(at)
     assert "Skill vs naive" in [metric.label for metric in at.metric]
+
+
+def test_a_viewer_can_make_a_what_if_forecast(ui_settings, viewer):
+    at = open_page("pages/3_Predictions.py", viewer)
+    at.multiselect(key="pred_models").set_value(["naive"])
+    at = submit(at, "Forecast")
+    assert not at.exception
+    assert not error_texts(at)
+    assert at.session_state["predictions_result"].ticker
