@@ -3,7 +3,9 @@ SENTRY_DSN is set). Both libraries are imported only when configured, so a deplo
 without them pays nothing. Entry points call these once; calling again is harmless.
 
 `configure_tracing` returns the tracer provider (or None); the API instruments FastAPI with
-it, the CLI and jobs can wrap work in `tracer(...).start_as_current_span(...)`.
+it, the CLI and jobs can wrap work in `tracer(settings, __name__).start_as_current_span(...)`.
+The provider is deliberately not installed as OpenTelemetry's global one: FastAPI traces by
+itself whenever a global provider exists, which would double every request span.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ def configure_tracing(settings: Settings, *, service: str = "api") -> Any | None
 
 @lru_cache
 def _tracer_provider(endpoint: str, service: str) -> Any:
-    # One provider per endpoint and process: OpenTelemetry refuses to replace the global one.
-    from opentelemetry import trace
+    # One provider (one export thread) per endpoint and process.
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -40,16 +41,18 @@ def _tracer_provider(endpoint: str, service: str) -> Any:
         traces_url += "/v1/traces"
     provider = TracerProvider(resource=Resource.create({"service.name": f"{SERVICE_NAME}-{service}"}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url, timeout=5)))
-    trace.set_tracer_provider(provider)
     logger.info("tracing enabled", extra={"service": service})
     return provider
 
 
-def tracer(name: str) -> Any:
-    """A tracer (a no-op one when tracing is not configured)."""
-    from opentelemetry import trace
+def tracer(settings: Settings, name: str, *, service: str = "jobs") -> Any:
+    """A tracer exporting to OTLP_ENDPOINT, or a no-op one when tracing is not configured."""
+    provider = configure_tracing(settings, service=service)
+    if provider is None:
+        from opentelemetry.trace import NoOpTracer
 
-    return trace.get_tracer(name)
+        return NoOpTracer()
+    return provider.get_tracer(name)
 
 
 def configure_sentry(settings: Settings, *, environment: str = "production") -> bool:
