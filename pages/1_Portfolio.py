@@ -42,7 +42,7 @@ if flash := st.session_state.pop(FLASH_KEY, None):
 def changed(message: str) -> None:
     """After a successful change: drop cached reads, and show `message` on the next run."""
     forget_portfolio_reads()
-    st.session_state[FLASH_KEY] = message
+    st.session_state[FLASH_KEY] = message.replace("$", r"\$")  # "$…$" would render as LaTeX
     st.rerun()
 
 

@@ -33,7 +33,7 @@ def test_a_holding_added_through_the_page_is_in_the_database(ui_settings, empty_
     at = add_through_form(at, "msft", 12, 250.5)
     assert not at.exception and not error_texts(at)
     assert holdings_in_db(ui_settings, empty_user.user_id) == {"MSFT": (12.0, 250.5)}
-    assert at.success[0].value == "Added 12 MSFT at $250.50."
+    assert at.success[0].value == r"Added 12 MSFT at \$250.50."
     assert not any("No holdings yet" in info.value for info in at.info)
 
 
