@@ -9,12 +9,24 @@ deactivated or demoted user loses access within seconds.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
+from core.config import REPO_ROOT
 from ui.loaders import Account, database_key, load_account, log_in
 
 USER_ID_KEY = "user_id"
 USER_ROLE_KEY = "user_role"
 APP_TITLE = "Stockcast"
+# (page file, label, roles allowed or () for everyone); the Chat page is added by its own area.
+NAVIGATION = [
+    ("app.py", "Home", ()),
+    ("pages/1_Portfolio.py", "Portfolio", ()),
+    ("pages/2_Stock.py", "Stock", ()),
+    ("pages/3_Predictions.py", "Predictions", ()),
+    ("pages/4_Backtests.py", "Backtests", ()),
+    ("pages/5_Chat.py", "Chat", ()),
+    ("pages/6_Admin.py", "Admin", ("admin",)),
+]
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,8 +82,22 @@ def _render_login_form() -> None:
         st.rerun()
 
 
+def _render_navigation(account: Account) -> None:
+    """Links to the pages this account may use (Streamlit's own page list is switched off)."""
+    for path, label, roles in NAVIGATION:
+        if (roles and account.role not in roles) or not (REPO_ROOT / path).exists():
+            continue
+        try:
+            st.page_link(path, label=label)
+        except StreamlitPageNotFoundError:
+            # A page run on its own (AppTest.from_file) has no other pages registered.
+            return
+
+
 def _render_sidebar(account: Account) -> None:
     with st.sidebar:
+        _render_navigation(account)
+        st.divider()
         st.markdown(f"**{account.display_name}**")
         st.caption(f"Role: {account.role}")
         if st.button("Log out", key="logout"):

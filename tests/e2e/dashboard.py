@@ -136,7 +136,7 @@ def log_in(page, dashboard: Dashboard, email: str = DEMO_EMAIL, password: str = 
 def open_page(page, link_text: str, ready: str) -> float:
     """Switch page through the sidebar (same session); seconds until `ready` is visible."""
     started = time.perf_counter()
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=link_text, exact=True).click()
+    page.locator("[data-testid='stSidebar']").get_by_role("link", name=link_text, exact=True).click()
     page.locator(ready).first.wait_for(state="visible")
     wait_until_idle(page)
     return time.perf_counter() - started

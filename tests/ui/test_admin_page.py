@@ -42,3 +42,11 @@ def test_an_admin_sees_users_and_jobs_and_changes_a_role(ui_settings, admin, vie
     assert at.success[0].value == f"{viewer.email} is now analyst."
     with session_scope(ui_settings) as session:
         assert get_user(session, user_id=viewer.user_id).role.value == "analyst"
+
+
+def test_the_admin_link_is_shown_to_admins_only(admin, viewer):
+    def links(user) -> list[str]:
+        return [link.proto.label for link in open_page("app.py", user).sidebar.get("page_link")]
+
+    assert "Admin" in links(admin)
+    assert "Admin" not in links(viewer) and "Portfolio" in links(viewer)
