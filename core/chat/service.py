@@ -51,34 +51,28 @@ def validate_message(message: str) -> str:
     return text
 
 
-def _store(settings: Settings):
-    return index.open_store(str(settings.chroma_dir))
-
-
-def _ensure_help(store) -> None:
+def _ensure_help(settings: Settings) -> None:
     fingerprint = hashlib.sha256(HELP_PATH.read_bytes()).hexdigest()[:32]
-    if index.owner_fingerprint(store, index.SHARED_OWNER) != fingerprint:
-        index.sync_owner_documents(store, index.SHARED_OWNER, list(build_help_documents()), fingerprint)
+    if index.owner_fingerprint(settings.chroma_dir, index.SHARED_OWNER) != fingerprint:
+        index.sync_owner_documents(settings.chroma_dir, index.SHARED_OWNER, list(build_help_documents()), fingerprint)
 
 
 def reindex_user(session: Session, *, settings: Settings, user: User) -> int:
     """Rebuild one user's documents (and the shared help if it changed); returns their count."""
-    store = _store(settings)
-    _ensure_help(store)
+    _ensure_help(settings)
     documents = build_user_documents(session, settings=settings, user=user)
     fingerprint = repository.state_fingerprint(session, user=user)
-    return index.sync_owner_documents(store, user.id, documents, fingerprint)
+    return index.sync_owner_documents(settings.chroma_dir, user.id, documents, fingerprint)
 
 
 def reindex_all(session: Session, *, settings: Settings) -> int:
     """Rebuild every active user's documents and drop those of deleted or inactive users;
     returns the number of documents indexed (help included)."""
-    store = _store(settings)
-    _ensure_help(store)
+    _ensure_help(settings)
     users = list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.id)))
     keep = {user.id for user in users} | {index.SHARED_OWNER}
-    for owner_id in index.owner_ids(store) - keep:
-        index.remove_owner(store, owner_id)
+    for owner_id in index.owner_ids(settings.chroma_dir) - keep:
+        index.remove_owner(settings.chroma_dir, owner_id)
     total = len(build_help_documents())
     for user in users:
         total += reindex_user(session, settings=settings, user=user)
@@ -90,11 +84,10 @@ def retrieve(
 ) -> list[Document]:
     """The `k` documents most relevant to the question among this user's and the help,
     re-indexing the user first if their data changed since."""
-    store = _store(settings)
-    _ensure_help(store)
-    if index.owner_fingerprint(store, user.id) != repository.state_fingerprint(session, user=user):
+    _ensure_help(settings)
+    if index.owner_fingerprint(settings.chroma_dir, user.id) != repository.state_fingerprint(session, user=user):
         reindex_user(session, settings=settings, user=user)
-    hits = index.search(store, owner_id=user.id, query=question.text, k=k, tickers=question.tickers)
+    hits = index.search(settings.chroma_dir, owner_id=user.id, query=question.text, k=k, tickers=question.tickers)
     return [document for document, _score in hits]
 
 

@@ -50,7 +50,7 @@ def test_retrieval_never_crosses_users(session, chat_settings, two_users, who):
         for document in _retrieved(session, chat_settings, user, text, own):
             assert document.metadata["owner_id"] in (user.id, index.SHARED_OWNER), text
             assert not any(symbol in document.page_content for symbol in other), (text, document.page_content)
-    assert index.owner_fingerprint(index.open_store(str(chat_settings.chroma_dir)), other_user.id) is not None
+    assert index.owner_fingerprint(chat_settings.chroma_dir, other_user.id) is not None
 
 
 def test_answers_never_show_the_other_users_holdings(session, chat_settings, two_users):
@@ -74,7 +74,6 @@ def test_history_is_per_user(session, chat_settings, two_users):
 
 
 def test_search_refuses_the_shared_owner_and_bad_ids(chat_settings):
-    store = index.open_store(str(chat_settings.chroma_dir))
     for owner in (index.SHARED_OWNER, -1, "1"):
         with pytest.raises(ValueError):
-            index.search(store, owner_id=owner, query="anything")
+            index.search(chat_settings.chroma_dir, owner_id=owner, query="anything")
