@@ -81,3 +81,22 @@ def test_the_model_never_sees_another_users_data(session, chat_settings, investo
     alice_request = ollama.chat_requests()[-1]
     assert "NIMB" not in _system_prompt(alice_request) and "333" not in _system_prompt(alice_request)
     assert "ORCH" in _system_prompt(alice_request)
+
+
+def test_answers_with_an_openai_compatible_endpoint(session, chat_settings, investor):
+    from pydantic import SecretStr
+
+    from tests.chat.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        update = {"openai_base_url": server.url, "openai_api_key": SecretStr("sk-local"), "openai_model": "local-model"}
+        settings = chat_settings.model_copy(update=update)
+        reply = ask(session, settings=settings, user=investor, message=QUESTION)
+        assert reply.answer == server.reply and reply.notice is None
+        [request] = server.requests
+        assert request["model"] == "local-model" and request["authorization"] == "Bearer sk-local"
+        assert money(summarize_portfolio(session, owner=investor).market_value) in request["messages"][0]["content"]
+
+        server.fail = True
+        reply = ask(session, settings=settings, user=investor, message=QUESTION)
+        assert reply.notice and "local-model" in reply.notice and server.reply not in reply.answer
