@@ -28,6 +28,7 @@ from core.errors import ServiceUnavailableError
 from core.jobs.registry import TRANSIENT_ERRORS, parse_tickers, stored_tickers
 
 MAX_RETRIES = 5
+FAST_FAIL_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 RETRY_BACKOFF_MAX_SECONDS = 600
 
 
@@ -59,6 +60,10 @@ def create_celery_app(settings: Settings):
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         broker_transport_options={"visibility_timeout": settings.job_lock_ttl_seconds},
+        # A broker that is down fails a dispatch within seconds rather than hanging the caller.
+        broker_connection_timeout=5,
+        task_publish_retry_policy=FAST_FAIL_RETRY_POLICY,
+        result_backend_transport_options={"retry_policy": FAST_FAIL_RETRY_POLICY},
     )
     retry = {
         "autoretry_for": transient_errors(),
@@ -140,11 +145,21 @@ def fan_out_retrain(
 
 def enqueue_job(name: str, *, settings: Settings, args: dict[str, Any] | None = None,
                 triggered_by: str = "celery") -> str:
-    """Queue job `name` on Celery and return the task (or group) id; retrain fans out."""
+    """Queue job `name` on Celery and return the task (or group) id; retrain fans out.
+
+    Raises ServiceUnavailableError when the broker cannot be reached."""
+    from kombu.exceptions import OperationalError as BrokerError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     args = args or {}
-    if name == "retrain":
-        result = fan_out_retrain(settings=settings, triggered_by=triggered_by, **args)
-        result.save()  # so GroupResult.restore(id) finds it later
-        return result.id
-    app = app_for(settings)
-    return app.tasks["stockcast.run_job"].apply_async((name, args, triggered_by), queue=settings.celery_queue).id
+    try:
+        if name == "retrain":
+            result = fan_out_retrain(settings=settings, triggered_by=triggered_by, **args)
+            result.save()  # so GroupResult.restore(id) finds it later
+            return result.id
+        task = app_for(settings).tasks["stockcast.run_job"]
+        return task.apply_async((name, args, triggered_by), queue=settings.celery_queue).id
+    # The Redis result backend gives up with a RuntimeError ("Retry limit exceeded …").
+    except (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, RuntimeError) as exc:
+        raise ServiceUnavailableError(f"the Celery broker at REDIS_URL is unreachable: {exc}") from exc

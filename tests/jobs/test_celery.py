@@ -130,3 +130,11 @@ def test_tasks_retry_transient_errors_with_backoff(worker_settings):
     assert ConnectionError in task.autoretry_for
     assert InsufficientHistoryError not in task.autoretry_for  # bad data is not retried
     assert task.retry_backoff is True and task.max_retries >= 3
+
+
+def test_an_unreachable_broker_is_a_service_error(worker_settings):
+    from core.jobs.runner import dispatch_job
+
+    down = worker_settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens on port 1
+    with pytest.raises(ServiceUnavailableError, match="broker"):
+        dispatch_job("evaluate_realised", settings=down)
