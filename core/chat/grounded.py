@@ -44,6 +44,13 @@ def _empty_portfolio(summary) -> GroundedAnswer:
     return GroundedAnswer("value", text, [_portfolio_source(summary)])
 
 
+def _not_held(ctx: AskContext, intent: str) -> GroundedAnswer | None:
+    facts = answer_ticker_facts(ctx, intent)
+    named = ", ".join(ctx.question.tickers)
+    prefix = f"You don't hold {named}."
+    return GroundedAnswer(intent, f"{prefix} {facts.text}", facts.sources) if facts else None
+
+
 def answer_value(ctx: AskContext) -> GroundedAnswer | None:
     summary = _summary(ctx)
     if summary is None:
@@ -51,6 +58,8 @@ def answer_value(ctx: AskContext) -> GroundedAnswer | None:
     if not summary.holdings:
         return _empty_portfolio(summary)
     holding = _holding_of(summary, ctx.question.tickers)
+    if holding is None and ctx.question.tickers:
+        return _not_held(ctx, "value")
     if holding is not None:
         text = (
             f"Your {holding.quantity:g} shares of {holding.ticker} are worth {money(holding.market_value)} at the "
@@ -74,6 +83,8 @@ def answer_pnl(ctx: AskContext) -> GroundedAnswer | None:
     if not summary.holdings and not summary.realized_pnl:
         return _empty_portfolio(summary)
     holding = _holding_of(summary, ctx.question.tickers)
+    if holding is None and ctx.question.tickers:
+        return _not_held(ctx, "pnl")
     if holding is not None:
         text = (
             f"{holding.ticker}: unrealized P&L {signed_money(holding.unrealized_pnl)} on a cost basis of "

@@ -74,10 +74,12 @@ def find_tickers(text: str, *, names: Mapping[str, str | None], own: Iterable[st
         is_symbol = symbol in names and (token.isupper() or (symbol in own and len(symbol) >= 2))
         if is_symbol and symbol not in found:
             found.append(symbol)
-    lowered_words = set(re.findall(r"[a-z]+", text.lower()))
+    lowered = text.lower()
     for symbol, name in names.items():
         first = (name or "").split(" ")[0].strip(",.").lower()
-        if len(first) >= 4 and first not in _NAME_STOPWORDS and first in lowered_words and symbol not in found:
+        if len(first) < 4 or first in _NAME_STOPWORDS or symbol in found:
+            continue
+        if re.search(rf"(?<![\w-]){re.escape(first)}(?![\w-])", lowered):
             found.append(symbol)
     return tuple(found)
 

@@ -109,3 +109,9 @@ def test_empty_portfolio(session, chat_settings):
     user = make_portfolio(session, {})
     reply = ask(session, settings=chat_settings, user=user, message="What is my portfolio worth?")
     assert "no stocks yet" in reply.answer and reply.sources
+
+
+def test_value_of_a_ticker_not_held(session, chat_settings, investor):
+    facts = compute_ticker_facts(add_ticker(session, "MEDX"))
+    reply = ask(session, settings=chat_settings, user=investor, message="How much is my MEDX worth?")
+    assert reply.answer.startswith("You don't hold MEDX.") and money(facts.last_close) in reply.answer
