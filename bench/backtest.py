@@ -24,8 +24,16 @@ from core.forecasting.cli import read_price_csv  # noqa: E402
 from core.forecasting.service import backtest_models  # noqa: E402
 
 MODELS = ["naive", "drift", "arima", "prophet", "lstm", "ensemble"]
-COLUMNS = ["mase", "skill_vs_naive", "dm_pvalue", "coverage_80", "coverage_95", "directional_accuracy",
-           "fit_seconds", "failed_folds"]
+COLUMNS = [
+    "mase",
+    "skill_vs_naive",
+    "dm_pvalue",
+    "coverage_80",
+    "coverage_95",
+    "directional_accuracy",
+    "fit_seconds",
+    "failed_folds",
+]
 
 
 def run(histories, config: BacktestConfig, jobs: int, title: str):
@@ -33,6 +41,7 @@ def run(histories, config: BacktestConfig, jobs: int, title: str):
 
     started = time.perf_counter()
     with tqdm(total=0, unit="fold", file=sys.stderr, leave=False) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
@@ -40,8 +49,10 @@ def run(histories, config: BacktestConfig, jobs: int, title: str):
         result = backtest_models(histories, MODELS, config, n_jobs=jobs, progress=progress)
     wall = time.perf_counter() - started
     table = result.by_model().set_index("model").loc[MODELS, COLUMNS]
-    print(f"\n== {title}: {len(histories)} ticker(s), {config.folds} folds, H={config.horizon}, "
-          f"{jobs} process(es): {wall:.1f} s wall")
+    print(
+        f"\n== {title}: {len(histories)} ticker(s), {config.folds} folds, H={config.horizon}, "
+        f"{jobs} process(es): {wall:.1f} s wall"
+    )
     print(table.to_string(float_format=lambda v: f"{v:8.3f}"))
     if len(histories) > 1:
         per_ticker = result.summary().pivot(index="ticker", columns="model", values="mase")

@@ -6,9 +6,12 @@ How `fit(history)` works, using `history` only:
    moved forward with `update` (ARIMA and LSTM keep their parameters, others refit) and asked
    for `inner_horizon` steps at every origin;
 2. weights: inverse MASE of each member on those inner forecasts (MASE scaled by the
-   one-step naive MAE before the first origin), raised to `weight_power`, normalised; or the
+   one-step naive MAE before the first origin), raised to `weight_power`, normalised, over
+   the members whose inner MASE is no worse than the naive member's (`trim_worse_than_naive`:
+   a member that cannot beat the random walk on recent history gets no weight); or the
    user's `weights`, if given;
-3. members are moved to the full history (`update`, or a full refit with `refit_members`).
+3. members are refitted on the full history (`refit_members`, default) or moved to it with
+   `update` (cheaper; parameters then date from the first inner origin).
 Point forecast: the weighted mean of members' log-price forecasts. Intervals: the weighted
 mean of members' log interval offsets (quantile averaging), widened or narrowed by a split-
 conformal factor per level from the inner forecasts (`conformal`), shrunk toward 1 because
@@ -30,6 +33,8 @@ from models.intervals import Bands, conformal_factor
 
 logger = logging.getLogger(__name__)
 _LEVELS = ("80", "95")
+# What a member may raise without taking the ensemble down (numerical and input trouble).
+MEMBER_FAILURES = (ForecastError, ValueError, ArithmeticError, RuntimeError)
 
 
 class EnsembleForecaster(Forecaster):
@@ -43,12 +48,13 @@ class EnsembleForecaster(Forecaster):
         "member_params": {},
         "weights": None,
         "weight_power": 1.0,
-        "inner_folds": 6,
+        "inner_folds": 20,
         "inner_step": 5,
         "inner_horizon": 5,
-        "refit_members": False,
+        "trim_worse_than_naive": True,
+        "refit_members": True,
         "conformal": True,
-        "conformal_prior": 30,
+        "conformal_prior": 100,
     }
     relative_cost = 4.0
 
@@ -81,10 +87,8 @@ class EnsembleForecaster(Forecaster):
         self._members, inner = {}, {}
         for name in self.member_names:
             try:
-                member, forecasts = self._inner_forecasts(name, series, origins, horizon)
-                self._members[name] = self._move_to_full_history(member, name, series)
-                inner[name] = forecasts
-            except (ForecastError, ValueError, ArithmeticError, RuntimeError) as exc:
+                self._members[name], inner[name] = self._inner_forecasts(name, series, origins, horizon)
+            except MEMBER_FAILURES as exc:
                 logger.warning("ensemble member %s failed and is dropped: %s", name, exc)
         if not self._members:
             raise ModelFitError("every ensemble member failed to fit")
@@ -94,6 +98,7 @@ class EnsembleForecaster(Forecaster):
                            for name, f in inner.items()}
         self.weights = self._weights()
         self.conformal_factors = self._conformal_factors(inner, targets)
+        self._members = self._members_on_full_history(series)
         logger.debug("ensemble weights %s, conformal factors %s", self.weights, self.conformal_factors)
 
     def _inner_forecasts(self, name, series, origins, horizon):
@@ -106,10 +111,20 @@ class EnsembleForecaster(Forecaster):
             paths.append(_log_frame(member.predict(horizon)))
         return member, {key: np.array([p[key] for p in paths]) for key in paths[0]}
 
-    def _move_to_full_history(self, member: Forecaster, name: str, series: pd.Series) -> Forecaster:
-        if self.params["refit_members"]:
-            return self._create_member(name).fit(series)
-        return member.update(series)
+    def _members_on_full_history(self, series: pd.Series) -> dict[str, Forecaster]:
+        """The weighted members, refitted on (or moved to) the whole history."""
+        members = {}
+        for name in self.weights:
+            try:
+                if self.params["refit_members"]:
+                    members[name] = self._create_member(name).fit(series)
+                else:
+                    members[name] = self._members[name].update(series)
+            except MEMBER_FAILURES as exc:
+                logger.warning("ensemble member %s failed on the full history and is dropped: %s", name, exc)
+        if not members:
+            raise ModelFitError("every ensemble member failed on the full history")
+        return members
 
     def _weights(self) -> dict[str, float]:
         user = self.params["weights"]
@@ -117,7 +132,10 @@ class EnsembleForecaster(Forecaster):
             raw = {name: float(user[name]) for name in self._members}
         else:
             power = float(self.params["weight_power"])
-            raw = {name: max(self.inner_mase[name], 1e-9) ** -power for name in self._members}
+            eligible = list(self._members)
+            if self.params["trim_worse_than_naive"] and "naive" in self._members:
+                eligible = [n for n in eligible if self.inner_mase[n] <= self.inner_mase["naive"]]
+            raw = {name: max(self.inner_mase[name], 1e-9) ** -power for name in eligible}
         total = sum(raw.values())
         if total <= 0:
             raise ModelFitError("ensemble weights must sum to a positive number")
@@ -148,7 +166,7 @@ class EnsembleForecaster(Forecaster):
         for name, member in self._members.items():
             try:
                 logs[name] = _log_frame(member.predict(horizon))
-            except (ForecastError, ValueError, ArithmeticError, RuntimeError) as exc:
+            except MEMBER_FAILURES as exc:
                 logger.warning("ensemble member %s failed to predict and is skipped: %s", name, exc)
         if not logs:
             raise ModelFitError("every ensemble member failed to predict")
@@ -171,7 +189,8 @@ class EnsembleForecaster(Forecaster):
         from models.catalog import load_forecaster
 
         super()._load_state(path)
-        self._members = {name: load_forecaster(path / "members" / name) for name in self.weights}
+        self._members = {name: load_forecaster(path / "members" / name)
+                         for name in self.weights if (path / "members" / name).is_dir()}
 
 
 def _log_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:

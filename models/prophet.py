@@ -8,6 +8,7 @@ Configuration and why:
 - anchoring: Prophet's smooth fit can sit far from the last close, which on a random-walk-like
   series costs more than anything the trend adds. The forecast is the last log price plus
   Prophet's predicted change from the last session;
+- `update` keeps the fitted curve and re-anchors at the newest price (no refit);
 - intervals: empirical quantiles of the same anchored h-step errors over the recent history
   (Prophet's own intervals assume i.i.d. noise around the curve and are far too wide).
 Runs offline (the bundled cmdstan); cmdstanpy's per-fit log lines are silenced.
@@ -53,7 +54,7 @@ class ProphetForecaster(Forecaster):
     }
     relative_cost = 0.6
 
-    def _fit(self, series: pd.Series, warm_start: dict[str, Any] | None = None) -> None:
+    def _fit(self, series: pd.Series) -> None:
         from prophet import Prophet
 
         _quiet_prophet_logs()
@@ -68,17 +69,15 @@ class ProphetForecaster(Forecaster):
             daily_seasonality=False,
             uncertainty_samples=0,
         )
-        extra = {"init": warm_start} if warm_start else {}
-        self._model = model.fit(frame, seed=int(self.params["seed"]), **extra)
+        self._model = model.fit(frame, seed=int(self.params["seed"]))
         self._fitted_log = model.predict(frame[["ds"]])["yhat"].to_numpy()
         self._actual_log = frame["y"].to_numpy()
 
     def _update(self, series: pd.Series) -> None:
-        # A refit, started from the previous optimum: the same answer in fewer iterations.
-        params = self._model.params
-        start = {name: (float(params[name].ravel()[0]) if name in ("k", "m", "sigma_obs")
-                        else params[name].ravel()) for name in ("k", "m", "delta", "sigma_obs", "beta")}
-        self._fit(series, warm_start=start)
+        # Keep the fitted curve (Prophet's parameters); re-anchor at the newest price.
+        train = series.iloc[-int(self.params["max_train"]):]
+        self._fitted_log = self._model.predict(pd.DataFrame({"ds": train.index}))["yhat"].to_numpy()
+        self._actual_log = np.log(train.to_numpy())
 
     def _predict(self, horizon: int) -> Bands:
         from models.calendar import next_trading_days

@@ -13,7 +13,7 @@ from models.base import Forecaster
 from models.catalog import create_forecaster
 from models.errors import ModelFitError
 
-FAST = {"members": ["naive", "drift", "arima"], "inner_folds": 4}
+FAST = {"members": ["naive", "drift", "arima"], "inner_folds": 4, "trim_worse_than_naive": False}
 
 
 def test_weights_are_normalised_and_favour_the_more_accurate(closes: pd.Series) -> None:
@@ -22,6 +22,13 @@ def test_weights_are_normalised_and_favour_the_more_accurate(closes: pd.Series) 
     assert sum(ensemble.weights.values()) == pytest.approx(1.0)
     best = min(ensemble.inner_mase, key=ensemble.inner_mase.get)
     assert ensemble.weights[best] == max(ensemble.weights.values())
+
+
+def test_members_worse_than_naive_get_no_weight(closes: pd.Series) -> None:
+    ensemble = create_forecaster("ensemble", members=["naive", "drift", "arima"], inner_folds=6).fit(closes)
+    naive = ensemble.inner_mase["naive"]
+    assert set(ensemble.weights) == {name for name, mase in ensemble.inner_mase.items() if mase <= naive}
+    assert "naive" in ensemble.weights
 
 
 def test_inner_backtest_uses_only_the_fitted_history(closes: pd.Series) -> None:
@@ -64,7 +71,8 @@ class _BrokenForecaster(Forecaster):
 
 def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> None:
     monkeypatch.setitem(catalog.FORECASTERS, "broken", _BrokenForecaster)
-    ensemble = create_forecaster("ensemble", members=["naive", "broken", "drift"], inner_folds=3).fit(closes)
+    ensemble = create_forecaster("ensemble", members=["naive", "broken", "drift"], inner_folds=3,
+                                 trim_worse_than_naive=False).fit(closes)
     assert set(ensemble.weights) == {"naive", "drift"}
     assert "broken failed" in caplog.text
     assert len(ensemble.predict(5)) == 5
