@@ -125,6 +125,21 @@ def main() -> int:
         for question, values in timings.items():
             print(f"  {statistics.median(values) * 1000:7.0f} ms  {question}")
 
+        # A new transaction changes some documents: the next retrieval re-embeds only those.
+        import datetime as dt
+
+        from core.portfolio.ledger import record_transaction
+        from core.portfolio.schemas import TransactionCreate
+
+        buy = TransactionCreate(date=dt.date(2016, 12, 30), ticker=tickers[0], type="buy", quantity=1, price=100.0)
+        record_transaction(session, owner=user, data=buy)
+        started = time.perf_counter()
+        ask(session, settings=settings, user=user, message="What is a backtest?")
+        print(
+            f"\nfirst retrieval answer after recording a buy (incremental re-index): "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
+
         cases = build_cases(tickers, forecast_tickers=tickers[:2])
 
         def retrieve_three(text: str):
