@@ -4,7 +4,7 @@ Starts `streamlit run app.py` on a fresh demo database, logs in with headless Ch
 switches through the sidebar to every page: one warm-up round (fills the caches, trains the
 Stock page's forecast), then timed rounds from the click until the page's key element is
 shown and the script run has finished. Without /usr/bin/chromium it times the page scripts
-with AppTest instead (server-side time only).
+with AppTest instead (`--apptest`: the page script's own time, server side only).
 
     .venv/bin/python bench/ui_pages.py [--rounds 3]
 """
@@ -77,14 +77,16 @@ def bench_apptest(rounds: int) -> dict[str, list[float]]:
         user = seed_demo(session, settings=settings)
     paths = ["app.py", *sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "pages").glob("*.py"))]
     timings: dict[str, list[float]] = {path: [] for path in paths}
-    for round_number in range(rounds + 1):
-        for path in paths:
-            at = AppTest.from_file(str(REPO_ROOT / path), default_timeout=300)
-            at.session_state["user_id"], at.session_state["user_role"] = user.id, user.role.value
+    apps = {}
+    for path in paths:  # warm-up: caches, models, MLflow store
+        apps[path] = AppTest.from_file(str(REPO_ROOT / path), default_timeout=300)
+        apps[path].session_state["user_id"], apps[path].session_state["user_role"] = user.id, user.role.value
+        apps[path].run()
+    for _ in range(rounds):
+        for path, at in apps.items():
             started = time.perf_counter()
             at.run()
-            if round_number:  # round 0 warms the caches
-                timings[path].append(time.perf_counter() - started)
+            timings[path].append(time.perf_counter() - started)
     return timings
 
 
