@@ -91,13 +91,18 @@ class ArimaForecaster(Forecaster):
     def _training_values(self, series: pd.Series) -> np.ndarray:
         return np.log(series.to_numpy()[-int(self.params["max_train"]):])
 
-    def _fit_one(self, log_prices: np.ndarray, order: tuple[int, int, int], trend: str):
+    def _fit_one(self, log_prices: np.ndarray, order: tuple[int, int, int], trend: str, start_params=None):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         has_params = order != (0, 1, 0) or trend != "n"
         with quiet_statsmodels():
             model = SARIMAX(log_prices, order=order, trend=trend, concentrate_scale=has_params)
-            return model.fit(disp=False, maxiter=int(self.params["maxiter"]))
+            return model.fit(start_params=start_params, disp=False, maxiter=int(self.params["maxiter"]))
+
+    def _refit(self, series: pd.Series) -> None:
+        # The order found by the search stays; parameters are re-estimated from the old ones.
+        self._result = self._fit_one(self._training_values(series), self.order, self.trend,
+                                     start_params=self._result.params)
 
     def _update(self, series: pd.Series) -> None:
         # Same estimated parameters, filtered through the new data: no re-estimation.

@@ -6,7 +6,7 @@ trading days ahead. `predict` returns a frame with columns `date, mean, lo80, hi
 hi95`: `mean` is the point forecast (the median in price space for models working on log
 prices) and the intervals are central 80% and 95% prediction intervals, always ordered
 lo95 <= lo80 <= mean <= hi80 <= hi95. Public methods validate, then call the `_fit`,
-`_update` and `_predict` hooks that subclasses write.
+`_update`, `_refit` and `_predict` hooks that subclasses write.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def validate_history(history: pd.Series, *, model: str, minimum: int) -> pd.Seri
         raise SeriesGapError("history dates must be strictly increasing (sorted, no duplicates)")
     if len(series) < minimum:
         raise SeriesTooShortError(model, minimum, len(series))
-    gaps = series.index.to_series().diff().dt.days
-    if (gaps > MAX_GAP_DAYS).any():
-        where = gaps.idxmax().date()
+    gaps = np.diff(series.index.normalize().asi8) // (86_400 * 10**9)
+    if len(gaps) and gaps.max() > MAX_GAP_DAYS:
+        where = series.index[int(gaps.argmax()) + 1].date()
         raise SeriesGapError(f"history has a gap of {int(gaps.max())} days before {where}; "
                              f"at most {MAX_GAP_DAYS} calendar days between prices are allowed")
     if (series <= 0).any():
@@ -120,6 +120,16 @@ class Forecaster(ABC):
         self._history = series
         return self
 
+    def refit(self, history: pd.Series) -> Self:
+        """Re-estimate on `history`, keeping structural choices made by the first fit (such as
+        ARIMA's order) where the model has any; otherwise a full fit. Returns self."""
+        if not self.is_fitted:
+            return self.fit(history)
+        series = validate_history(history, model=self.name, minimum=self.required_history)
+        self._refit(series)
+        self._history = series
+        return self
+
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast `horizon` trading days after the last fitted date."""
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
@@ -129,6 +139,9 @@ class Forecaster(ABC):
         return frame_from_bands(bands, next_trading_days(history.index[-1], int(horizon)))
 
     def _update(self, series: pd.Series) -> None:
+        self._fit(series)
+
+    def _refit(self, series: pd.Series) -> None:
         self._fit(series)
 
     @abstractmethod

@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 
 from models.base import Forecaster
+from models.calendar import next_trading_days
 from models.intervals import Bands, h_step_errors
 
 _PROPHET_FILE = "prophet.json"
+CURVE_SESSIONS_AHEAD = 260
 
 
 def _quiet_prophet_logs() -> None:
@@ -70,21 +72,30 @@ class ProphetForecaster(Forecaster):
             uncertainty_samples=0,
         )
         self._model = model.fit(frame, seed=int(self.params["seed"]))
-        self._fitted_log = model.predict(frame[["ds"]])["yhat"].to_numpy()
-        self._actual_log = frame["y"].to_numpy()
+        # One predict call for the history and a year ahead: Prophet's predict costs ~0.1 s
+        # whatever the number of dates, and updates and forecasts only look dates up.
+        self._curve = pd.Series(dtype=float)
+        self._curve_at(train.index.append(next_trading_days(train.index[-1], CURVE_SESSIONS_AHEAD)))
+        self._set_anchor(train)
+
+    def _curve_at(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """Prophet's log-price curve on `dates`, computed once per date."""
+        missing = dates.difference(self._curve.index)
+        if len(missing):
+            fresh = pd.Series(self._model.predict(pd.DataFrame({"ds": missing}))["yhat"].to_numpy(), index=missing)
+            self._curve = pd.concat([self._curve, fresh]).sort_index() if len(self._curve) else fresh
+        return self._curve.reindex(dates).to_numpy()
+
+    def _set_anchor(self, train: pd.Series) -> None:
+        self._fitted_log = self._curve_at(train.index)
+        self._actual_log = np.log(train.to_numpy())
 
     def _update(self, series: pd.Series) -> None:
         # Keep the fitted curve (Prophet's parameters); re-anchor at the newest price.
-        train = series.iloc[-int(self.params["max_train"]):]
-        self._fitted_log = self._model.predict(pd.DataFrame({"ds": train.index}))["yhat"].to_numpy()
-        self._actual_log = np.log(train.to_numpy())
+        self._set_anchor(series.iloc[-int(self.params["max_train"]):])
 
     def _predict(self, horizon: int) -> Bands:
-        from models.calendar import next_trading_days
-
-        last_date = self.history.index[-1]
-        future = pd.DataFrame({"ds": next_trading_days(last_date, horizon)})
-        curve = self._model.predict(future)["yhat"].to_numpy()
+        curve = self._curve_at(next_trading_days(self.history.index[-1], horizon))
         change = curve - self._fitted_log[-1]
         log_mean = self._actual_log[-1] + change
         window = int(self.params["interval_window"])
@@ -97,8 +108,8 @@ class ProphetForecaster(Forecaster):
 
         (path / _PROPHET_FILE).write_text(model_to_json(self._model))
         arrays = {"fitted_log": self._fitted_log.tolist(), "actual_log": self._actual_log.tolist(),
-                  "dates": [d.isoformat() for d in self.history.index],
-                  "close": self.history.tolist()}
+                  "curve_dates": [d.isoformat() for d in self._curve.index], "curve": self._curve.tolist(),
+                  "dates": [d.isoformat() for d in self.history.index], "close": self.history.tolist()}
         (path / "arrays.json").write_text(json.dumps(arrays))
 
     def _load_state(self, path: Path) -> None:
@@ -108,4 +119,5 @@ class ProphetForecaster(Forecaster):
         arrays = json.loads((path / "arrays.json").read_text())
         self._fitted_log = np.array(arrays["fitted_log"])
         self._actual_log = np.array(arrays["actual_log"])
+        self._curve = pd.Series(arrays["curve"], index=pd.DatetimeIndex(arrays["curve_dates"]))
         self._history = pd.Series(arrays["close"], index=pd.DatetimeIndex(arrays["dates"]), name="close")
