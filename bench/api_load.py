@@ -146,7 +146,7 @@ async def run_backend(base_url: str, settings: Settings, requests: int, concurre
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
         login = await client.post(
             "/api/auth/token",
-            data={"username": settings.demo_user_email, "password": settings.demo_user_password.get_secret_value()},
+            data={"username": settings.demo_user_email, "password": settings.resolved_demo_password()},
         )
         login.raise_for_status()
         client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     rate_limit_expensive: str = Field(default="30/minute", description="Per token: forecasts, chat, jobs, imports")
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Larger request bodies get 413")
     demo_user_email: str = "demo@example.com"
-    demo_user_password: SecretStr = SecretStr("demo-password")
+    demo_user_password: SecretStr | None = Field(default=None, description="Generated on first run when unset")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -145,19 +145,27 @@ class Settings(BaseSettings):
         """The signing secret: the configured one, else one generated once and kept on disk."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
-        path = self.data_dir / "jwt_secret"
+        return self._kept_secret("jwt_secret", secrets.token_urlsafe(48))
+
+    def resolved_demo_password(self) -> str:
+        """The demo user's password: the configured one, else one generated once and kept."""
+        if self.demo_user_password is not None and self.demo_user_password.get_secret_value():
+            return self.demo_user_password.get_secret_value()
+        return self._kept_secret("demo_password", secrets.token_urlsafe(12))
+
+    def _kept_secret(self, filename: str, fresh: str) -> str:
+        path = self.data_dir / filename
         if path.exists():
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(48)
-        # Create exclusively so two processes starting together agree on one secret.
+        # Create exclusively so two processes starting together agree on one value.
         try:
             with open(path, "x") as handle:
-                handle.write(secret)
+                handle.write(fresh)
             path.chmod(0o600)
         except FileExistsError:
             return path.read_text().strip()
-        return secret
+        return fresh
 
 
 @lru_cache

@@ -37,7 +37,7 @@ def seed_demo(session: Session, *, settings: Settings, progress=None) -> User:
         load_bundled_prices(session, settings=settings)  # cheap when present: only missing dates
     user = find_user_by_email(session, settings.demo_user_email)
     if user is None:
-        password = settings.demo_user_password.get_secret_value()
+        password = settings.resolved_demo_password()
         try:
             data = UserCreate(email=settings.demo_user_email, password=password, full_name="Demo Analyst")
         except ValidationError as exc:
@@ -72,5 +72,5 @@ def _demo(args: argparse.Namespace) -> int:
     ):
         user = seed_demo(session, settings=settings, progress=bar.update)
         email, role = user.email, user.role.value
-    print(f"demo ready: log in as {email} / {settings.demo_user_password.get_secret_value()} (role {role})")
+    print(f"demo ready: log in as {email} / {settings.resolved_demo_password()} (role {role})")
     return 0

@@ -33,7 +33,8 @@ def test_prices_and_portfolio_commands(cli_database, tmp_path, capsys):
 
     assert main(["demo", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "demo@example.com" in out and "demo-password" in out
+    generated_password = (tmp_path / "demo_password").read_text().strip()
+    assert "demo@example.com" in out and generated_password in out
     assert main(["demo", "--no-progress"]) == 0  # idempotent
 
     bad = tmp_path / "bad.csv"
