@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -36,10 +37,16 @@ COLUMNS = [
 ]
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and of its finished worker processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run(histories, config: BacktestConfig, jobs: int, title: str):
     from tqdm import tqdm
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     with tqdm(total=0, unit="fold", file=sys.stderr, leave=False) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -47,11 +54,13 @@ def run(histories, config: BacktestConfig, jobs: int, title: str):
             bar.update(done - bar.n)
 
         result = backtest_models(histories, MODELS, config, n_jobs=jobs, progress=progress)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     table = result.by_model().set_index("model").loc[MODELS, COLUMNS]
+    load = "/".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"\n== {title}: {len(histories)} ticker(s), {config.folds} folds, H={config.horizon}, "
-        f"{jobs} process(es): {wall:.1f} s wall"
+        f"{jobs} process(es): {wall:.1f} s wall, {cpu:.1f} CPU s in this process and its workers "
+        f"(load average after: {load} on {os.cpu_count()} cores)"
     )
     print(table.to_string(float_format=lambda v: f"{v:8.3f}"))
     if len(histories) > 1:

@@ -79,8 +79,9 @@ class ArimaForecaster(Forecaster):
         self._result = best
         self.order = best.model.order
         self.trend = best.model.trend
-        logger.debug("arima chose order=%s trend=%s %s=%.1f", self.order, self.trend,
-                     self.params["criterion"], best_score)
+        logger.debug(
+            "arima chose order=%s trend=%s %s=%.1f", self.order, self.trend, self.params["criterion"], best_score
+        )
 
     def _candidates(self):
         orders = range(int(self.params["max_order"]) + 1)
@@ -89,7 +90,7 @@ class ArimaForecaster(Forecaster):
                 yield (p, 1, q), trend
 
     def _training_values(self, series: pd.Series) -> np.ndarray:
-        return np.log(series.to_numpy()[-int(self.params["max_train"]):])
+        return np.log(series.to_numpy()[-int(self.params["max_train"]) :])
 
     def _fit_one(self, log_prices: np.ndarray, order: tuple[int, int, int], trend: str, start_params=None):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
@@ -101,8 +102,9 @@ class ArimaForecaster(Forecaster):
 
     def _refit(self, series: pd.Series) -> None:
         # The order found by the search stays; parameters are re-estimated from the old ones.
-        self._result = self._fit_one(self._training_values(series), self.order, self.trend,
-                                     start_params=self._result.params)
+        self._result = self._fit_one(
+            self._training_values(series), self.order, self.trend, start_params=self._result.params
+        )
 
     def _update(self, series: pd.Series) -> None:
         # Same estimated parameters, filtered through the new data: no re-estimation.

@@ -53,8 +53,10 @@ def validate_history(history: pd.Series, *, model: str, minimum: int) -> pd.Seri
     gaps = np.diff(series.index.normalize().asi8) // (86_400 * 10**9)
     if len(gaps) and gaps.max() > MAX_GAP_DAYS:
         where = series.index[int(gaps.argmax()) + 1].date()
-        raise SeriesGapError(f"history has a gap of {int(gaps.max())} days before {where}; "
-                             f"at most {MAX_GAP_DAYS} calendar days between prices are allowed")
+        raise SeriesGapError(
+            f"history has a gap of {int(gaps.max())} days before {where}; "
+            f"at most {MAX_GAP_DAYS} calendar days between prices are allowed"
+        )
     if (series <= 0).any():
         raise NonPositivePriceError("prices must be positive (models work on log prices)")
     if series.nunique() == 1:
@@ -193,14 +195,16 @@ def frame_from_bands(bands: Bands, dates: pd.DatetimeIndex) -> pd.DataFrame:
     mean = np.asarray(bands.mean, dtype=float)
     lo80 = np.minimum(bands.lo80, mean)
     hi80 = np.maximum(bands.hi80, mean)
-    frame = pd.DataFrame({
-        "date": pd.DatetimeIndex(dates),
-        "mean": mean,
-        "lo80": lo80,
-        "hi80": hi80,
-        "lo95": np.minimum(bands.lo95, lo80),
-        "hi95": np.maximum(bands.hi95, hi80),
-    })
+    frame = pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex(dates),
+            "mean": mean,
+            "lo80": lo80,
+            "hi80": hi80,
+            "lo95": np.minimum(bands.lo95, lo80),
+            "hi95": np.maximum(bands.hi95, hi80),
+        }
+    )
     if not np.isfinite(frame[FORECAST_COLUMNS[1:]].to_numpy()).all():
         raise ModelFitError("forecast contains non-finite values")
     return frame

@@ -28,9 +28,16 @@ from pandas.tseries.offsets import CustomBusinessDay
 # Closures no rule predicts (national mourning, storms, 9/11); NYSE's own list since 2000.
 SPECIAL_CLOSURES = pd.to_datetime(
     [
-        "2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14",
-        "2004-06-11", "2007-01-02", "2012-10-29", "2012-10-30",
-        "2018-12-05", "2025-01-09",
+        "2001-09-11",
+        "2001-09-12",
+        "2001-09-13",
+        "2001-09-14",
+        "2004-06-11",
+        "2007-01-02",
+        "2012-10-29",
+        "2012-10-30",
+        "2018-12-05",
+        "2025-01-09",
     ]
 )
 
@@ -73,8 +80,9 @@ def next_trading_days(last: pd.Timestamp, count: int) -> pd.DatetimeIndex:
 
 def trading_days_between(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
     """NYSE sessions from `start` to `end`, both included when they are sessions."""
-    return pd.date_range(start=pd.Timestamp(start).normalize(), end=pd.Timestamp(end).normalize(),
-                         freq=nyse_session(), name="date")
+    return pd.date_range(
+        start=pd.Timestamp(start).normalize(), end=pd.Timestamp(end).normalize(), freq=nyse_session(), name="date"
+    )
 
 
 def is_trading_day(dates: pd.DatetimeIndex) -> np.ndarray:

@@ -21,8 +21,14 @@ from models.prophet import ProphetForecaster
 
 FORECASTERS: dict[str, type[Forecaster]] = {
     cls.name: cls
-    for cls in (NaiveForecaster, DriftForecaster, ArimaForecaster, ProphetForecaster,
-                LSTMForecaster, EnsembleForecaster)
+    for cls in (
+        NaiveForecaster,
+        DriftForecaster,
+        ArimaForecaster,
+        ProphetForecaster,
+        LSTMForecaster,
+        EnsembleForecaster,
+    )
 }
 
 
@@ -34,8 +40,12 @@ def list_models() -> list[str]:
 def describe_models() -> list[dict[str, Any]]:
     """For UIs and logs: name, minimum history, interval method and default parameters."""
     return [
-        {"name": name, "min_history": cls.min_history, "interval_method": cls.interval_method,
-         "default_params": dict(cls.default_params)}
+        {
+            "name": name,
+            "min_history": cls.min_history,
+            "interval_method": cls.interval_method,
+            "default_params": dict(cls.default_params),
+        }
         for name, cls in FORECASTERS.items()
     ]
 

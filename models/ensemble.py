@@ -95,10 +95,11 @@ class EnsembleForecaster(Forecaster):
                 logger.warning("ensemble member %s failed and is dropped: %s", name, exc)
         if not self._members:
             raise ModelFitError("every ensemble member failed to fit")
-        targets = np.array([log_actual[o + 1: o + 1 + horizon] for o in origins])
+        targets = np.array([log_actual[o + 1 : o + 1 + horizon] for o in origins])
         scale = float(np.mean(np.abs(np.diff(series.to_numpy()[: origins[0] + 1]))))
-        self.inner_mase = {name: float(np.mean(np.abs(np.exp(f["mean"]) - np.exp(targets))) / scale)
-                           for name, f in inner.items()}
+        self.inner_mase = {
+            name: float(np.mean(np.abs(np.exp(f["mean"]) - np.exp(targets))) / scale) for name, f in inner.items()
+        }
         self.weights = self._weights()
         self.conformal_factors = self._conformal_factors(inner, targets)
         self._members = self._members_on_full_history(series)
@@ -148,8 +149,7 @@ class EnsembleForecaster(Forecaster):
         """Weighted log mean and weighted log offsets; members missing from `logs` are skipped."""
         names = [n for n in self.weights if n in logs]
         total = sum(self.weights[n] for n in names)
-        return {key: sum(self.weights[n] * logs[n][key] for n in names) / total
-                for key in logs[names[0]]}
+        return {key: sum(self.weights[n] * logs[n][key] for n in names) / total for key in logs[names[0]]}
 
     def _conformal_factors(self, inner, targets) -> dict[str, float]:
         if not self.params["conformal"]:
@@ -176,8 +176,12 @@ class EnsembleForecaster(Forecaster):
         combined = self._combine(logs)
         f80, f95 = self.conformal_factors["80"], self.conformal_factors["95"]
         return Bands.from_log_offsets(
-            combined["mean"], half80=f80 * combined["hi80"], half95=f95 * combined["hi95"],
-            low80=f80 * combined["lo80"], low95=f95 * combined["lo95"])
+            combined["mean"],
+            half80=f80 * combined["hi80"],
+            half95=f95 * combined["hi95"],
+            low80=f80 * combined["lo80"],
+            low95=f95 * combined["lo95"],
+        )
 
     def _save_state(self, path: Path) -> None:
         for name, member in self._members.items():
@@ -192,8 +196,11 @@ class EnsembleForecaster(Forecaster):
         from models.catalog import load_forecaster
 
         super()._load_state(path)
-        self._members = {name: load_forecaster(path / "members" / name)
-                         for name in self.weights if (path / "members" / name).is_dir()}
+        self._members = {
+            name: load_forecaster(path / "members" / name)
+            for name in self.weights
+            if (path / "members" / name).is_dir()
+        }
 
 
 def _log_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -39,8 +39,10 @@ class Bands:
         low95 = half95 if low95 is None else low95
         return cls(
             mean=np.exp(log_mean),
-            lo80=np.exp(log_mean - low80), hi80=np.exp(log_mean + half80),
-            lo95=np.exp(log_mean - low95), hi95=np.exp(log_mean + half95),
+            lo80=np.exp(log_mean - low80),
+            hi80=np.exp(log_mean + half80),
+            lo95=np.exp(log_mean - low95),
+            hi95=np.exp(log_mean + half95),
         )
 
     @classmethod
@@ -49,8 +51,10 @@ class Bands:
         quantiles = np.array([np.quantile(e, [0.025, 0.10, 0.90, 0.975]) for e in errors_by_step])
         return cls.from_log_offsets(
             log_mean,
-            half80=np.maximum(quantiles[:, 2], 0.0), half95=np.maximum(quantiles[:, 3], 0.0),
-            low80=np.maximum(-quantiles[:, 1], 0.0), low95=np.maximum(-quantiles[:, 0], 0.0),
+            half80=np.maximum(quantiles[:, 2], 0.0),
+            half95=np.maximum(quantiles[:, 3], 0.0),
+            low80=np.maximum(-quantiles[:, 1], 0.0),
+            low95=np.maximum(-quantiles[:, 0], 0.0),
         )
 
 

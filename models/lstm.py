@@ -81,7 +81,7 @@ class LSTMForecaster(Forecaster):
         self._returns_seen = returns
 
     def _returns(self, series: pd.Series) -> np.ndarray:
-        prices = series.to_numpy()[-int(self.params["max_train"]):]
+        prices = series.to_numpy()[-int(self.params["max_train"]) :]
         return np.diff(np.log(prices)).astype(np.float32)
 
     def _windows(self, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +154,7 @@ class LSTMForecaster(Forecaster):
         scaled = (self._returns_seen - self._mean) / self._sd
         path = self._recursive_paths(scaled[-window:][None, :], horizon)[0]
         last_log = float(np.log(self.history.iloc[-1]))
-        recent = scaled[-(int(self.params["interval_window"]) + window):]
+        recent = scaled[-(int(self.params["interval_window"]) + window) :]
         origins = np.lib.stride_tricks.sliding_window_view(recent, window)
         paths = self._recursive_paths(origins, horizon)  # origin i ends at return i+window-1
         log_prices = np.concatenate([[0.0], np.cumsum(recent * self._sd + self._mean)])[window:]

@@ -28,7 +28,7 @@ class NaiveForecaster(Forecaster):
 
     def _fit(self, series: pd.Series) -> None:
         returns = np.diff(np.log(series.to_numpy()))
-        recent = returns[-int(self.params["sigma_window"]):]
+        recent = returns[-int(self.params["sigma_window"]) :]
         # Root mean square, not std: a random walk without drift has zero-mean steps.
         self._sigma = float(np.sqrt(np.mean(recent**2)))
         self._last_log = float(np.log(series.iloc[-1]))
@@ -57,7 +57,7 @@ class DriftForecaster(Forecaster):
         returns = np.diff(np.log(series.to_numpy()))
         self._drift = float(returns.mean())
         self._n_returns = len(returns)
-        recent = returns[-int(self.params["sigma_window"]):]
+        recent = returns[-int(self.params["sigma_window"]) :]
         self._sigma = float(recent.std(ddof=1)) if len(recent) > 1 else float(abs(recent[0]))
         self._last_log = float(np.log(series.iloc[-1]))
 

@@ -60,7 +60,7 @@ class ProphetForecaster(Forecaster):
         from prophet import Prophet
 
         _quiet_prophet_logs()
-        train = series.iloc[-int(self.params["max_train"]):]
+        train = series.iloc[-int(self.params["max_train"]) :]
         frame = pd.DataFrame({"ds": train.index, "y": np.log(train.to_numpy())})
         model = Prophet(
             growth="linear",
@@ -92,7 +92,7 @@ class ProphetForecaster(Forecaster):
 
     def _update(self, series: pd.Series) -> None:
         # Keep the fitted curve (Prophet's parameters); re-anchor at the newest price.
-        self._set_anchor(series.iloc[-int(self.params["max_train"]):])
+        self._set_anchor(series.iloc[-int(self.params["max_train"]) :])
 
     def _predict(self, horizon: int) -> Bands:
         curve = self._curve_at(next_trading_days(self.history.index[-1], horizon))
@@ -107,9 +107,14 @@ class ProphetForecaster(Forecaster):
         from prophet.serialize import model_to_json
 
         (path / _PROPHET_FILE).write_text(model_to_json(self._model))
-        arrays = {"fitted_log": self._fitted_log.tolist(), "actual_log": self._actual_log.tolist(),
-                  "curve_dates": [d.isoformat() for d in self._curve.index], "curve": self._curve.tolist(),
-                  "dates": [d.isoformat() for d in self.history.index], "close": self.history.tolist()}
+        arrays = {
+            "fitted_log": self._fitted_log.tolist(),
+            "actual_log": self._actual_log.tolist(),
+            "curve_dates": [d.isoformat() for d in self._curve.index],
+            "curve": self._curve.tolist(),
+            "dates": [d.isoformat() for d in self.history.index],
+            "close": self.history.tolist(),
+        }
         (path / "arrays.json").write_text(json.dumps(arrays))
 
     def _load_state(self, path: Path) -> None:

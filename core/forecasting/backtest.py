@@ -117,16 +117,24 @@ def plan_folds(n_prices: int, config: BacktestConfig, min_train: int = 2) -> lis
     if specs[0].origin + 1 - specs[0].train_start < min_train:
         raise InsufficientHistoryError(
             f"{n_prices} prices are too few for {config.folds} folds of horizon {horizon}: "
-            f"need at least {needed} (the first fold needs {min_train} training prices)")
+            f"need at least {needed} (the first fold needs {min_train} training prices)"
+        )
     return specs
 
 
 def run_fold(series: pd.Series, factory: ForecasterFactory, spec: FoldSpec, horizon: int) -> dict:
     """Fit on the fold's training part only, forecast `horizon` steps; returns a plain record."""
-    train = series.iloc[spec.train_start: spec.origin + 1]
-    actual = series.iloc[spec.origin + 1: spec.origin + 1 + horizon].to_numpy()
-    record = {"fold": spec.fold, "origin": train.index[-1], "train_size": len(train),
-              "fit_seconds": np.nan, "predict_seconds": np.nan, "error": None, "forecast": None}
+    train = series.iloc[spec.train_start : spec.origin + 1]
+    actual = series.iloc[spec.origin + 1 : spec.origin + 1 + horizon].to_numpy()
+    record = {
+        "fold": spec.fold,
+        "origin": train.index[-1],
+        "train_size": len(train),
+        "fit_seconds": np.nan,
+        "predict_seconds": np.nan,
+        "error": None,
+        "forecast": None,
+    }
     try:
         started = time.perf_counter()
         forecaster = factory().fit(train)
@@ -170,8 +178,10 @@ def run_backtest(
     for ticker, series in histories.items():
         specs = plan_folds(len(series), config, min_train=min_train)
         for model, factory in factories.items():
-            tasks += [(ticker, model, series.iloc[: spec.origin + 1 + config.horizon], factory, spec,
-                       config.horizon) for spec in specs]
+            tasks += [
+                (ticker, model, series.iloc[: spec.origin + 1 + config.horizon], factory, spec, config.horizon)
+                for spec in specs
+            ]
     # Longest first, so that the last tasks to finish are short ones.
     tasks.sort(key=lambda task: -samples[task[1]].relative_cost)
     outcomes = list(_execute(tasks, n_jobs, progress))
@@ -188,8 +198,7 @@ def _execute(tasks: list[tuple], n_jobs: int, progress: ProgressCallback | None)
         return
     # spawn, not fork: torch and BLAS thread pools do not survive a fork safely.
     context = multiprocessing.get_context("spawn")
-    with _single_threaded_workers(), \
-            ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=context) as pool:
+    with _single_threaded_workers(), ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=context) as pool:
         futures = [pool.submit(_run_task, task) for task in tasks]
         for done, future in enumerate(as_completed(futures), start=1):
             yield future.result()
@@ -227,7 +236,10 @@ def _assemble(outcomes: list[tuple], config: BacktestConfig, methods: dict[str, 
         else:
             logger.warning("%s %s fold %s failed: %s", ticker, model, record["fold"], record["error"])
     order = ["ticker", "model", "fold", "step"]
-    forecasts = pd.concat(frames, ignore_index=True).sort_values(order, ignore_index=True) if frames else \
-        pd.DataFrame(columns=[*order, "origin", "date", "actual", "mean", "lo80", "hi80", "lo95", "hi95"])
+    forecasts = (
+        pd.concat(frames, ignore_index=True).sort_values(order, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*order, "origin", "date", "actual", "mean", "lo80", "hi80", "lo95", "hi95"])
+    )
     folds = pd.DataFrame(fold_rows).sort_values(["ticker", "model", "fold"], ignore_index=True)
     return BacktestResult(config=config, forecasts=forecasts, folds=folds, interval_methods=methods)

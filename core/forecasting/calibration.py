@@ -40,8 +40,9 @@ def interval_method(model: str) -> str:
     return get_forecaster_class(model).interval_method
 
 
-def fit_interval_calibration(forecasts: pd.DataFrame, model: str, *, tolerance: float = 0.05,
-                             min_points: int = 20) -> IntervalCalibration:
+def fit_interval_calibration(
+    forecasts: pd.DataFrame, model: str, *, tolerance: float = 0.05, min_points: int = 20
+) -> IntervalCalibration:
     """Calibrate `model` from backtest rows (`BacktestResult.forecasts`, any tickers)."""
     rows = forecasts[forecasts["model"] == model]
     if len(rows) < min_points:
@@ -59,8 +60,7 @@ def fit_interval_calibration(forecasts: pd.DataFrame, model: str, *, tolerance: 
     method = interval_method(model) if model in list_models() else "the model's own intervals"
     if recalibrated:
         method += f"; conformal rescaling from {len(rows)} backtest errors at {', '.join(recalibrated)}%"
-    return IntervalCalibration(model=model, method=method, factors=factors, coverage_before=before,
-                               points=len(rows))
+    return IntervalCalibration(model=model, method=method, factors=factors, coverage_before=before, points=len(rows))
 
 
 def apply_interval_calibration(forecast: pd.DataFrame, calibration: IntervalCalibration) -> pd.DataFrame:

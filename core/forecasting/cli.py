@@ -64,7 +64,8 @@ def read_price_csv(path: Path, tickers: list[str] | None = None) -> dict[str, pd
     if missing:
         raise InvalidInputError(f"{path} lacks column(s) {', '.join(sorted(missing))}")
     return _select(
-        {t: g.set_index("date")["close"].sort_index() for t, g in frame.groupby("ticker")}, tickers, str(path))
+        {t: g.set_index("date")["close"].sort_index() for t, g in frame.groupby("ticker")}, tickers, str(path)
+    )
 
 
 def read_price_database(tickers: list[str] | None = None) -> dict[str, pd.Series]:
@@ -103,26 +104,34 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from core.forecasting.backtest import BacktestConfig
     from core.forecasting.service import backtest_models, calibration_report, forecasts_table, result_rows
 
-    config = BacktestConfig(horizon=args.horizon, folds=args.folds, step=args.step, window=args.window,
-                            train_size=args.train_size)
+    config = BacktestConfig(
+        horizon=args.horizon, folds=args.folds, step=args.step, window=args.window, train_size=args.train_size
+    )
     models = _split(args.models) or []
     histories = _load(args, _split(args.tickers))
     with tqdm(total=0, unit="fold", disable=args.no_progress, file=sys.stderr) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
         result = backtest_models(histories, models, config, n_jobs=args.jobs, progress=progress)
-    payload = {"rows": result_rows(result), "by_step": result_rows(result, by_step=True),
-               "interval_methods": result.interval_methods, "calibration": calibration_report(result)}
+    payload = {
+        "rows": result_rows(result),
+        "by_step": result_rows(result, by_step=True),
+        "interval_methods": result.interval_methods,
+        "calibration": calibration_report(result),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=1, default=str))
     if args.forecasts_out:
         args.forecasts_out.parent.mkdir(parents=True, exist_ok=True)
         forecasts_table(result).to_csv(args.forecasts_out, index=False)
     failed = int(result.folds["error"].notna().sum())
-    print(f"backtested {len(models)} model(s) on {len(histories)} ticker(s): {args.out}"
-          + (f" ({failed} fold(s) failed)" if failed else ""))
+    print(
+        f"backtested {len(models)} model(s) on {len(histories)} ticker(s): {args.out}"
+        + (f" ({failed} fold(s) failed)" if failed else "")
+    )
     return 0
 
 
@@ -136,8 +145,9 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             params["weights"] = {k: float(v) for k, v in (p.split("=") for p in _split(args.weights))}
         except ValueError as exc:
             raise InvalidInputError("--weights must look like naive=0.5,arima=0.5") from exc
-    frame = make_forecast(history, model=args.model, horizon=args.horizon, params=params,
-                          train_window=args.train_window)
+    frame = make_forecast(
+        history, model=args.model, horizon=args.horizon, params=params, train_window=args.train_window
+    )
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)

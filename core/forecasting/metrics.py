@@ -88,8 +88,7 @@ def skill_vs_naive(model_mase: float, naive_mase: float) -> float:
     return float(1 - model_mase / naive_mase)
 
 
-def diebold_mariano_pvalue(errors: ArrayLike, reference_errors: ArrayLike, horizon: int = 1,
-                           power: int = 1) -> float:
+def diebold_mariano_pvalue(errors: ArrayLike, reference_errors: ArrayLike, horizon: int = 1, power: int = 1) -> float:
     """Two-sided Diebold–Mariano p-value that two forecasts are equally accurate.
 
     Loss |e|**power; the loss differential's variance uses autocovariances up to lag

@@ -34,10 +34,15 @@ class PortfolioProjection:
     paths: int
 
     def as_dict(self) -> dict:
-        return {"horizon": self.horizon, "current_value": self.current_value,
-                "quantiles": {str(q): v for q, v in self.quantiles.items()},
-                "value_at_risk": self.value_at_risk, "expected_shortfall": self.expected_shortfall,
-                "confidence": self.confidence, "paths": self.paths}
+        return {
+            "horizon": self.horizon,
+            "current_value": self.current_value,
+            "quantiles": {str(q): v for q, v in self.quantiles.items()},
+            "value_at_risk": self.value_at_risk,
+            "expected_shortfall": self.expected_shortfall,
+            "confidence": self.confidence,
+            "paths": self.paths,
+        }
 
 
 def project_portfolio(
@@ -66,7 +71,7 @@ def project_portfolio(
     if len(horizon) > 1:
         raise InvalidInputError("all forecasts must have the same horizon")
     horizon = horizon.pop() if horizon else 1
-    prices = pd.DataFrame({t: histories[t] for t in tickers}).dropna().iloc[-(lookback + 1):]
+    prices = pd.DataFrame({t: histories[t] for t in tickers}).dropna().iloc[-(lookback + 1) :]
     if len(prices) < 30:
         raise InsufficientHistoryError(f"projection needs at least 30 common dates, got {len(prices)}")
     last = prices.iloc[-1].to_numpy()
@@ -74,17 +79,22 @@ def project_portfolio(
     current = float(cash + quantity @ last)
     scenarios = _standardised_scenarios(np.diff(np.log(prices.to_numpy()), axis=0), horizon, paths, seed)
     centre = np.array([np.log(forecasts[t]["mean"].iloc[-1] / prices[t].iloc[-1]) for t in tickers])
-    spread = np.array([np.log(forecasts[t]["hi95"].iloc[-1] / forecasts[t]["lo95"].iloc[-1]) / (2 * Z95)
-                       for t in tickers])
+    spread = np.array(
+        [np.log(forecasts[t]["hi95"].iloc[-1] / forecasts[t]["lo95"].iloc[-1]) / (2 * Z95) for t in tickers]
+    )
     values = cash + (last * np.exp(centre + spread * scenarios)) @ quantity
     losses = current - values
     var = float(np.quantile(losses, confidence))
     tail = losses[losses >= var]
     return PortfolioProjection(
-        horizon=horizon, current_value=current,
+        horizon=horizon,
+        current_value=current,
         quantiles={q: float(np.quantile(values, q)) for q in QUANTILES},
-        value_at_risk=var, expected_shortfall=float(tail.mean()) if tail.size else var,
-        confidence=confidence, paths=paths)
+        value_at_risk=var,
+        expected_shortfall=float(tail.mean()) if tail.size else var,
+        confidence=confidence,
+        paths=paths,
+    )
 
 
 def _standardised_scenarios(returns: np.ndarray, horizon: int, paths: int, seed: int) -> np.ndarray:

@@ -18,9 +18,24 @@ if TYPE_CHECKING:
     from core.forecasting.backtest import BacktestResult
 
 METRIC_COLUMNS = [
-    "folds", "points", "mae", "rmse", "mape", "smape", "mase", "directional_accuracy",
-    "coverage_80", "coverage_95", "width_80", "width_95", "winkler_80", "winkler_95",
-    "skill_vs_naive", "dm_pvalue", "fit_seconds", "predict_seconds",
+    "folds",
+    "points",
+    "mae",
+    "rmse",
+    "mape",
+    "smape",
+    "mase",
+    "directional_accuracy",
+    "coverage_80",
+    "coverage_95",
+    "width_80",
+    "width_95",
+    "winkler_80",
+    "winkler_95",
+    "skill_vs_naive",
+    "dm_pvalue",
+    "fit_seconds",
+    "predict_seconds",
 ]
 
 
@@ -46,8 +61,9 @@ def score_forecasts(frame: pd.DataFrame, dm_horizon: int) -> dict[str, float]:
         "winkler_80": metrics.winkler_score(actual, frame["lo80"], frame["hi80"], alpha=0.20),
         "winkler_95": metrics.winkler_score(actual, frame["lo95"], frame["hi95"], alpha=0.05),
         "skill_vs_naive": metrics.skill_vs_naive(model_mase, naive_mase) if naive_mase > 0 else np.nan,
-        "dm_pvalue": metrics.diebold_mariano_pvalue((actual - mean) / scale, (actual - last) / scale,
-                                                    horizon=dm_horizon),
+        "dm_pvalue": metrics.diebold_mariano_pvalue(
+            (actual - mean) / scale, (actual - last) / scale, horizon=dm_horizon
+        ),
     }
 
 

@@ -29,13 +29,20 @@ def check_model_names(models: Sequence[str]) -> list[str]:
     known = list_models()
     unknown = [m for m in models if m not in known]
     if unknown or not models:
-        raise InvalidInputError(f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
-                                f"choose from {', '.join(known)}")
+        raise InvalidInputError(
+            f"unknown model(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}"
+        )
     return list(models)
 
 
-def make_forecast(history: pd.Series, *, model: str, horizon: int, params: Mapping[str, Any] | None = None,
-                  train_window: int | None = None) -> pd.DataFrame:
+def make_forecast(
+    history: pd.Series,
+    *,
+    model: str,
+    horizon: int,
+    params: Mapping[str, Any] | None = None,
+    train_window: int | None = None,
+) -> pd.DataFrame:
     """Fit `model` on `history` (optionally only its last `train_window` prices) and forecast
     `horizon` trading days: columns date, mean, lo80, hi80, lo95, hi95."""
     check_model_names([model])
@@ -51,9 +58,15 @@ def make_forecast(history: pd.Series, *, model: str, horizon: int, params: Mappi
         raise InvalidInputError(str(exc)) from exc
 
 
-def backtest_models(histories: Mapping[str, pd.Series], models: Sequence[str], config: BacktestConfig, *,
-                    model_params: Mapping[str, Mapping[str, Any]] | None = None, n_jobs: int = 1,
-                    progress: ProgressCallback | None = None) -> BacktestResult:
+def backtest_models(
+    histories: Mapping[str, pd.Series],
+    models: Sequence[str],
+    config: BacktestConfig,
+    *,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    n_jobs: int = 1,
+    progress: ProgressCallback | None = None,
+) -> BacktestResult:
     """Backtest catalog models by name on every series (see `run_backtest`)."""
     check_model_names(models)
     params = model_params or {}
@@ -87,9 +100,12 @@ def calibration_report(result: BacktestResult, *, min_points: int = 20) -> dict[
         if (result.forecasts["model"] == model).sum() < min_points:
             continue
         calibration = fit_interval_calibration(result.forecasts, model, min_points=min_points)
-        report[model] = {"method": calibration.method, "points": calibration.points,
-                         "coverage": {str(k): v for k, v in calibration.coverage_before.items()},
-                         "factors": {str(k): v for k, v in calibration.factors.items()}}
+        report[model] = {
+            "method": calibration.method,
+            "points": calibration.points,
+            "coverage": {str(k): v for k, v in calibration.coverage_before.items()},
+            "factors": {str(k): v for k, v in calibration.factors.items()},
+        }
     return report
 
 

@@ -37,7 +37,7 @@ def test_no_look_ahead(histories: dict[str, pd.Series]) -> None:
     clean = run_backtest({"AAPL": series}, factories, config).forecasts
     origin = plan_folds(len(series), config)[0].origin
     corrupted = series.copy()
-    corrupted.iloc[origin + 1:] = corrupted.iloc[origin + 1:] * 1.5 + 7
+    corrupted.iloc[origin + 1 :] = corrupted.iloc[origin + 1 :] * 1.5 + 7
     dirty = run_backtest({"AAPL": corrupted}, factories, config).forecasts
 
     first = clean["fold"] == 0

@@ -14,11 +14,17 @@ def _backtest_rows(half_width: float, n: int = 2000, seed: int = 1) -> pd.DataFr
     rng = np.random.default_rng(seed)
     actual = 100 * np.exp(rng.normal(0, 0.02, n))
     mean = np.full(n, 100.0)
-    return pd.DataFrame({
-        "model": "toy", "actual": actual, "mean": mean,
-        "lo80": mean * np.exp(-half_width), "hi80": mean * np.exp(half_width),
-        "lo95": mean * np.exp(-1.5 * half_width), "hi95": mean * np.exp(1.5 * half_width),
-    })
+    return pd.DataFrame(
+        {
+            "model": "toy",
+            "actual": actual,
+            "mean": mean,
+            "lo80": mean * np.exp(-half_width),
+            "hi80": mean * np.exp(half_width),
+            "lo95": mean * np.exp(-1.5 * half_width),
+            "hi95": mean * np.exp(1.5 * half_width),
+        }
+    )
 
 
 def test_miscalibrated_intervals_are_rescaled_to_nominal() -> None:

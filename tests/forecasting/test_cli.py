@@ -12,17 +12,50 @@ import pytest
 
 from core.cli import main
 
-CONTRACT_KEYS = {"ticker", "model", "horizon", "folds", "mae", "rmse", "mape", "smape", "mase",
-                 "directional_accuracy", "coverage_80", "coverage_95", "fit_seconds", "predict_seconds"}
+CONTRACT_KEYS = {
+    "ticker",
+    "model",
+    "horizon",
+    "folds",
+    "mae",
+    "rmse",
+    "mape",
+    "smape",
+    "mase",
+    "directional_accuracy",
+    "coverage_80",
+    "coverage_95",
+    "fit_seconds",
+    "predict_seconds",
+}
 FORECAST_COLUMNS = ["ticker", "model", "origin", "date", "actual", "mean", "lo80", "hi80", "lo95", "hi95"]
 REPO = Path(__file__).parents[2]
 
 
 def test_backtest_command(prices_csv: Path, tmp_path: Path) -> None:
     out, forecasts_out = tmp_path / "results.json", tmp_path / "forecasts.csv"
-    code = main(["backtest", "--prices", str(prices_csv), "--tickers", "AAPL,JPM", "--horizon", "3",
-                 "--folds", "4", "--models", "naive,drift", "--out", str(out),
-                 "--forecasts-out", str(forecasts_out), "--jobs", "1", "--no-progress"])
+    code = main(
+        [
+            "backtest",
+            "--prices",
+            str(prices_csv),
+            "--tickers",
+            "AAPL,JPM",
+            "--horizon",
+            "3",
+            "--folds",
+            "4",
+            "--models",
+            "naive,drift",
+            "--out",
+            str(out),
+            "--forecasts-out",
+            str(forecasts_out),
+            "--jobs",
+            "1",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     rows = json.loads(out.read_text())["rows"]
     assert {(r["ticker"], r["model"]) for r in rows} == {(t, m) for t in ("AAPL", "JPM") for m in ("naive", "drift")}
@@ -38,8 +71,24 @@ def test_backtest_command(prices_csv: Path, tmp_path: Path) -> None:
 
 def test_forecast_command(prices_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.csv"
-    assert main(["forecast", "--prices", str(prices_csv), "--ticker", "JPM", "--horizon", "4",
-                 "--model", "drift", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                "--prices",
+                str(prices_csv),
+                "--ticker",
+                "JPM",
+                "--horizon",
+                "4",
+                "--model",
+                "drift",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["date", "mean", "lo80", "hi80", "lo95", "hi95"]
     assert frame["date"].tolist() == ["2017-01-03", "2017-01-04", "2017-01-05", "2017-01-06"]
@@ -56,10 +105,33 @@ def test_bad_requests_exit_with_an_error(prices_csv: Path, tmp_path: Path, capsy
 def test_six_model_backtest_in_a_subprocess(prices_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "core", "backtest", "--prices", str(prices_csv), "--tickers", "JPM",
-         "--horizon", "5", "--folds", "2", "--models", "naive,drift,arima,prophet,lstm,ensemble",
-         "--out", str(out), "--jobs", "2", "--no-progress"],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "backtest",
+            "--prices",
+            str(prices_csv),
+            "--tickers",
+            "JPM",
+            "--horizon",
+            "5",
+            "--folds",
+            "2",
+            "--models",
+            "naive,drift,arima,prophet,lstm,ensemble",
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--no-progress",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr
     rows = json.loads(out.read_text())["rows"]
     assert sorted(r["model"] for r in rows) == sorted(["naive", "drift", "arima", "prophet", "lstm", "ensemble"])

@@ -71,8 +71,9 @@ class _BrokenForecaster(Forecaster):
 
 def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> None:
     monkeypatch.setitem(catalog.FORECASTERS, "broken", _BrokenForecaster)
-    ensemble = create_forecaster("ensemble", members=["naive", "broken", "drift"], inner_folds=3,
-                                 trim_worse_than_naive=False).fit(closes)
+    ensemble = create_forecaster(
+        "ensemble", members=["naive", "broken", "drift"], inner_folds=3, trim_worse_than_naive=False
+    ).fit(closes)
     assert set(ensemble.weights) == {"naive", "drift"}
     assert "broken failed" in caplog.text
     assert len(ensemble.predict(5)) == 5

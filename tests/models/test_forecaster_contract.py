@@ -20,8 +20,7 @@ def fitted(name: str, series: pd.Series):
     return create_forecaster(name, **TEST_PARAMS.get(name, {})).fit(series)
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in list_models()])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in list_models()])
 def test_forecaster_contract(name: str, closes: pd.Series, tmp_path) -> None:
     forecaster = fitted(name, closes)
     forecast = forecaster.predict(HORIZON)
