@@ -13,6 +13,7 @@ import logging
 import time
 import warnings
 from contextlib import contextmanager, nullcontext
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,6 +26,16 @@ from models.intervals import Bands
 logger = logging.getLogger(__name__)
 
 
+@cache
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (scanning them costs ~10 ms)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # optional: without it BLAS keeps its own thread count
+        return None
+    return ThreadpoolController()
+
+
 @contextmanager
 def quiet_statsmodels():
     """statsmodels warns on most price series (convergence, frequency): silence it here only.
@@ -32,12 +43,8 @@ def quiet_statsmodels():
     OpenBLAS spreads them over threads (threadpoolctl, when installed, limits it locally)."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning, ValueWarning
 
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        threads = nullcontext()
-    else:
-        threads = threadpool_limits(limits=1, user_api="blas")
+    controller = _blas_controller()
+    threads = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
     with warnings.catch_warnings(), threads:
         for category in (ConvergenceWarning, EstimationWarning, ValueWarning, RuntimeWarning, UserWarning):
             warnings.simplefilter("ignore", category)
@@ -51,7 +58,7 @@ class ArimaForecaster(Forecaster):
     min_history = 30
     interval_method = "model: ARIMA Gaussian forecast intervals on log prices"
     default_params: ClassVar[dict[str, Any]] = {
-        "max_order": 2,
+        "max_order": 1,
         "criterion": "bic",
         "max_train": 1000,
         "max_search_seconds": 10.0,
