@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "core.db.cli",
     "core.jobs.cli",
     "core.tracking.cli",
+    "core.forecasting.cli",
     "core.market.cli",
     "core.portfolio.cli",
     "core.demo",
