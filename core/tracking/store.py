@@ -92,8 +92,10 @@ def get_client(settings: Settings) -> MlflowClient:
         client = _open_client(uri, str(settings.mlflow_artifact_root))
     import mlflow
 
-    # The fluent API (log_model, register_model, load_model) reads the process-wide URI.
-    if mlflow.get_tracking_uri() != uri:
+    # The fluent API (log_model, register_model, load_model) reads the process-wide URIs.
+    # Check both: set_registry_uri also exports MLFLOW_REGISTRY_URI, which child processes
+    # (Celery workers) inherit, so the two can disagree in a process that never set them.
+    if mlflow.get_tracking_uri() != uri or mlflow.get_registry_uri() != uri:
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
     return client
