@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -198,12 +200,29 @@ def _execute(tasks: list[tuple], n_jobs: int, progress: ProgressCallback | None)
         return
     # spawn, not fork: torch and BLAS thread pools do not survive a fork safely.
     context = multiprocessing.get_context("spawn")
-    with _single_threaded_workers(), ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=context) as pool:
+    with (
+        _single_threaded_workers(),
+        _workers_skip_main_module(),
+        ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=context) as pool,
+    ):
         futures = [pool.submit(_run_task, task) for task in tasks]
         for done, future in enumerate(as_completed(futures), start=1):
             yield future.result()
             if progress:
                 progress(done, total)
+
+
+@contextmanager
+def _workers_skip_main_module() -> Iterator[None]:
+    """Spawned workers re-run the parent's `__main__` file before their first task. Streamlit
+    runs every page as `__main__`, so a backtest started from a page would re-run the page in
+    each worker (and crash it). Tasks only need importable modules: give workers none."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
 
 
 @contextmanager
