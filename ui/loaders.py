@@ -244,19 +244,10 @@ def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str
 
 
 def project_holdings(user_id: int, *, horizon: int, confidence: float, model: str = "drift") -> Any:
-    """The portfolio's value distribution `horizon` sessions ahead, with VaR and ES.
+    """The portfolio's value distribution `horizon` sessions ahead, with VaR and ES."""
+    from core.portfolio.projection import project_holdings as project
 
-    Each holding is forecast (not recorded) with `model`, then `project_portfolio` simulates
-    the joint outcome from the holdings' shared history.
-    """
-    project_portfolio = load_feature("core.forecasting.projection", "project_portfolio", "Portfolio projection")
-    get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
-    shares = {h.ticker: h.quantity for h in load_holdings(database_key(), user_id) if h.quantity}
-    histories, forecasts = {}, {}
-    for ticker in shares:
-        histories[ticker] = call(get_price_history, ticker=ticker)["close"]
-        forecasts[ticker] = forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=False).frame
-    return project_portfolio(histories, forecasts, shares, confidence=confidence)
+    return call_as(user_id, project, settings=get_settings(), horizon=horizon, confidence=confidence, model=model)
 
 
 # --- jobs -------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from api.deps import CurrentUser, SessionDep, call_service
+from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
 from core.errors import InvalidInputError
 from core.portfolio.alerts import create_alert, delete_alert, list_alerts
 from core.portfolio.analytics import measure_performance, summarize_portfolio
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
 from core.portfolio.ledger import export_transactions, import_transactions, list_transactions, record_transaction
+from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
 from core.portfolio.schemas import (
     ImportResult,
     PriceAlertCreate,
@@ -33,6 +34,22 @@ alerts_router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 async def read_summary(session: SessionDep, user: CurrentUser) -> PortfolioSummary:
     """Market value, cost basis, P&L, day change, weights and allocation, as of the last close."""
     return await call_service(session, summarize_portfolio, owner=user)
+
+
+@router.get("/projection", response_model=ProjectionRead)
+async def read_projection(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    horizon: Annotated[int, Query(ge=1, le=260)] = 20,
+    confidence: Annotated[float, Query(gt=0.5, lt=1)] = 0.95,
+    model: Annotated[str, Query(max_length=32)] = "drift",
+) -> ProjectionRead:
+    """The portfolio's value distribution `horizon` trading days ahead: quantiles, VaR and ES."""
+    projection = await call_service(
+        session, project_holdings, settings=settings, horizon=horizon, confidence=confidence, model=model, owner=user
+    )
+    return projection_read(projection, model=model)
 
 
 @router.get("/performance", response_model=PerformanceReport)

@@ -105,3 +105,24 @@ async def test_alerts_api(api, api_prices):
 
 async def test_requires_login(api):
     assert (await api.client.get("/api/portfolio/summary")).status_code == 401
+
+
+async def test_projection_gives_ordered_quantiles_and_tail_risk(api, api_prices):
+    await api_prices("AAPL", "KO")
+    headers = await api.signup()
+    empty = await api.client.get("/api/portfolio/projection", headers=headers)
+    assert empty.status_code == 422 and "no holdings" in empty.json()["detail"]
+
+    await api.client.post(
+        "/api/portfolio/transactions/import", files={"file": ("tx.csv", CSV, "text/csv")}, headers=headers
+    )
+    response = await api.client.get(
+        "/api/portfolio/projection", params={"horizon": 10, "confidence": 0.95, "model": "naive"}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    summary = (await api.client.get("/api/portfolio/summary", headers=headers)).json()
+    assert body["current_value"] == summary["market_value"]
+    quantiles = [body["quantiles"][q] for q in sorted(body["quantiles"], key=float)]
+    assert quantiles == sorted(quantiles) and quantiles[0] < body["current_value"] < quantiles[-1]
+    assert 0 < body["value_at_risk"] <= body["expected_shortfall"] < body["current_value"]

@@ -185,6 +185,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- the caller's ledger and analytics
     ("GET", "/api/portfolio/summary"): Rule("signed_in"),
     ("GET", "/api/portfolio/performance"): Rule("signed_in"),
+    ("GET", "/api/portfolio/projection"): Rule("signed_in", ok=frozenset({200, 422})),
     ("GET", "/api/portfolio/transactions"): Rule("signed_in"),
     ("POST", "/api/portfolio/transactions"): Rule(
         "writer", json={"date": "2024-01-02", "ticker": PRICED_TICKER, "type": "buy", "quantity": 1, "price": 100}

@@ -1,0 +1,52 @@
+"""The portfolio's value distribution at a horizon, from each holding's served forecast.
+
+Each holding is forecast (not recorded: a projection is not a prediction someone acted on)
+through the serving layer, then `core.forecasting.projection.project_portfolio` simulates
+the joint outcome from the holdings' shared history.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db.tables import User
+from core.errors import InvalidInputError
+from core.forecasting.projection import PortfolioProjection, project_portfolio
+from core.portfolio.holdings import list_holdings
+
+MAX_PROJECTED_HOLDINGS = 200
+
+
+class ProjectionRead(BaseModel):
+    horizon: int
+    current_value: float
+    quantiles: dict[str, float]
+    value_at_risk: float
+    expected_shortfall: float
+    confidence: float
+    paths: int
+    model: str
+
+
+def project_holdings(
+    session: Session, *, settings: Settings, owner: User, horizon: int, confidence: float = 0.95, model: str = "drift"
+) -> PortfolioProjection:
+    """Simulate the owner's portfolio value `horizon` trading days ahead (quantiles, VaR, ES)."""
+    from core.forecasting.serving import forecast, load_closes
+
+    holdings, _total = list_holdings(session, owner=owner, limit=MAX_PROJECTED_HOLDINGS)
+    shares = {holding.ticker: holding.quantity for holding in holdings if holding.quantity}
+    if not shares:
+        raise InvalidInputError("the portfolio has no holdings to project; add or import some first")
+    histories, forecasts = {}, {}
+    for ticker in shares:
+        _prices, histories[ticker] = load_closes(session, ticker)
+        served = forecast(session, settings=settings, ticker=ticker, horizon=horizon, model=model, record=False)
+        forecasts[ticker] = served.frame
+    return project_portfolio(histories, forecasts, shares, confidence=confidence)
+
+
+def projection_read(projection: PortfolioProjection, *, model: str) -> ProjectionRead:
+    return ProjectionRead(**projection.as_dict(), model=model)
