@@ -155,16 +155,18 @@ def import_price_csv(
 ) -> PriceImportResult:
     """Validate a price file row by row and store it all, or raise InvalidInputError and store nothing.
 
-    Uploaded rows replace stored rows for the same (ticker, date).
+    Prices are shared by every user, so only an admin's upload replaces stored rows for the
+    same (ticker, date); anyone else's adds new tickers and dates and leaves stored ones alone.
     """
-    from core.auth.permissions import ensure_can_write
+    from core.auth.permissions import ensure_can_write, is_admin
 
     ensure_can_write(user)
+    overwrite = is_admin(user)
     provider = create_provider("csv", settings=settings, content=content, ticker=ticker)
     written = 0
     with session.begin_nested():
         for info in provider.list_tickers():
-            written += _store(session, provider, info.symbol, provider.fetch_history(info.symbol), overwrite=True)
+            written += _store(session, provider, info.symbol, provider.fetch_history(info.symbol), overwrite=overwrite)
     return PriceImportResult(tickers=[info.symbol for info in provider.list_tickers()], rows_imported=written)
 
 

@@ -112,6 +112,12 @@ def test_price_upload_all_or_nothing(session, settings):
     import_price_csv(session, user=user, content=again, ticker="UPL", settings=settings)
     assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 1.9]
 
+    analyst = make_user(session)  # not the first user: an analyst, who cannot rewrite shared prices
+    tampered = "date,open,high,low,close\n2017-01-04,1.5,2,0.1,0.2\n2017-01-05,1.8,2,1,1.7\n"
+    result = import_price_csv(session, user=analyst, content=tampered, ticker="UPL", settings=settings)
+    assert result.rows_imported == 1
+    assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 1.9, 1.7]
+
 
 def test_wide_closes_match_each_history(session, load_prices):
     from core.market.repository import read_closes
