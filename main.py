@@ -8,4 +8,5 @@ from core.logs import configure_logging
 if __name__ == "__main__":
     configure_logging()
     settings = get_settings()
-    uvicorn.run("api.main:app", host=settings.api_host, port=settings.api_port, log_config=None)
+    # access_log off: the request middleware logs each request once, without query strings.
+    uvicorn.run("api.main:app", host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
