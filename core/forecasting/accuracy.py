@@ -31,11 +31,28 @@ def update_realised(session: Session) -> int:
              .scalar_subquery())
     has_price = exists().where(and_(Price.ticker == PredictionHistory.ticker,
                                     Price.date == PredictionHistory.target_date))
+    stamp = dt.datetime.now(dt.UTC)
     statement = (update(PredictionHistory)
                  .where(PredictionHistory.realised_value.is_(None), has_price)
-                 .values(realised_value=close, realised_at=dt.datetime.now(dt.UTC))
+                 .values(realised_value=close, realised_at=stamp)
                  .execution_options(synchronize_session=False))
-    return int(session.execute(statement).rowcount or 0)
+    filled = int(session.execute(statement).rowcount or 0)
+    if filled:
+        _observe_errors(session, stamp)
+    return filled
+
+
+def _observe_errors(session: Session, realised_at: dt.datetime) -> None:
+    """Feed the newly scored predictions' errors to the Prometheus histogram."""
+    from core.metrics import observe_forecast_error
+
+    rows = session.execute(
+        select(PredictionHistory.model, PredictionHistory.predicted_value, PredictionHistory.realised_value)
+        .where(PredictionHistory.realised_at == realised_at)
+    ).all()
+    for model, predicted, realised in rows:
+        if realised:
+            observe_forecast_error(model, abs_pct_error=abs(predicted - realised) / abs(realised))
 
 
 def realised_predictions(

@@ -75,10 +75,20 @@ def forecast(
     progress: Callable[[int, int], None] | None = None,
 ) -> ForecastResult:
     """Forecast `horizon` trading days of `ticker` with `model` (see the module docstring)."""
+    from core.metrics import record_forecast_failure
     from models.catalog import get_forecaster_class
 
     _check_request(horizon, model, window, weights, models, get_forecaster_class)
     ticker = ticker.strip().upper()
+    try:
+        return _serve(session, settings=settings, ticker=ticker, horizon=horizon, model=model, window=window,
+                      weights=weights, models=models, user=user, record=record, progress=progress)
+    except Exception as exc:
+        record_forecast_failure(model, reason=type(exc).__name__)
+        raise
+
+
+def _serve(session, *, settings, ticker, horizon, model, window, weights, models, user, record, progress):
     prices, closes = load_closes(session, ticker)
     what_if = window is not None or weights is not None or models is not None
     notes: list[str] = []

@@ -28,6 +28,7 @@ from core.errors import CoreError
 from core.jobs.locks import LockKind, make_lock
 from core.jobs.registry import describe_error, get_job
 from core.jobs.schemas import JobDispatch, JobRunRead
+from core.metrics import record_job_run
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ def _record_skipped(settings: Settings, name: str, args: dict, triggered_by: str
                      finished_at=utcnow(), error="skipped: another run of this job holds its lock")
         session.add(run)
         session.flush()
+        record_job_run(name, status=str(JobStatus.SKIPPED))
         return JobRunRead.model_validate(run)
 
 
@@ -100,6 +102,7 @@ def _record_finish(settings: Settings, run_id: int, status: JobStatus, *, result
         run = session.get_one(JobRun, run_id)
         run.status, run.finished_at, run.result, run.error = status, utcnow(), result, error
         session.flush()
+        record_job_run(run.job, status=str(status), seconds=(run.finished_at - run.started_at).total_seconds())
         return JobRunRead.model_validate(run)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from core.config import Settings
 from core.errors import InvalidInputError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCallback, run_backtest
+from core.metrics import observe_training
 from core.tracking import registry
 from core.tracking.runs import (
     data_fingerprint,
@@ -107,6 +108,7 @@ def train_model(
     started = time.perf_counter()
     forecaster = create_forecaster(model, **params).fit(series)
     fit_seconds = time.perf_counter() - started
+    observe_training(model, seconds=fit_seconds)
     forecast = forecaster.predict(horizon)
     backtest_run = log_backtest(settings, ticker=ticker, model=model, params=full_params, series=series,
                                 result=result, forecast=forecast,

@@ -14,6 +14,7 @@ from core.db.tables import JobRun, JobStatus, Role, User
 from core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from core.jobs.locks import default_lock_kind
 from core.jobs.runner import request_job_run, run_job
+from core.metrics import render_latest
 from tests.jobs.conftest import delete_prices, delete_runs, insert_prices, unique_ticker
 
 
@@ -46,6 +47,11 @@ def test_two_concurrent_runs_one_runs_one_is_skipped(settings, gated_job):
     # The lock was released: the next run goes ahead.
     job.started.clear()
     assert run_job(name, settings=settings).status == JobStatus.SUCCEEDED
+
+    # Both outcomes reach Prometheus.
+    exposition = render_latest().decode()
+    assert f'stockcast_job_runs_total{{job="{name}",status="succeeded"}} 2.0' in exposition
+    assert f'stockcast_job_runs_total{{job="{name}",status="skipped"}} 1.0' in exposition
 
 
 def test_a_failing_job_is_recorded_and_releases_its_lock(settings, gated_job):
