@@ -83,9 +83,7 @@ def attempt_login(session: Session, *, email: str, password: str) -> User | Core
         record_audit(session, user=None, action="auth.login_failed", detail={"email": _normalise_email(email)[:200]})
         return AuthenticationError("incorrect email or password")
     now = dt.datetime.now(dt.UTC)
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=dt.UTC)  # SQLite drops the zone
+    locked_until = user.locked_until  # timezone-aware on every backend (UtcDateTime)
     if locked_until is not None and locked_until > now:
         retry_after = int((locked_until - now).total_seconds()) + 1
         record_audit(session, user=user, action="auth.login_locked", target=f"user:{user.id}")
