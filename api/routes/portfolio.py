@@ -12,11 +12,6 @@ from core.portfolio.schemas import StockCreate, StockPage, StockRead, StockUpdat
 router = APIRouter(prefix="/api/portfolio", tags=["portfolio"])
 
 
-async def _page(session: SessionDep, user: CurrentUser, limit: int, offset: int) -> StockPage:
-    rows, total = await call_service(session, list_holdings, owner=user, limit=limit, offset=offset)
-    return StockPage(items=[StockRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
-
-
 @router.get("", response_model=StockPage)
 async def read_portfolio(
     session: SessionDep,
@@ -25,7 +20,8 @@ async def read_portfolio(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> StockPage:
     """The caller's holdings, paginated, with the total count."""
-    return await _page(session, user, limit, offset)
+    rows, total = await call_service(session, list_holdings, owner=user, limit=limit, offset=offset)
+    return StockPage(items=[StockRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.post("/stock", response_model=StockRead, status_code=status.HTTP_201_CREATED)
@@ -50,15 +46,6 @@ async def remove_stock(stock_id: int, session: SessionDep, user: CurrentUser) ->
     await call_service(session, record_audit, user=user, action="holding.delete", target=f"holding:{stock_id}")
 
 
+# Kept for early integrations: GET /portfolio is the same as GET /api/portfolio.
 legacy_router = APIRouter(tags=["portfolio"], include_in_schema=False)
-
-
-@legacy_router.get("/portfolio", response_model=StockPage)
-async def read_portfolio_alias(
-    session: SessionDep,
-    user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> StockPage:
-    """Kept for early integrations: same as GET /api/portfolio."""
-    return await _page(session, user, limit, offset)
+legacy_router.add_api_route("/portfolio", read_portfolio, methods=["GET"], response_model=StockPage)
