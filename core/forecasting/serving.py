@@ -6,7 +6,7 @@ A plain request (ticker, horizon, model) is served by `models:/<TICKER>-<model>@
 conditioned on prices newer than it was trained on (`Forecaster.update`, parameters kept);
 any horizon works. A what-if (a custom training `window`, member `models` or ensemble
 `weights`) needs a fresh fit, never registered. A plain request with no champion trains and
-registers the first version, which becomes champion. When MLflow is unreachable or its
+backtests, registers and promotes the first version, then serves it with its skill. When MLflow is unreachable or its
 store unwritable the forecast is still made (trained, not registered) and `notice` says so.
 Every forecast is recorded in PredictionHistory (`record=True`) to be scored later.
 """
@@ -93,6 +93,8 @@ def _serve(session, *, settings, ticker, horizon, model, window, weights, models
     what_if = window is not None or weights is not None or models is not None
     notes: list[str] = []
     result = None if what_if else _serve_champion(settings, ticker, model, horizon, prices, closes, notes)
+    if result is None and not what_if and not notes:
+        result = _train_champion(settings, ticker, model, horizon, prices, closes, notes)
     if progress:
         progress(1, 2)
     if result is None:
@@ -192,24 +194,26 @@ def _train(settings, ticker, model, horizon, prices, closes, window, weights, mo
         raise InvalidInputError(f"{model} could not forecast {ticker}: {exc}") from exc
     what_if = bool(params) or window is not None
     version = WHAT_IF_VERSION if what_if else UNREGISTERED_VERSION
-    if not what_if and not notes:
-        version = _register_first(settings, ticker, model, forecaster, series, notes) or version
     return ForecastResult(ticker=ticker, model=model, model_version=version, source="trained", frame=frame,
                           history=prices, what_if=what_if, interval_method=type(forecaster).interval_method,
                           members=member_forecasts(forecaster, horizon))
 
 
-def _register_first(settings, ticker, model, forecaster, series, notes) -> str | None:
-    from core.tracking.training import register_forecaster
+def _train_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
+    """No champion yet: backtest, fit, register and promote one (so the forecast comes with its
+    measured skill), then serve it. None when MLflow is down or the series cannot be backtested."""
+    from core.tracking.training import train_model
 
     try:
-        version, _run_id, _promoted = register_forecaster(settings, ticker=ticker, model=model,
-                                                          forecaster=forecaster, series=series)
-        return version
+        train_model(settings, ticker=ticker, model=model, series=closes)
     except ServiceUnavailableError as exc:
         logger.warning("model not registered: %s", exc.message)
         notes.append(f"{exc.message}. The forecast was made but the model was not registered.")
         return None
+    except InvalidInputError as exc:
+        logger.info("no champion trained for %s-%s: %s", ticker, model, exc.message)
+        return None
+    return _serve_champion(settings, ticker, model, horizon, prices, closes, notes)
 
 
 def record_forecast(session: Session, result: ForecastResult, *, user: User | None = None) -> int:

@@ -151,27 +151,6 @@ def _champion_mase(current, key, champion_params, full_params, challenger_mase, 
     return _mase(result, _CHAMPION_KEY)
 
 
-def register_forecaster(
-    settings: Settings, *, ticker: str, model: str, forecaster, series: pd.Series, promote_if_first: bool = True,
-) -> tuple[str, str, bool]:
-    """Log and register an already fitted forecaster without a backtest (used by the app the
-    first time it trains a model kind for a ticker); it becomes champion only when there is
-    none. Returns (version, run id, promoted)."""
-    name = registry.registered_name(ticker, model)
-    current = registry.champion_version(settings, name)
-    promote = promote_if_first and current is None
-    decision = ("promoted: no champion yet (registered by a forecast request, without a backtest)" if promote
-                else f"kept champion v{current.version}: registered by a forecast request, without a backtest"
-                if current else "not promoted")
-    tags = {"ticker": ticker, "model": model, "purpose": "training", **data_fingerprint(series),
-            "registered_model": name, "source": "forecast-request"}
-    version, run_id = _log_and_register(
-        settings, forecaster=forecaster, name=name, tags=tags, params=forecaster.params, calibration=None,
-        metrics={}, decision_tags={"decision": decision, "previous_champion": current.version if current else None},
-        promote=promote)
-    return version, run_id, promote
-
-
 def _log_and_register(settings, *, forecaster, name, tags, params, calibration, metrics, decision_tags, promote):
     import mlflow
 
