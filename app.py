@@ -26,8 +26,16 @@ def render_overview(holding_count: int) -> None:
     top = sorted(summary.holdings, key=lambda h: h.market_value or 0, reverse=True)[:5]
     st.subheader("Largest holdings")
     st.dataframe(
-        [{"Ticker": h.ticker, "Name": h.name or "", "Value": h.market_value, "Weight": h.weight,
-          "Unrealised P&L": h.unrealized_pnl} for h in top],
+        [
+            {
+                "Ticker": h.ticker,
+                "Name": h.name or "",
+                "Value": h.market_value,
+                "Weight": h.weight,
+                "Unrealised P&L": h.unrealized_pnl,
+            }
+            for h in top
+        ],
         hide_index=True,
         width="stretch",
         column_config={

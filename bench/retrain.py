@@ -73,11 +73,19 @@ def run_sequential(settings, tickers: list[str], models: str, warmup: list[str])
     from core.jobs.runner import run_job
 
     # The first training pays for imports and the MLflow store: not part of the measure.
-    run_job("retrain", settings=settings, args={"tickers": warmup[:1], "models": models, "workers": 1},
-            triggered_by="bench-warmup")
+    run_job(
+        "retrain",
+        settings=settings,
+        args={"tickers": warmup[:1], "models": models, "workers": 1},
+        triggered_by="bench-warmup",
+    )
     started = time.perf_counter()
-    run = run_job("retrain", settings=settings, args={"tickers": tickers, "models": models, "force": True,
-                                                      "workers": 1}, triggered_by="bench")
+    run = run_job(
+        "retrain",
+        settings=settings,
+        args={"tickers": tickers, "models": models, "force": True, "workers": 1},
+        triggered_by="bench",
+    )
     return time.perf_counter() - started, (run.result or {}).get("errors") or {}
 
 
@@ -131,7 +139,8 @@ def warm_up(settings, models: str, warmup: list[str]) -> None:
     from core.jobs.celery_app import fan_out_retrain
 
     fan_out_retrain(settings=settings, tickers=warmup, models=models, triggered_by="bench-warmup").join(
-        timeout=600, propagate=False)
+        timeout=600, propagate=False
+    )
 
 
 def prepare_mlflow(settings) -> None:
@@ -142,8 +151,9 @@ def prepare_mlflow(settings) -> None:
     get_client(settings).search_registered_models(max_results=1)
 
 
-def run_celery(settings, tickers: list[str], models: str, count: int, log_dir: Path,
-               warmup: list[str]) -> tuple[float, dict]:
+def run_celery(
+    settings, tickers: list[str], models: str, count: int, log_dir: Path, warmup: list[str]
+) -> tuple[float, dict]:
     from core.jobs.celery_app import app_for, fan_out_retrain
 
     app = app_for(settings)

@@ -56,12 +56,21 @@ def render_kpis() -> None:
     value, day, pnl, twr = st.columns(4)
     value.metric("Market value", money(summary.market_value), border=True)
     day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
-    pnl.metric("Total P&L", signed_money(summary.total_pnl),
-               f"unrealised {signed_money(summary.unrealized_pnl)}", delta_color="off", border=True)
+    pnl.metric(
+        "Total P&L",
+        signed_money(summary.total_pnl),
+        f"unrealised {signed_money(summary.unrealized_pnl)}",
+        delta_color="off",
+        border=True,
+    )
     with shown_errors("compute the time-weighted return"):
         report = load_performance(key, account.id, None, None)
-        twr.metric("Time-weighted return", plain_percent(report.twr), border=True,
-                   help="Return of the portfolio since its first transaction, independent of cash flows.")
+        twr.metric(
+            "Time-weighted return",
+            plain_percent(report.twr),
+            border=True,
+            help="Return of the portfolio since its first transaction, independent of cash flows.",
+        )
     if summary.as_of:
         st.caption(f"Valued at closing prices of {summary.as_of}.")
 
@@ -70,33 +79,58 @@ def render_holdings_table(holdings) -> None:
     with shown_errors("value the holdings"):
         summary = load_portfolio_summary(key, account.id)
         frame = pd.DataFrame([h.model_dump() if hasattr(h, "model_dump") else vars(h) for h in summary.holdings])
-        columns = ["ticker", "name", "sector", "quantity", "last_price", "market_value", "cost_basis",
-                   "unrealized_pnl", "realized_pnl", "day_change", "weight"]
-        st.dataframe(frame[[c for c in columns if c in frame]], hide_index=True, width="stretch", column_config={
-            "ticker": "Ticker", "name": "Name", "sector": "Sector",
-            "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
-            "last_price": st.column_config.NumberColumn("Last price", format="$%.2f"),
-            "market_value": st.column_config.NumberColumn("Market value", format="$%.2f"),
-            "cost_basis": st.column_config.NumberColumn("Cost basis", format="$%.2f"),
-            "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="$%.2f"),
-            "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="$%.2f"),
-            "day_change": st.column_config.NumberColumn("Day change", format="$%.2f"),
-            "weight": st.column_config.NumberColumn("Weight", format="percent"),
-        })
+        columns = [
+            "ticker",
+            "name",
+            "sector",
+            "quantity",
+            "last_price",
+            "market_value",
+            "cost_basis",
+            "unrealized_pnl",
+            "realized_pnl",
+            "day_change",
+            "weight",
+        ]
+        st.dataframe(
+            frame[[c for c in columns if c in frame]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "ticker": "Ticker",
+                "name": "Name",
+                "sector": "Sector",
+                "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
+                "last_price": st.column_config.NumberColumn("Last price", format="$%.2f"),
+                "market_value": st.column_config.NumberColumn("Market value", format="$%.2f"),
+                "cost_basis": st.column_config.NumberColumn("Cost basis", format="$%.2f"),
+                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="$%.2f"),
+                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="$%.2f"),
+                "day_change": st.column_config.NumberColumn("Day change", format="$%.2f"),
+                "weight": st.column_config.NumberColumn("Weight", format="percent"),
+            },
+        )
         return
     # Valuation unavailable: still show what is held.
-    st.dataframe(pd.DataFrame([h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"})
-                               for h in holdings]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"}) for h in holdings]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def render_add_form() -> None:
     with st.form("add_holding", clear_on_submit=True):
         st.markdown("**Add a holding**")
         ticker_col, qty_col, cost_col = st.columns(3)
-        ticker = ticker_col.text_input("Ticker", placeholder="AAPL", key="add_ticker",
-                                       help="Exchange symbol, e.g. AAPL or BRK.B")
-        quantity = qty_col.number_input("Quantity", min_value=0.0, value=0.0, step=1.0, format="%.4f",
-                                       key="add_quantity")
+        ticker = ticker_col.text_input(
+            "Ticker", placeholder="AAPL", key="add_ticker", help="Exchange symbol, e.g. AAPL or BRK.B"
+        )
+        quantity = qty_col.number_input(
+            "Quantity", min_value=0.0, value=0.0, step=1.0, format="%.4f", key="add_quantity"
+        )
         avg_cost = cost_col.number_input("Average cost per share", min_value=0.0, value=0.0, step=1.0, key="add_cost")
         currency_col, date_col = st.columns(2)
         currency = currency_col.text_input("Currency", value="USD", max_chars=3)
@@ -108,8 +142,14 @@ def render_add_form() -> None:
             if not ticker.strip():
                 st.error("Enter a ticker symbol, e.g. AAPL.")
                 return
-            data = StockCreate(ticker=ticker, quantity=quantity, avg_cost=avg_cost, currency=currency,
-                               opened_at=opened_at, notes=notes or None)
+            data = StockCreate(
+                ticker=ticker,
+                quantity=quantity,
+                avg_cost=avg_cost,
+                currency=currency,
+                opened_at=opened_at,
+                notes=notes or None,
+            )
             call_as(account.id, add_holding, data=data)
             changed(f"Added {data.quantity:g} {data.ticker} at {money(data.avg_cost)}.")
 
@@ -120,10 +160,12 @@ def render_edit_and_delete(holdings) -> None:
     with edit_col.expander("Edit a holding"):
         choice = by_label[st.selectbox("Holding", list(by_label), key="edit_choice")]
         with st.form("edit_holding"):
-            quantity = st.number_input("Quantity", min_value=0.0, value=float(choice.quantity), format="%.4f",
-                                       key=f"edit_quantity_{choice.id}")
-            avg_cost = st.number_input("Average cost per share", min_value=0.0, value=float(choice.avg_cost),
-                                       key=f"edit_cost_{choice.id}")
+            quantity = st.number_input(
+                "Quantity", min_value=0.0, value=float(choice.quantity), format="%.4f", key=f"edit_quantity_{choice.id}"
+            )
+            avg_cost = st.number_input(
+                "Average cost per share", min_value=0.0, value=float(choice.avg_cost), key=f"edit_cost_{choice.id}"
+            )
             notes = st.text_input("Notes", value=choice.notes or "", key=f"edit_notes_{choice.id}")
             submitted = st.form_submit_button("Save changes")
         if submitted:
@@ -147,11 +189,11 @@ def render_allocation() -> None:
         st.info("No priced holdings yet: allocation appears once your holdings have prices.")
         return
     by_holding, by_sector = st.columns(2)
-    by_holding.plotly_chart(allocation_pie(frame["ticker"], frame["market_value"], title="By holding"),
-                            width="stretch")
+    by_holding.plotly_chart(allocation_pie(frame["ticker"], frame["market_value"], title="By holding"), width="stretch")
     by_sector.plotly_chart(allocation_treemap(frame, title="By sector"), width="stretch")
-    sectors = pd.DataFrame(sorted(summary.allocation_by_sector.items(), key=lambda kv: -kv[1]),
-                           columns=["Sector", "Weight"])
+    sectors = pd.DataFrame(
+        sorted(summary.allocation_by_sector.items(), key=lambda kv: -kv[1]), columns=["Sector", "Weight"]
+    )
     st.dataframe(sectors, hide_index=True, column_config={"Weight": st.column_config.NumberColumn(format="percent")})
 
 
@@ -159,8 +201,12 @@ def render_performance() -> None:
     tickers = [t.symbol for t in load_tickers(key)]
     period_col, bench_col = st.columns(2)
     period = period_col.radio("Period", list(PERIODS), horizontal=True, index=len(PERIODS) - 1)
-    benchmark = bench_col.selectbox("Benchmark", [EQUAL_WEIGHT, *tickers], key="benchmark",
-                                    help="The equal-weight index of every bundled ticker, or one ticker.")
+    benchmark = bench_col.selectbox(
+        "Benchmark",
+        [EQUAL_WEIGHT, *tickers],
+        key="benchmark",
+        help="The equal-weight index of every bundled ticker, or one ticker.",
+    )
     days = PERIODS[period]
     # Periods count back from the last price, so the bundled (historical) prices show too.
     last_price = max((t.last_date for t in load_tickers(key) if t.last_date), default=dt.date.today())
@@ -174,41 +220,54 @@ def render_performance() -> None:
     if growth.empty:
         st.info("No performance history yet: it starts with your first transaction.")
         return
-    st.plotly_chart(performance_chart(growth, bench, benchmark_name=benchmark,
-                                      title="Time-weighted growth of 100 vs benchmark"), width="stretch")
+    st.plotly_chart(
+        performance_chart(growth, bench, benchmark_name=benchmark, title="Time-weighted growth of 100 vs benchmark"),
+        width="stretch",
+    )
     cols = st.columns(7)
-    figures = [("TWR", plain_percent(report.twr)), ("XIRR", plain_percent(report.xirr)),
-               ("Benchmark TWR", plain_percent(report.benchmark_twr)),
-               ("Volatility (ann.)", plain_percent(report.volatility)),
-               ("Max drawdown", plain_percent(report.max_drawdown)), ("Sharpe", number(report.sharpe)),
-               ("Beta", number(report.beta))]
+    figures = [
+        ("TWR", plain_percent(report.twr)),
+        ("XIRR", plain_percent(report.xirr)),
+        ("Benchmark TWR", plain_percent(report.benchmark_twr)),
+        ("Volatility (ann.)", plain_percent(report.volatility)),
+        ("Max drawdown", plain_percent(report.max_drawdown)),
+        ("Sharpe", number(report.sharpe)),
+        ("Beta", number(report.beta)),
+    ]
     for col, (label, text) in zip(cols, figures, strict=True):
         col.metric(label, text)
     value = points_frame(report.series)
     if not value.empty:
-        st.plotly_chart(value_chart(value, title="Market value (includes money added and withdrawn)"),
-                        width="stretch")
+        st.plotly_chart(value_chart(value, title="Market value (includes money added and withdrawn)"), width="stretch")
 
 
 def render_transactions() -> None:
     frame, total = load_transactions(key, account.id)
     st.caption(f"{total} transactions" + (f" (showing the latest {len(frame)})" if total > len(frame) else ""))
     if frame.empty:
-        st.info("No transactions yet. Import your broker's CSV below (columns date, ticker, type, quantity, "
-                "price, fee).")
+        st.info(
+            "No transactions yet. Import your broker's CSV below (columns date, ticker, type, quantity, price, fee)."
+        )
     else:
         st.dataframe(frame, hide_index=True, width="stretch")
     with shown_errors("prepare the export"):
-        st.download_button("Download transactions CSV", data=load_transactions_csv(key, account.id),
-                           file_name="stockcast-transactions.csv", mime="text/csv")
+        st.download_button(
+            "Download transactions CSV",
+            data=load_transactions_csv(key, account.id),
+            file_name="stockcast-transactions.csv",
+            mime="text/csv",
+        )
     if can_write(account):
-        upload = st.file_uploader("Import transactions CSV", type=["csv"], key="transactions_upload",
-                                  help="One row per transaction: date, ticker, type (buy, sell, dividend, fee), "
-                                       "quantity, price, fee. Nothing is imported if any row is invalid.")
+        upload = st.file_uploader(
+            "Import transactions CSV",
+            type=["csv"],
+            key="transactions_upload",
+            help="One row per transaction: date, ticker, type (buy, sell, dividend, fee), "
+            "quantity, price, fee. Nothing is imported if any row is invalid.",
+        )
         if upload is not None and st.button("Import", type="primary", key="import_button"):
             with shown_errors("import the transactions"):
-                import_transactions = load_feature("core.portfolio.ledger", "import_transactions",
-                                                   "Transaction import")
+                import_transactions = load_feature("core.portfolio.ledger", "import_transactions", "Transaction import")
                 result = call_as(account.id, import_transactions, content=upload.getvalue())
                 changed(f"Imported {result.imported} transactions from {upload.name}.")
 
@@ -222,13 +281,16 @@ if holdings:
         render_kpis()
 
 tab_holdings, tab_allocation, tab_performance, tab_transactions = st.tabs(
-    ["Holdings", "Allocation", "Performance & risk", "Transactions"])
+    ["Holdings", "Allocation", "Performance & risk", "Transactions"]
+)
 with tab_holdings:
     if holdings:
         render_holdings_table(holdings)
     else:
-        st.info("No holdings yet. Add your first one with the form below, or import your transactions "
-                "in the **Transactions** tab.")
+        st.info(
+            "No holdings yet. Add your first one with the form below, or import your transactions "
+            "in the **Transactions** tab."
+        )
     if can_write(account):
         render_add_form()
         if holdings:

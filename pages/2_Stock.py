@@ -38,14 +38,21 @@ with shown_errors("list the tickers"):
     tickers = {t.symbol: t for t in load_tickers(key)}
     symbols = sorted(tickers)
 if not symbols:
-    st.info("No prices stored yet. An admin can load them from the **Admin** page (refresh prices), "
-            "or run `python -m core demo` to load the bundled prices.")
+    st.info(
+        "No prices stored yet. An admin can load them from the **Admin** page (refresh prices), "
+        "or run `python -m core demo` to load the bundled prices."
+    )
     st.stop()
 
 held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in tickers]
 wanted = st.query_params.get("ticker", held[0] if held else symbols[0])
-symbol = st.selectbox("Ticker", symbols, index=symbols.index(wanted) if wanted in symbols else 0,
-                      format_func=lambda s: f"{s} · {tickers[s].name or ''}", key="stock_ticker")
+symbol = st.selectbox(
+    "Ticker",
+    symbols,
+    index=symbols.index(wanted) if wanted in symbols else 0,
+    format_func=lambda s: f"{s} · {tickers[s].name or ''}",
+    key="stock_ticker",
+)
 st.query_params["ticker"] = symbol
 info = tickers[symbol]
 st.caption(" · ".join(part for part in (info.name, info.sector, info.currency) if part))
@@ -58,8 +65,10 @@ with shown_errors(f"show {symbol}'s prices"):
     prices = load_prices(key, symbol)
     # Periods count back from the last stored price, so old bundled data still shows.
     first_shown = prices.index.min() if days is None else prices.index.max() - dt.timedelta(days=days)
-    st.plotly_chart(price_chart(prices, moving_averages=averages, start=first_shown, title=f"{symbol} daily prices"),
-                    width="stretch")
+    st.plotly_chart(
+        price_chart(prices, moving_averages=averages, start=first_shown, title=f"{symbol} daily prices"),
+        width="stretch",
+    )
 
 st.subheader("Key statistics")
 with shown_errors("compute the key statistics"):
@@ -74,9 +83,14 @@ with shown_errors("compute the key statistics"):
 st.subheader("Latest forecast")
 with shown_errors(f"forecast {symbol}"):
     names = [m["name"] for m in load_model_catalog()]
-    model = st.selectbox("Model", names, index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
-                         key="stock_model", help="The registry's champion is used when one fits; otherwise the "
-                         "model is trained now (the ensemble and LSTM take a while).")
+    model = st.selectbox(
+        "Model",
+        names,
+        index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
+        key="stock_model",
+        help="The registry's champion is used when one fits; otherwise the "
+        "model is trained now (the ensemble and LSTM take a while).",
+    )
     result = load_latest_forecast(key, symbol, model, FORECAST_HORIZON)
     chart_col, skill_col = st.columns([3, 1])
     title = f"{symbol}: next {FORECAST_HORIZON} sessions ({result.model})"

@@ -29,8 +29,10 @@ DEFAULT_SET = ["arima", "prophet", "lstm"]
 account = require_login("Predictions")
 key = database_key()
 st.title("Predictions")
-st.caption("What-if forecasts. Every forecast is shown with its backtested skill against the naive forecast "
-           "('tomorrow = today'): a model that does not beat it is not worth acting on.")
+st.caption(
+    "What-if forecasts. Every forecast is shown with its backtested skill against the naive forecast "
+    "('tomorrow = today'): a model that does not beat it is not worth acting on."
+)
 
 symbols: list[str] = []
 catalog: list[dict] = []
@@ -38,8 +40,10 @@ with shown_errors("load the tickers and models"):
     symbols = sorted(t.symbol for t in load_tickers(key))
     catalog = load_model_catalog()
 if not symbols or not catalog:
-    st.info("Forecasts need stored prices and the model catalog. Load prices from the **Admin** page "
-            "(refresh prices) or with `python -m core demo`.")
+    st.info(
+        "Forecasts need stored prices and the model catalog. Load prices from the **Admin** page "
+        "(refresh prices) or with `python -m core demo`."
+    )
     st.stop()
 
 names = [m["name"] for m in catalog]
@@ -52,13 +56,20 @@ with st.form("what_if"):
     ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(default_ticker), key="pred_ticker")
     horizon = horizon_col.slider("Horizon (trading days)", 1, 60, 10, key="pred_horizon")
     window = window_col.selectbox("Training window", list(WINDOWS), key="pred_window")
-    chosen = st.multiselect("Models (two or more make an ensemble)", members,
-                            default=[m for m in DEFAULT_SET if m in members] or members[:1], key="pred_models")
-    manual = st.checkbox("Set the ensemble weights by hand (default: inverse backtest error of each model)",
-                         key="pred_manual_weights")
+    chosen = st.multiselect(
+        "Models (two or more make an ensemble)",
+        members,
+        default=[m for m in DEFAULT_SET if m in members] or members[:1],
+        key="pred_models",
+    )
+    manual = st.checkbox(
+        "Set the ensemble weights by hand (default: inverse backtest error of each model)", key="pred_manual_weights"
+    )
     weight_cols = st.columns(max(len(members), 1))
-    weights = {m: col.number_input(f"Weight: {m}", min_value=0.0, max_value=1.0, value=1.0, step=0.1,
-                                   key=f"pred_weight_{m}") for m, col in zip(members, weight_cols, strict=False)}
+    weights = {
+        m: col.number_input(f"Weight: {m}", min_value=0.0, max_value=1.0, value=1.0, step=0.1, key=f"pred_weight_{m}")
+        for m, col in zip(members, weight_cols, strict=False)
+    }
     submitted = st.form_submit_button("Forecast", type="primary")
 
 if submitted:
@@ -85,8 +96,13 @@ if submitted:
 
             with shown_errors(f"forecast {ticker}"):
                 st.session_state[RESULT_KEY] = forecast_ticker(
-                    account.id, ticker=ticker, horizon=horizon, model=chosen[0] if single else "ensemble",
-                    progress=report, **options)
+                    account.id,
+                    ticker=ticker,
+                    horizon=horizon,
+                    model=chosen[0] if single else "ensemble",
+                    progress=report,
+                    **options,
+                )
                 bar.progress(1.0, text="Done")
                 status.update(label="Forecast ready", state="complete", expanded=False)
             if RESULT_KEY not in st.session_state or st.session_state[RESULT_KEY].ticker != ticker:
@@ -94,8 +110,10 @@ if submitted:
 
 result = st.session_state.get(RESULT_KEY)
 if result is None:
-    st.info("Choose a ticker, horizon and models, then press **Forecast**. The registry's champion is used "
-            "when it fits your request; otherwise the models are trained on the spot.")
+    st.info(
+        "Choose a ticker, horizon and models, then press **Forecast**. The registry's champion is used "
+        "when it fits your request; otherwise the models are trained on the spot."
+    )
 else:
     chart_col, skill_col = st.columns([3, 1])
     title = f"{result.ticker}: {result.model} forecast"
@@ -119,24 +137,34 @@ else:
     proj_col, conf_col, model_col, button_col = st.columns([2, 2, 2, 1])
     proj_horizon = proj_col.slider("Projection horizon (trading days)", 1, 60, 20, key="proj_horizon")
     confidence = conf_col.select_slider("VaR confidence", [0.90, 0.95, 0.99], value=0.95, key="proj_confidence")
-    proj_model = model_col.selectbox("Model per holding", members,
-                                     index=members.index("drift") if "drift" in members else 0, key="proj_model")
+    proj_model = model_col.selectbox(
+        "Model per holding", members, index=members.index("drift") if "drift" in members else 0, key="proj_model"
+    )
     if button_col.button("Project", key="proj_button"):
-        with st.spinner("Forecasting every holding and simulating the portfolio…"), \
-                shown_errors("project the portfolio"):
-            st.session_state[PROJECTION_KEY] = project_holdings(account.id, horizon=proj_horizon,
-                                                                confidence=confidence, model=proj_model)
+        with (
+            st.spinner("Forecasting every holding and simulating the portfolio…"),
+            shown_errors("project the portfolio"),
+        ):
+            st.session_state[PROJECTION_KEY] = project_holdings(
+                account.id, horizon=proj_horizon, confidence=confidence, model=proj_model
+            )
     projection = st.session_state.get(PROJECTION_KEY)
     if projection is not None:
         cols = st.columns(4)
         cols[0].metric("Value today", money(projection.current_value))
         cols[1].metric("Median at horizon", money(projection.quantiles.get(0.5)))
-        cols[2].metric(f"VaR {projection.confidence:.0%}", money(projection.value_at_risk),
-                       help="The loss not exceeded with this confidence over the horizon.")
-        cols[3].metric(f"Expected shortfall {projection.confidence:.0%}", money(projection.expected_shortfall),
-                       help="The average loss in the worst cases beyond the VaR.")
-        quantiles = pd.DataFrame({"Quantile": [f"{q:.0%}" for q in projection.quantiles],
-                                  "Value": list(projection.quantiles.values())})
-        st.dataframe(quantiles, hide_index=True, column_config={"Value": st.column_config.NumberColumn(
-            format="$%.2f")})
+        cols[2].metric(
+            f"VaR {projection.confidence:.0%}",
+            money(projection.value_at_risk),
+            help="The loss not exceeded with this confidence over the horizon.",
+        )
+        cols[3].metric(
+            f"Expected shortfall {projection.confidence:.0%}",
+            money(projection.expected_shortfall),
+            help="The average loss in the worst cases beyond the VaR.",
+        )
+        quantiles = pd.DataFrame(
+            {"Quantile": [f"{q:.0%}" for q in projection.quantiles], "Value": list(projection.quantiles.values())}
+        )
+        st.dataframe(quantiles, hide_index=True, column_config={"Value": st.column_config.NumberColumn(format="$%.2f")})
         st.caption(f"{projection.paths:,} simulated paths, {projection.horizon} sessions ahead.")

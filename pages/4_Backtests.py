@@ -22,16 +22,28 @@ from ui.loaders import (
 from ui.panels import render_realised_accuracy
 
 RESULT_KEY = "backtests_result"
-METRICS = {"mase": "MASE", "mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "coverage_80": "80% cov.",
-           "coverage_95": "95% cov.", "skill_vs_naive": "Skill vs naive", "dm_pvalue": "DM p-value",
-           "folds": "Folds", "failed_folds": "Failed folds", "fit_seconds": "Fit s"}
+METRICS = {
+    "mase": "MASE",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "mape": "MAPE %",
+    "coverage_80": "80% cov.",
+    "coverage_95": "95% cov.",
+    "skill_vs_naive": "Skill vs naive",
+    "dm_pvalue": "DM p-value",
+    "folds": "Folds",
+    "failed_folds": "Failed folds",
+    "fit_seconds": "Fit s",
+}
 DEFAULT_MODELS = ["naive", "drift", "arima"]
 
 account = require_login("Backtests")
 key = database_key()
 st.title("Backtests")
-st.caption("Rolling-origin backtests: each fold trains on prices up to its origin only and forecasts the next "
-           "sessions. Skill vs naive = 1 − MASE(model) / MASE(naive); above 0 beats 'tomorrow = today'.")
+st.caption(
+    "Rolling-origin backtests: each fold trains on prices up to its origin only and forecasts the next "
+    "sessions. Skill vs naive = 1 − MASE(model) / MASE(naive); above 0 beats 'tomorrow = today'."
+)
 
 symbols: list[str] = []
 members: list[str] = []
@@ -39,8 +51,10 @@ with shown_errors("load the tickers and models"):
     symbols = sorted(t.symbol for t in load_tickers(key))
     members = [m["name"] for m in load_model_catalog()]
 if not symbols or not members:
-    st.info("Backtests need stored prices and the model catalog. Load prices from the **Admin** page or with "
-            "`python -m core demo`.")
+    st.info(
+        "Backtests need stored prices and the model catalog. Load prices from the **Admin** page or with "
+        "`python -m core demo`."
+    )
     st.stop()
 held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in symbols]
 
@@ -57,10 +71,13 @@ with st.form("backtest"):
     ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(held[0]) if held else 0, key="bt_ticker")
     horizon = horizon_col.slider("Horizon (trading days)", 1, 30, 5, key="bt_horizon")
     folds = folds_col.slider("Folds", 2, 20, 6, key="bt_folds")
-    window = window_col.selectbox("Training window", ["expanding", "sliding"], key="bt_window",
-                                  help="Sliding keeps only the last N prices in each fold.")
-    models = st.multiselect("Models", members, default=[m for m in DEFAULT_MODELS if m in members],
-                            key="bt_models")
+    window = window_col.selectbox(
+        "Training window",
+        ["expanding", "sliding"],
+        key="bt_window",
+        help="Sliding keeps only the last N prices in each fold.",
+    )
+    models = st.multiselect("Models", members, default=[m for m in DEFAULT_MODELS if m in members], key="bt_models")
     size_col, track_col = st.columns(2)
     train_size = size_col.number_input("Sliding window length (prices)", 60, 5000, 504, step=21, key="bt_train_size")
     track = track_col.checkbox("Track the runs in MLflow", value=True, key="bt_track")
@@ -77,8 +94,15 @@ if submitted:
 
         with shown_errors(f"backtest {ticker}"):
             closes = backtest_closes(ticker)
-            result = backtest_ticker(ticker, models=models, horizon=horizon, folds=folds, window=window,
-                                     train_size=int(train_size) if window == "sliding" else None, progress=report)
+            result = backtest_ticker(
+                ticker,
+                models=models,
+                horizon=horizon,
+                folds=folds,
+                window=window,
+                train_size=int(train_size) if window == "sliding" else None,
+                progress=report,
+            )
             links: dict[str, str] = {}
             if track:
                 with shown_errors("track the runs in MLflow"):
@@ -89,36 +113,53 @@ if submitted:
 
 stored = st.session_state.get(RESULT_KEY)
 if stored is None:
-    st.info("Pick a ticker and models, then press **Run backtest**. Light models (naive, drift, ARIMA) take "
-            "seconds; Prophet and LSTM take longer.")
+    st.info(
+        "Pick a ticker and models, then press **Run backtest**. Light models (naive, drift, ARIMA) take "
+        "seconds; Prophet and LSTM take longer."
+    )
 else:
     result, links = stored["result"], stored["links"]
     st.subheader(f"{stored['ticker']}: {result.config.folds} folds, horizon {result.config.horizon}")
     summary = result.summary().drop(columns=["ticker"]).set_index("model")
     table = summary[[c for c in METRICS if c in summary.columns]].apply(pd.to_numeric, errors="coerce")
     styled = table.style.map(highlight_skill, subset=["skill_vs_naive"]).format(
-        {"skill_vs_naive": "{:+.1%}", "coverage_80": "{:.0%}", "coverage_95": "{:.0%}", "dm_pvalue": "{:.3f}",
-         "mase": "{:.3f}", "mae": "{:.2f}", "rmse": "{:.2f}", "mape": "{:.2f}", "fit_seconds": "{:.2f}"},
-        na_rep="—")
+        {
+            "skill_vs_naive": "{:+.1%}",
+            "coverage_80": "{:.0%}",
+            "coverage_95": "{:.0%}",
+            "dm_pvalue": "{:.3f}",
+            "mase": "{:.3f}",
+            "mae": "{:.2f}",
+            "rmse": "{:.2f}",
+            "mape": "{:.2f}",
+            "fit_seconds": "{:.2f}",
+        },
+        na_rep="—",
+    )
     st.dataframe(styled, width="stretch", column_config={k: v for k, v in METRICS.items()})
     best = table["skill_vs_naive"].idxmax() if table["skill_vs_naive"].notna().any() else None
     if best is not None and table.loc[best, "skill_vs_naive"] > 0:
         st.success(f"Best: **{best}**, {table.loc[best, 'skill_vs_naive']:+.1%} skill vs naive.")
     else:
-        st.warning("No model beat the naive forecast on these folds: treat any forecast of this ticker as noise "
-                   "around today's price.")
+        st.warning(
+            "No model beat the naive forecast on these folds: treat any forecast of this ticker as noise "
+            "around today's price."
+        )
     failed = result.folds[result.folds["error"].notna()]
     if not failed.empty:
         with st.expander(f"{len(failed)} folds failed"):
             st.dataframe(failed[["model", "fold", "error"]], hide_index=True, width="stretch")
     metric = st.radio("Error metric", ["mase", "mae", "mape"], horizontal=True, key="bt_metric")
     horizon_col, time_col = st.columns(2)
-    horizon_col.plotly_chart(error_by_horizon_chart(result.by_step(), metric=metric, title="Error by horizon"),
-                             width="stretch")
-    by_fold = result.by_fold().merge(result.folds[["ticker", "model", "fold", "origin"]],
-                                     on=["ticker", "model", "fold"], how="left")
-    time_col.plotly_chart(error_over_time_chart(by_fold, metric=metric, title="Error over time (per fold)"),
-                          width="stretch")
+    horizon_col.plotly_chart(
+        error_by_horizon_chart(result.by_step(), metric=metric, title="Error by horizon"), width="stretch"
+    )
+    by_fold = result.by_fold().merge(
+        result.folds[["ticker", "model", "fold", "origin"]], on=["ticker", "model", "fold"], how="left"
+    )
+    time_col.plotly_chart(
+        error_over_time_chart(by_fold, metric=metric, title="Error over time (per fold)"), width="stretch"
+    )
     if links:
         st.markdown("**MLflow runs:** " + " · ".join(f"[{model}]({url})" for model, url in links.items()))
 

@@ -23,8 +23,12 @@ users_tab, jobs_tab = st.tabs(["Users and roles", "Jobs"])
 
 with users_tab, shown_errors("load the users"):
     users = load_users(key, account.id)
-    st.dataframe(users, hide_index=True, width="stretch",
-                 column_config={"created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD")})
+    st.dataframe(
+        users,
+        hide_index=True,
+        width="stretch",
+        column_config={"created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD")},
+    )
     others = users[users["id"] != account.id]
     if others.empty:
         st.caption("You are the only user. Others appear here once they sign up through the API or log in.")
@@ -37,8 +41,13 @@ with users_tab, shown_errors("load the users"):
             active = st.checkbox("Active (may log in)", value=bool(choice.active), key=f"admin_active_{choice.id}")
             if st.form_submit_button("Save"):
                 with shown_errors("change the user"):
-                    call_as(account.id, update_user, user_arg="actor", user_id=int(choice.id),
-                            data=UserUpdate(role=role, is_active=active))
+                    call_as(
+                        account.id,
+                        update_user,
+                        user_arg="actor",
+                        user_id=int(choice.id),
+                        data=UserUpdate(role=role, is_active=active),
+                    )
                     load_users.clear()
                     st.session_state[FLASH_KEY] = f"{choice.email} is now {role}{'' if active else ' (inactive)'}."
                     st.rerun()

@@ -19,13 +19,24 @@ MARGINS = {"l": 10, "r": 10, "t": 70, "b": 10}
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=MARGINS, hovermode="x unified",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1})
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=MARGINS,
+        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1},
+    )
     return fig
 
 
-def price_chart(prices: pd.DataFrame, *, moving_averages: Sequence[int] = (20, 50), start=None,
-                title: str | None = None, height: int = 520) -> go.Figure:
+def price_chart(
+    prices: pd.DataFrame,
+    *,
+    moving_averages: Sequence[int] = (20, 50),
+    start=None,
+    title: str | None = None,
+    height: int = 520,
+) -> go.Figure:
     """Candlesticks with moving averages of the close, and volume bars underneath.
 
     `prices`: DatetimeIndex, columns open, high, low, close, volume. Averages use the whole
@@ -36,21 +47,36 @@ def price_chart(prices: pd.DataFrame, *, moving_averages: Sequence[int] = (20, 5
         prices = prices[prices.index >= pd.Timestamp(start)]
         averages = {window: line[line.index >= pd.Timestamp(start)] for window, line in averages.items()}
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
-    fig.add_trace(go.Candlestick(x=prices.index, open=prices["open"], high=prices["high"], low=prices["low"],
-                                 close=prices["close"], name="Price"), row=1, col=1)
+    fig.add_trace(
+        go.Candlestick(
+            x=prices.index,
+            open=prices["open"],
+            high=prices["high"],
+            low=prices["low"],
+            close=prices["close"],
+            name="Price",
+        ),
+        row=1,
+        col=1,
+    )
     for window, line in averages.items():
-        fig.add_trace(go.Scatter(x=line.index, y=line.to_numpy(), mode="lines", name=f"MA {window}",
-                                 line={"width": 1.3}), row=1, col=1)
-    fig.add_trace(go.Bar(x=prices.index, y=prices["volume"], name="Volume", marker_color="rgba(110,119,129,0.6)"),
-                  row=2, col=1)
+        fig.add_trace(
+            go.Scatter(x=line.index, y=line.to_numpy(), mode="lines", name=f"MA {window}", line={"width": 1.3}),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Bar(x=prices.index, y=prices["volume"], name="Volume", marker_color="rgba(110,119,129,0.6)"), row=2, col=1
+    )
     fig.update_layout(xaxis_rangeslider_visible=False)
     fig.update_yaxes(title_text="Price", row=1, col=1)
     fig.update_yaxes(title_text="Volume", row=2, col=1)
     return _layout(fig, title, height)
 
 
-def fan_chart(history: pd.Series, forecast: pd.DataFrame, *, lookback: int = 120, title: str | None = None,
-              height: int = 460) -> go.Figure:
+def fan_chart(
+    history: pd.Series, forecast: pd.DataFrame, *, lookback: int = 120, title: str | None = None, height: int = 460
+) -> go.Figure:
     """Recent closes, then the forecast's mean with shaded 80% and 95% intervals.
 
     `forecast`: columns date, mean, lo80, hi80, lo95, hi95.
@@ -58,30 +84,57 @@ def fan_chart(history: pd.Series, forecast: pd.DataFrame, *, lookback: int = 120
     recent = history.tail(lookback)
     dates = pd.to_datetime(forecast["date"])
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=recent.index, y=recent.to_numpy(), mode="lines", name="History",
-                             line={"color": HISTORY_LINE, "width": 1.5}))
-    for low, high, colour, label in (("lo95", "hi95", BAND_95, "95% interval"), ("lo80", "hi80", BAND_80,
-                                                                                "80% interval")):
-        fig.add_trace(go.Scatter(x=dates, y=forecast[high], mode="lines", line={"width": 0}, showlegend=False,
-                                 hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=dates, y=forecast[low], mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor=colour, name=label))
-    fig.add_trace(go.Scatter(x=dates, y=forecast["mean"], mode="lines+markers", name="Forecast",
-                             line={"color": FORECAST_LINE, "width": 2}, marker={"size": 4}))
+    fig.add_trace(
+        go.Scatter(
+            x=recent.index,
+            y=recent.to_numpy(),
+            mode="lines",
+            name="History",
+            line={"color": HISTORY_LINE, "width": 1.5},
+        )
+    )
+    for low, high, colour, label in (
+        ("lo95", "hi95", BAND_95, "95% interval"),
+        ("lo80", "hi80", BAND_80, "80% interval"),
+    ):
+        fig.add_trace(
+            go.Scatter(x=dates, y=forecast[high], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=dates, y=forecast[low], mode="lines", line={"width": 0}, fill="tonexty", fillcolor=colour, name=label
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=dates,
+            y=forecast["mean"],
+            mode="lines+markers",
+            name="Forecast",
+            line={"color": FORECAST_LINE, "width": 2},
+            marker={"size": 4},
+        )
+    )
     fig.update_yaxes(title_text="Price")
     return _layout(fig, title, height)
 
 
-def allocation_pie(labels: Iterable[str], values: Iterable[float], *, title: str | None = None,
-                   height: int = 360) -> go.Figure:
-    fig = go.Figure(go.Pie(labels=list(labels), values=list(values), hole=0.45, textinfo="label+percent",
-                           sort=True))
+def allocation_pie(
+    labels: Iterable[str], values: Iterable[float], *, title: str | None = None, height: int = 360
+) -> go.Figure:
+    fig = go.Figure(go.Pie(labels=list(labels), values=list(values), hole=0.45, textinfo="label+percent", sort=True))
     fig.update_layout(showlegend=False)
     return _layout(fig, title, height)
 
 
-def allocation_treemap(frame: pd.DataFrame, *, path: Sequence[str] = ("sector", "ticker"), value: str = "market_value",
-                       title: str | None = None, height: int = 360) -> go.Figure:
+def allocation_treemap(
+    frame: pd.DataFrame,
+    *,
+    path: Sequence[str] = ("sector", "ticker"),
+    value: str = "market_value",
+    title: str | None = None,
+    height: int = 360,
+) -> go.Figure:
     """Nested allocation, e.g. sector → holding, sized by market value."""
     data = frame.assign(**{column: frame[column].fillna("Unclassified") for column in path})
     fig = px.treemap(data, path=list(path), values=value)
@@ -89,8 +142,14 @@ def allocation_treemap(frame: pd.DataFrame, *, path: Sequence[str] = ("sector", 
     return _layout(fig, title, height)
 
 
-def performance_chart(series: pd.DataFrame, benchmark: pd.DataFrame | None = None, *, benchmark_name: str = "Benchmark",
-                      title: str | None = None, height: int = 380) -> go.Figure:
+def performance_chart(
+    series: pd.DataFrame,
+    benchmark: pd.DataFrame | None = None,
+    *,
+    benchmark_name: str = "Benchmark",
+    title: str | None = None,
+    height: int = 380,
+) -> go.Figure:
     """Portfolio vs benchmark, both rebased to 100 at their first date.
 
     `series` and `benchmark`: columns date, value.
@@ -101,8 +160,15 @@ def performance_chart(series: pd.DataFrame, benchmark: pd.DataFrame | None = Non
             continue
         values = frame["value"].astype(float)
         base = values.iloc[0] if values.iloc[0] else 1.0
-        fig.add_trace(go.Scatter(x=pd.to_datetime(frame["date"]), y=100 * values / base, mode="lines", name=name,
-                                 line={"color": colour, "width": 2}))
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(frame["date"]),
+                y=100 * values / base,
+                mode="lines",
+                name=name,
+                line={"color": colour, "width": 2},
+            )
+        )
     fig.update_yaxes(title_text="Growth of 100")
     return _layout(fig, title, height)
 
@@ -115,34 +181,62 @@ def model_colours(models: Iterable[str]) -> dict[str, str]:
 
 def value_chart(series: pd.DataFrame, *, title: str | None = None, height: int = 280) -> go.Figure:
     """A value over time as a filled line (columns date, value)."""
-    fig = go.Figure(go.Scatter(x=pd.to_datetime(series["date"]), y=series["value"], mode="lines", fill="tozeroy",
-                               line={"color": FORECAST_LINE, "width": 1.5}, name="Value"))
+    fig = go.Figure(
+        go.Scatter(
+            x=pd.to_datetime(series["date"]),
+            y=series["value"],
+            mode="lines",
+            fill="tozeroy",
+            line={"color": FORECAST_LINE, "width": 1.5},
+            name="Value",
+        )
+    )
     fig.update_yaxes(title_text="Value", tickprefix="$")
     return _layout(fig, title, height)
 
 
-def error_by_horizon_chart(by_step: pd.DataFrame, *, metric: str = "mae", title: str | None = None,
-                           height: int = 360) -> go.Figure:
+def error_by_horizon_chart(
+    by_step: pd.DataFrame, *, metric: str = "mae", title: str | None = None, height: int = 360
+) -> go.Figure:
     """One line per model: the error `metric` at each horizon step (columns model, step, metric)."""
-    fig = px.line(by_step.sort_values(["model", "step"]), x="step", y=metric, color="model", markers=True,
-                  color_discrete_map=model_colours(by_step["model"]))
+    fig = px.line(
+        by_step.sort_values(["model", "step"]),
+        x="step",
+        y=metric,
+        color="model",
+        markers=True,
+        color_discrete_map=model_colours(by_step["model"]),
+    )
     fig.update_xaxes(title_text="Horizon (trading days ahead)", dtick=1)
     fig.update_yaxes(title_text=metric.upper())
     return _layout(fig, title, height)
 
 
-def error_over_time_chart(by_fold: pd.DataFrame, *, metric: str = "mae", x: str = "origin", title: str | None = None,
-                          height: int = 360) -> go.Figure:
+def error_over_time_chart(
+    by_fold: pd.DataFrame, *, metric: str = "mae", x: str = "origin", title: str | None = None, height: int = 360
+) -> go.Figure:
     """One line per model: the error `metric` at each backtest origin (columns model, x, metric)."""
-    fig = px.line(by_fold.sort_values(["model", x]), x=x, y=metric, color="model", markers=True,
-                  color_discrete_map=model_colours(by_fold["model"]))
+    fig = px.line(
+        by_fold.sort_values(["model", x]),
+        x=x,
+        y=metric,
+        color="model",
+        markers=True,
+        color_discrete_map=model_colours(by_fold["model"]),
+    )
     fig.update_xaxes(title_text="Forecast origin")
     fig.update_yaxes(title_text=metric.upper())
     return _layout(fig, title, height)
 
 
-def distribution_chart(values: Sequence[float], *, markers: dict[str, float] | None = None, title: str | None = None,
-                       x_title: str = "Value", height: int = 320) -> go.Figure:
+def distribution_chart(
+    values: Sequence[float],
+    *,
+    markers: dict[str, float] | None = None,
+    title: str | None = None,
+    x_title: str = "Value",
+    height: int = 320,
+) -> go.Figure:
     """A histogram with labelled vertical lines (e.g. VaR and ES on a projected P&L)."""
     fig = go.Figure(go.Histogram(x=list(values), nbinsx=50, marker_color="rgba(31,111,235,0.6)", name="Outcomes"))
     for label, position in (markers or {}).items():

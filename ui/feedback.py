@@ -34,8 +34,9 @@ def load_feature(module: str, name: str, feature: str) -> Callable[..., Any]:
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith(_OWN_PACKAGES):
             raise
-        raise FeatureUnavailable(f"{feature} is not available in this installation yet ({exc.name} is missing).") \
-            from exc
+        raise FeatureUnavailable(
+            f"{feature} is not available in this installation yet ({exc.name} is missing)."
+        ) from exc
     except (ImportError, AttributeError) as exc:
         raise FeatureUnavailable(f"{feature} is not available in this installation yet ({module}.{name}).") from exc
     return found

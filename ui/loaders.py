@@ -66,8 +66,13 @@ def call_as(user_id: int, service: Callable[..., Any], /, *, user_arg: str = "ow
 
 
 def _account(user: Any) -> Account:
-    return Account(id=user.id, email=user.email, full_name=user.full_name, role=str(user.role.value),
-                   is_active=bool(user.is_active))
+    return Account(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=str(user.role.value),
+        is_active=bool(user.is_active),
+    )
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -99,8 +104,19 @@ def load_users(database_url: str, admin_id: int) -> pd.DataFrame:
     from core.auth.service import list_users
 
     rows, _total = call_as(admin_id, list_users, user_arg="actor", limit=500)
-    return pd.DataFrame([{"id": u.id, "email": u.email, "name": u.full_name or "", "role": u.role.value,
-                          "active": u.is_active, "created": u.created_at} for u in rows])
+    return pd.DataFrame(
+        [
+            {
+                "id": u.id,
+                "email": u.email,
+                "name": u.full_name or "",
+                "role": u.role.value,
+                "active": u.is_active,
+                "created": u.created_at,
+            }
+            for u in rows
+        ]
+    )
 
 
 # --- portfolio --------------------------------------------------------------------------------
@@ -195,12 +211,27 @@ def load_backtest_summary(database_url: str, ticker: str) -> list[Any]:
     return list(latest(ticker, settings=get_settings()))
 
 
-def forecast_ticker(user_id: int | None, *, ticker: str, horizon: int, model: str, record: bool = True,
-                    progress: Callable[..., None] | None = None, **options: Any) -> Any:
+def forecast_ticker(
+    user_id: int | None,
+    *,
+    ticker: str,
+    horizon: int,
+    model: str,
+    record: bool = True,
+    progress: Callable[..., None] | None = None,
+    **options: Any,
+) -> Any:
     """A forecast through the serving layer (champion when it fits, else trained now)."""
     forecast = load_feature("core.forecasting.service", "forecast", "Forecast serving")
-    kwargs = {"settings": get_settings(), "ticker": ticker, "horizon": horizon, "model": model, "record": record,
-              "progress": progress, **options}
+    kwargs = {
+        "settings": get_settings(),
+        "ticker": ticker,
+        "horizon": horizon,
+        "model": model,
+        "record": record,
+        "progress": progress,
+        **options,
+    }
     if user_id is None:
         return call(forecast, **kwargs)
     return call_as(user_id, forecast, user_arg="user", **kwargs)
@@ -212,8 +243,16 @@ def load_latest_forecast(database_url: str, ticker: str, model: str, horizon: in
     return forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=False)
 
 
-def backtest_ticker(ticker: str, *, models: list[str], horizon: int, folds: int, window: str = "expanding",
-                    train_size: int | None = None, progress: Callable[[int, int], None] | None = None) -> Any:
+def backtest_ticker(
+    ticker: str,
+    *,
+    models: list[str],
+    horizon: int,
+    folds: int,
+    window: str = "expanding",
+    train_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
     """A rolling-origin backtest of catalog models on the ticker's stored closes."""
     backtest_models = load_feature("core.forecasting.service", "backtest_models", "Backtesting")
     from core.forecasting.backtest import BacktestConfig
@@ -236,8 +275,9 @@ def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str
     settings = get_settings()
     links = {}
     for model in sorted(result.forecasts["model"].unique()):
-        run_id = log_backtest(settings, ticker=ticker, model=model, params={}, series=closes, result=result,
-                              tags={"source": "dashboard"})
+        run_id = log_backtest(
+            settings, ticker=ticker, model=model, params={}, series=closes, result=result, tags={"source": "dashboard"}
+        )
         links[model] = run_url(settings, run_id, BACKTESTS)
     load_backtest_summary.clear()
     return links

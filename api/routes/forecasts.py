@@ -41,6 +41,15 @@ async def read_forecast(
     """The forecast the app serves (the registry champion when it fits, else a fresh fit);
     recorded to be scored once the prices arrive. `notice` says when MLflow was unavailable."""
     members = [name.strip() for name in models.split(",") if name.strip()] if models else None
-    result = await call_service(session, forecast, settings=settings, ticker=ticker, horizon=horizon, model=model,
-                                window=window, models=members, user=user)
+    result = await call_service(
+        session,
+        forecast,
+        settings=settings,
+        ticker=ticker,
+        horizon=horizon,
+        model=model,
+        window=window,
+        models=members,
+        user=user,
+    )
     return ForecastRead.from_result(result)

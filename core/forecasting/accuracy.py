@@ -20,22 +20,37 @@ from sqlalchemy.orm import Session
 from core.db.tables import PredictionHistory, Price, User
 
 SCALE_WINDOW = 250
-ACCURACY_COLUMNS = ["ticker", "model", "n", "mae", "mape", "mase", "coverage_80", "coverage_95",
-                    "first_target", "last_target"]
+ACCURACY_COLUMNS = [
+    "ticker",
+    "model",
+    "n",
+    "mae",
+    "mape",
+    "mase",
+    "coverage_80",
+    "coverage_95",
+    "first_target",
+    "last_target",
+]
 
 
 def update_realised(session: Session) -> int:
     """Fill the realised close of matured predictions; returns how many were filled."""
-    close = (select(Price.close)
-             .where(Price.ticker == PredictionHistory.ticker, Price.date == PredictionHistory.target_date)
-             .scalar_subquery())
-    has_price = exists().where(and_(Price.ticker == PredictionHistory.ticker,
-                                    Price.date == PredictionHistory.target_date))
+    close = (
+        select(Price.close)
+        .where(Price.ticker == PredictionHistory.ticker, Price.date == PredictionHistory.target_date)
+        .scalar_subquery()
+    )
+    has_price = exists().where(
+        and_(Price.ticker == PredictionHistory.ticker, Price.date == PredictionHistory.target_date)
+    )
     stamp = dt.datetime.now(dt.UTC)
-    statement = (update(PredictionHistory)
-                 .where(PredictionHistory.realised_value.is_(None), has_price)
-                 .values(realised_value=close, realised_at=stamp)
-                 .execution_options(synchronize_session=False))
+    statement = (
+        update(PredictionHistory)
+        .where(PredictionHistory.realised_value.is_(None), has_price)
+        .values(realised_value=close, realised_at=stamp)
+        .execution_options(synchronize_session=False)
+    )
     filled = int(session.execute(statement).rowcount or 0)
     if filled:
         _observe_errors(session, stamp)
@@ -47,8 +62,9 @@ def _observe_errors(session: Session, realised_at: dt.datetime) -> None:
     from core.metrics import observe_forecast_error
 
     rows = session.execute(
-        select(PredictionHistory.model, PredictionHistory.predicted_value, PredictionHistory.realised_value)
-        .where(PredictionHistory.realised_at == realised_at)
+        select(PredictionHistory.model, PredictionHistory.predicted_value, PredictionHistory.realised_value).where(
+            PredictionHistory.realised_at == realised_at
+        )
     ).all()
     for model, predicted, realised in rows:
         if realised:
@@ -74,8 +90,20 @@ def realised_predictions(
     if since is not None:
         query = query.where(PredictionHistory.target_date >= since)
     rows = session.scalars(query.order_by(PredictionHistory.target_date, PredictionHistory.id)).all()
-    columns = ["ticker", "model", "model_version", "origin_date", "target_date", "horizon_step",
-               "predicted_value", "lo80", "hi80", "lo95", "hi95", "realised_value"]
+    columns = [
+        "ticker",
+        "model",
+        "model_version",
+        "origin_date",
+        "target_date",
+        "horizon_step",
+        "predicted_value",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+        "realised_value",
+    ]
     frame = pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)
     frame["error"] = frame["realised_value"] - frame["predicted_value"]
     frame["scale"] = _naive_scales(session, frame)
@@ -85,8 +113,14 @@ def realised_predictions(
 def _naive_scales(session: Session, frame: pd.DataFrame) -> pd.Series:
     scales = pd.Series(np.nan, index=frame.index, dtype=float)
     for symbol, group in frame.groupby("ticker"):
-        closes = pd.Series(dict(session.execute(
-            select(Price.date, Price.close).where(Price.ticker == symbol).order_by(Price.date)).all()), dtype=float)
+        closes = pd.Series(
+            dict(
+                session.execute(
+                    select(Price.date, Price.close).where(Price.ticker == symbol).order_by(Price.date)
+                ).all()
+            ),
+            dtype=float,
+        )
         if closes.empty:
             continue
         rolling = closes.diff().abs().rolling(SCALE_WINDOW, min_periods=2).mean()
@@ -136,8 +170,16 @@ def realised_accuracy(
         return pd.DataFrame(columns=ACCURACY_COLUMNS)
     if days is not None:
         frame = frame[frame["target_date"] >= max(frame["target_date"]) - dt.timedelta(days=days)]
-    rows = [{"ticker": t, "model": m, **score_realised(g), "first_target": g["target_date"].min(),
-             "last_target": g["target_date"].max()} for (t, m), g in frame.groupby(["ticker", "model"])]
+    rows = [
+        {
+            "ticker": t,
+            "model": m,
+            **score_realised(g),
+            "first_target": g["target_date"].min(),
+            "last_target": g["target_date"].max(),
+        }
+        for (t, m), g in frame.groupby(["ticker", "model"])
+    ]
     return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
 
 
@@ -147,6 +189,8 @@ def realised_by_date(session: Session, *, since: dt.date | None = None) -> pd.Da
     columns = ["ticker", "model", "target_date", "n", "mae", "mape", "mase", "coverage_80", "coverage_95"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    rows = [{"ticker": t, "model": m, "target_date": d, **score_realised(g)}
-            for (t, m, d), g in frame.groupby(["ticker", "model", "target_date"])]
+    rows = [
+        {"ticker": t, "model": m, "target_date": d, **score_realised(g)}
+        for (t, m, d), g in frame.groupby(["ticker", "model", "target_date"])
+    ]
     return pd.DataFrame(rows, columns=columns)

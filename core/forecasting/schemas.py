@@ -46,11 +46,28 @@ class ForecastRead(BaseModel):
         skill = None
         if result.skill is not None:
             skill = BacktestSkillRead(**{key: getattr(result.skill, key) for key in BacktestSkillRead.model_fields})
-        points = [ForecastPoint(date=pd.Timestamp(row.date).date(), mean=row.mean, lo80=row.lo80, hi80=row.hi80,
-                                lo95=row.lo95, hi95=row.hi95) for row in result.frame.itertuples(index=False)]
-        return cls(ticker=result.ticker, model=result.model, model_version=result.model_version, source=result.source,
-                   origin=result.history.index[-1].date(), interval_method=result.interval_method,
-                   notice=result.notice, skill=skill, points=points)
+        points = [
+            ForecastPoint(
+                date=pd.Timestamp(row.date).date(),
+                mean=row.mean,
+                lo80=row.lo80,
+                hi80=row.hi80,
+                lo95=row.lo95,
+                hi95=row.hi95,
+            )
+            for row in result.frame.itertuples(index=False)
+        ]
+        return cls(
+            ticker=result.ticker,
+            model=result.model,
+            model_version=result.model_version,
+            source=result.source,
+            origin=result.history.index[-1].date(),
+            interval_method=result.interval_method,
+            notice=result.notice,
+            skill=skill,
+            points=points,
+        )
 
 
 class RealisedAccuracyRead(BaseModel):
@@ -68,6 +85,7 @@ class RealisedAccuracyRead(BaseModel):
     @classmethod
     def rows_from(cls, table: pd.DataFrame) -> list[RealisedAccuracyRead]:
         """From `core.forecasting.accuracy.realised_accuracy`'s table (NaN → None)."""
+
         def plain(value):
             return None if isinstance(value, float) and not math.isfinite(value) else value
 

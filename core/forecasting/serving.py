@@ -81,8 +81,19 @@ def forecast(
     _check_request(horizon, model, window, weights, models, get_forecaster_class)
     ticker = ticker.strip().upper()
     try:
-        return _serve(session, settings=settings, ticker=ticker, horizon=horizon, model=model, window=window,
-                      weights=weights, models=models, user=user, record=record, progress=progress)
+        return _serve(
+            session,
+            settings=settings,
+            ticker=ticker,
+            horizon=horizon,
+            model=model,
+            window=window,
+            weights=weights,
+            models=models,
+            user=user,
+            record=record,
+            progress=progress,
+        )
     except Exception as exc:
         record_forecast_failure(model, reason=type(exc).__name__)
         raise
@@ -136,8 +147,10 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
         return None
     trained_to = pd.Timestamp(champion.data_end) if champion.data_end else closes.index[-1]
     if trained_to > closes.index[-1]:
-        notes.append(f"The registered champion v{champion.version} was trained on prices up to "
-                     f"{trained_to.date()}, newer than the stored ones; a model was trained instead.")
+        notes.append(
+            f"The registered champion v{champion.version} was trained on prices up to "
+            f"{trained_to.date()}, newer than the stored ones; a model was trained instead."
+        )
         return None
     forecaster = champion.forecaster
     if closes.index[-1] > trained_to:
@@ -145,9 +158,17 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
         forecaster = copy.deepcopy(forecaster).update(closes)
     frame = calibrated_forecast(forecaster, horizon, champion.calibration)
     method = champion.calibration.method if champion.calibration else type(forecaster).interval_method
-    return ForecastResult(ticker=ticker, model=model, model_version=champion.version, source="champion",
-                          frame=frame, history=prices, skill=_champion_skill(settings, champion),
-                          interval_method=method, members=member_forecasts(forecaster, horizon))
+    return ForecastResult(
+        ticker=ticker,
+        model=model,
+        model_version=champion.version,
+        source="champion",
+        frame=frame,
+        history=prices,
+        skill=_champion_skill(settings, champion),
+        interval_method=method,
+        members=member_forecasts(forecaster, horizon),
+    )
 
 
 def member_forecasts(forecaster, horizon: int) -> dict[str, pd.DataFrame]:
@@ -194,9 +215,17 @@ def _train(settings, ticker, model, horizon, prices, closes, window, weights, mo
         raise InvalidInputError(f"{model} could not forecast {ticker}: {exc}") from exc
     what_if = bool(params) or window is not None
     version = WHAT_IF_VERSION if what_if else UNREGISTERED_VERSION
-    return ForecastResult(ticker=ticker, model=model, model_version=version, source="trained", frame=frame,
-                          history=prices, what_if=what_if, interval_method=type(forecaster).interval_method,
-                          members=member_forecasts(forecaster, horizon))
+    return ForecastResult(
+        ticker=ticker,
+        model=model,
+        model_version=version,
+        source="trained",
+        frame=frame,
+        history=prices,
+        what_if=what_if,
+        interval_method=type(forecaster).interval_method,
+        members=member_forecasts(forecaster, horizon),
+    )
 
 
 def _train_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
@@ -225,9 +254,18 @@ def record_forecast(session: Session, result: ForecastResult, *, user: User | No
     frames += [(name, f"{result.model}:{result.model_version}"[:64], frame) for name, frame in result.members.items()]
     rows = [
         PredictionHistory(
-            user_id=user_id, ticker=result.ticker, model=model, model_version=version, origin_date=origin,
-            target_date=pd.Timestamp(row.date).date(), horizon_step=step, predicted_value=float(row.mean),
-            lo80=float(row.lo80), hi80=float(row.hi80), lo95=float(row.lo95), hi95=float(row.hi95),
+            user_id=user_id,
+            ticker=result.ticker,
+            model=model,
+            model_version=version,
+            origin_date=origin,
+            target_date=pd.Timestamp(row.date).date(),
+            horizon_step=step,
+            predicted_value=float(row.mean),
+            lo80=float(row.lo80),
+            hi80=float(row.hi80),
+            lo95=float(row.lo95),
+            hi95=float(row.hi95),
         )
         for model, version, frame in frames
         for step, row in enumerate(frame.itertuples(index=False), start=1)

@@ -143,8 +143,9 @@ def fan_out_retrain(
     return group(signatures).apply_async(queue=settings.celery_queue)
 
 
-def enqueue_job(name: str, *, settings: Settings, args: dict[str, Any] | None = None,
-                triggered_by: str = "celery") -> str:
+def enqueue_job(
+    name: str, *, settings: Settings, args: dict[str, Any] | None = None, triggered_by: str = "celery"
+) -> str:
     """Queue job `name` on Celery and return the task (or group) id; retrain fans out.
 
     Raises ServiceUnavailableError when the broker cannot be reached."""

@@ -20,8 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     run = actions.add_parser("run", help="run a job now (in this process, or on Celery with --enqueue)")
     run.add_argument("name", help="refresh_prices, retrain, evaluate_realised or reindex_chat")
-    run.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
-                     help="job argument, e.g. --arg tickers=AAPL,MSFT --arg force=true")
+    run.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="job argument, e.g. --arg tickers=AAPL,MSFT --arg force=true",
+    )
     run.add_argument("--enqueue", action="store_true", help="queue it on Celery (needs REDIS_URL)")
     run.set_defaults(func=_run)
 
@@ -60,8 +65,10 @@ def _list(args: argparse.Namespace) -> int:
         for run in runs:
             seconds = f"{(run.finished_at - run.started_at).total_seconds():.1f}" if run.finished_at else "-"
             started = run.started_at.strftime("%Y-%m-%d %H:%M:%S")
-            print(f"{run.id:>6} {run.job:<18} {run.status:<10} {started:<20} {seconds:>7} "
-                  f"{run.triggered_by:<14} {(run.error or '')[:80]}")
+            print(
+                f"{run.id:>6} {run.job:<18} {run.status:<10} {started:<20} {seconds:>7} "
+                f"{run.triggered_by:<14} {(run.error or '')[:80]}"
+            )
     return 0
 
 

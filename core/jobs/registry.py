@@ -155,7 +155,12 @@ def parse_models(value: str | list[str] | None) -> list[str] | None:
 
 
 def retrain_ticker(
-    session: Session, *, settings: Settings, ticker: str, models: list[str], force: bool = False,
+    session: Session,
+    *,
+    settings: Settings,
+    ticker: str,
+    models: list[str],
+    force: bool = False,
     workers: int | None = None,
 ) -> dict[str, Any]:
     """Train, backtest and run champion/challenger for one ticker, unless already up to date.
@@ -198,8 +203,11 @@ def train_champions(
     for model in models:
         outcome = train_model(settings, ticker=ticker, model=model, series=closes, n_jobs=workers)
         outcomes[model] = {
-            "version": outcome.version, "promoted": outcome.promoted, "decision": outcome.decision,
-            "challenger_mase": outcome.challenger_mase, "champion_mase": outcome.champion_mase,
+            "version": outcome.version,
+            "promoted": outcome.promoted,
+            "decision": outcome.decision,
+            "challenger_mase": outcome.challenger_mase,
+            "champion_mase": outcome.champion_mase,
             "run_url": outcome.run_url,
         }
     return outcomes
@@ -219,8 +227,11 @@ def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
         from core.tracking.monitoring import log_realised_accuracy
 
         report = log_realised_accuracy(settings, by_date)
-        result |= {"dates_logged": report.dates_logged, "metrics_logged": report.metrics_logged,
-                   "logged_through": report.logged_through}
+        result |= {
+            "dates_logged": report.dates_logged,
+            "metrics_logged": report.metrics_logged,
+            "logged_through": report.logged_through,
+        }
     return result
 
 
@@ -238,11 +249,17 @@ def describe_error(exc: BaseException) -> str:
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
-        JobSpec("refresh_prices", refresh_prices_job, "Fetch new daily prices (incremental)", "refresh_cron",
-                after_commit=invalidate_after_refresh),
+        JobSpec(
+            "refresh_prices",
+            refresh_prices_job,
+            "Fetch new daily prices (incremental)",
+            "refresh_cron",
+            after_commit=invalidate_after_refresh,
+        ),
         JobSpec("retrain", retrain_job, "Retrain, backtest and pick champions per ticker", "retrain_cron"),
-        JobSpec("evaluate_realised", evaluate_realised_job, "Score matured predictions against prices",
-                "evaluate_cron"),
+        JobSpec(
+            "evaluate_realised", evaluate_realised_job, "Score matured predictions against prices", "evaluate_cron"
+        ),
         JobSpec("reindex_chat", reindex_chat_job, "Rebuild the chat assistant's index", "reindex_cron"),
     )
 }

@@ -88,16 +88,23 @@ def _record_start(settings: Settings, name: str, args: dict, triggered_by: str) 
 
 def _record_skipped(settings: Settings, name: str, args: dict, triggered_by: str) -> JobRunRead:
     with session_scope(settings) as session:
-        run = JobRun(job=name, args=jsonable(args), status=JobStatus.SKIPPED, triggered_by=triggered_by,
-                     finished_at=utcnow(), error="skipped: another run of this job holds its lock")
+        run = JobRun(
+            job=name,
+            args=jsonable(args),
+            status=JobStatus.SKIPPED,
+            triggered_by=triggered_by,
+            finished_at=utcnow(),
+            error="skipped: another run of this job holds its lock",
+        )
         session.add(run)
         session.flush()
         record_job_run(name, status=str(JobStatus.SKIPPED))
         return JobRunRead.model_validate(run)
 
 
-def _record_finish(settings: Settings, run_id: int, status: JobStatus, *, result: dict | None = None,
-                   error: str | None = None) -> JobRunRead:
+def _record_finish(
+    settings: Settings, run_id: int, status: JobStatus, *, result: dict | None = None, error: str | None = None
+) -> JobRunRead:
     with session_scope(settings) as session:
         run = session.get_one(JobRun, run_id)
         run.status, run.finished_at, run.result, run.error = status, utcnow(), result, error
@@ -146,13 +153,16 @@ def dispatch_job(
         return JobDispatch(job=name, mode="celery", task_id=task_id)
     if background:
         thread = threading.Thread(
-            target=_run_logged, name=f"job-{name}", daemon=True,
+            target=_run_logged,
+            name=f"job-{name}",
+            daemon=True,
             kwargs={"name": name, "settings": settings, "args": args, "triggered_by": triggered_by},
         )
         thread.start()
         return JobDispatch(job=name, mode="thread")
-    return JobDispatch(job=name, mode="inline", run=run_job(name, settings=settings, args=args,
-                                                             triggered_by=triggered_by))
+    return JobDispatch(
+        job=name, mode="inline", run=run_job(name, settings=settings, args=args, triggered_by=triggered_by)
+    )
 
 
 def _run_logged(**kwargs: Any) -> None:

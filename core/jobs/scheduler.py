@@ -36,8 +36,15 @@ def parse_cron(expression: str) -> CronTrigger:
             return CronTrigger.from_crontab(expression, timezone=TIMEZONE)
         if len(fields) == 6:
             second, minute, hour, day, month, day_of_week = fields
-            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=day_of_week, timezone=TIMEZONE)
+            return CronTrigger(
+                second=second,
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=day_of_week,
+                timezone=TIMEZONE,
+            )
     except ValueError as exc:
         raise InvalidInputError(f"bad cron expression {expression!r}: {exc}") from exc
     raise InvalidInputError(f"cron expression {expression!r} needs 5 fields (or 6 with seconds first)")
@@ -52,8 +59,7 @@ def fire_job(name: str, settings: Settings, triggered_by: str = "schedule") -> N
     except Exception:  # the scheduler's edge: keep the schedule alive
         logger.exception("scheduled job could not start", extra={"job": name})
         return
-    logger.info("scheduled job dispatched", extra={"job": name, "mode": dispatched.mode,
-                                                   "task_id": dispatched.task_id})
+    logger.info("scheduled job dispatched", extra={"job": name, "mode": dispatched.mode, "task_id": dispatched.task_id})
 
 
 def build_scheduler(

@@ -20,8 +20,14 @@ def forecast_chart(series: pd.Series, folds: pd.DataFrame, forecast: pd.DataFram
     axis.plot(shown.index, shown.to_numpy(), color="black", linewidth=1.0, label="close")
     for index, (_fold, frame) in enumerate(folds.groupby("fold")):
         dates = pd.to_datetime(frame["date"])
-        axis.fill_between(dates, frame["lo80"], frame["hi80"], color="tab:blue", alpha=0.15,
-                          label="backtest 80%" if index == 0 else None)
+        axis.fill_between(
+            dates,
+            frame["lo80"],
+            frame["hi80"],
+            color="tab:blue",
+            alpha=0.15,
+            label="backtest 80%" if index == 0 else None,
+        )
         axis.plot(dates, frame["mean"], color="tab:blue", linewidth=1.2, label="backtest mean" if index == 0 else None)
     if forecast is not None and not forecast.empty:
         dates = pd.to_datetime(forecast["date"])

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--model", default="ensemble", help="catalog model name (default: ensemble)")
     train.add_argument("--horizon", type=int, default=5, help="backtest horizon in trading days")
     train.add_argument("--folds", type=int, default=8, help="backtest folds")
-    train.add_argument("--params", default="{}", help='model parameters as JSON, e.g. \'{"max_order": 3}\'')
+    train.add_argument("--params", default="{}", help="model parameters as JSON, e.g. '{\"max_order\": 3}'")
     train.add_argument("--workers", type=int, default=None, help="backtest processes (default: settings)")
     train.set_defaults(func=_train)
     evaluate = subparsers.add_parser("evaluate-realised", help="score matured predictions; log them to MLflow")
@@ -43,11 +43,21 @@ def _train(args: argparse.Namespace) -> int:
     for ticker in [t.strip().upper() for t in args.ticker.split(",") if t.strip()]:
         with session_scope(settings) as session:
             _prices, closes = load_closes(session, ticker)
-        outcome = train_model(settings, ticker=ticker, model=args.model, series=closes, params=params,
-                              horizon=args.horizon, folds=args.folds, n_jobs=args.workers)
+        outcome = train_model(
+            settings,
+            ticker=ticker,
+            model=args.model,
+            series=closes,
+            params=params,
+            horizon=args.horizon,
+            folds=args.folds,
+            n_jobs=args.workers,
+        )
         champion = "" if outcome.champion_mase is None else f", champion MASE {outcome.champion_mase:.4f}"
-        print(f"{outcome.registered_model} v{outcome.version}: backtest MASE {outcome.challenger_mase:.4f}"
-              f"{champion} ({outcome.backtest_seconds:.1f} s backtest, {outcome.fit_seconds:.1f} s fit)")
+        print(
+            f"{outcome.registered_model} v{outcome.version}: backtest MASE {outcome.challenger_mase:.4f}"
+            f"{champion} ({outcome.backtest_seconds:.1f} s backtest, {outcome.fit_seconds:.1f} s fit)"
+        )
         print(f"  decision: {outcome.decision}")
         print(f"  run: {outcome.run_url}")
     return 0
@@ -64,13 +74,18 @@ def _evaluate(args: argparse.Namespace) -> int:
         table = realised_accuracy(session, days=args.days)
         by_date = realised_by_date(session)
     print(f"filled {filled} matured prediction(s)")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}") if not table.empty
-          else "no matured predictions yet")
+    print(
+        table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        if not table.empty
+        else "no matured predictions yet"
+    )
     try:
         report = log_realised_accuracy(settings, by_date)
     except ServiceUnavailableError as exc:
         print(f"warning: {exc.message}; realised accuracy not logged to MLflow", file=sys.stderr)
         return 1
-    print(f"logged {report.metrics_logged} metric point(s) over {report.dates_logged} date(s) "
-          f"to MLflow run {report.run_id} (through {report.logged_through})")
+    print(
+        f"logged {report.metrics_logged} metric point(s) over {report.dates_logged} date(s) "
+        f"to MLflow run {report.run_id} (through {report.logged_through})"
+    )
     return 0

@@ -40,8 +40,9 @@ def monitoring_run_id(settings: Settings) -> str:
     client = get_client(settings)
     experiment = experiment_id(settings, MONITORING)
     with store_errors(settings, "finding the monitoring run"):
-        runs = client.search_runs([experiment], f"tags.monitor = '{RUN_NAME}'",
-                                  order_by=["attributes.start_time ASC"], max_results=1)
+        runs = client.search_runs(
+            [experiment], f"tags.monitor = '{RUN_NAME}'", order_by=["attributes.start_time ASC"], max_results=1
+        )
         if runs:
             return runs[0].info.run_id
         run = client.create_run(experiment, run_name=RUN_NAME, tags={"monitor": RUN_NAME, "purpose": "monitoring"})
@@ -76,5 +77,4 @@ def log_realised_accuracy(settings: Settings, by_date: pd.DataFrame) -> Monitori
             client.set_tag(run_id, "logged_through", through)
     dates = 0 if rows.empty else rows["target_date"].nunique()
     logger.info("realised accuracy logged", extra={"run_id": run_id, "dates": dates, "metrics": len(metrics)})
-    return MonitoringReport(run_id=run_id, dates_logged=int(dates), metrics_logged=len(metrics),
-                            logged_through=through)
+    return MonitoringReport(run_id=run_id, dates_logged=int(dates), metrics_logged=len(metrics), logged_through=through)

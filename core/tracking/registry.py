@@ -58,8 +58,9 @@ def register_version(settings: Settings, *, name: str, model_uri: str, run_id: s
     return str(version.version)
 
 
-def decide_promotion(challenger_mase: float | None, champion_mase: float | None,
-                     champion: str | None) -> tuple[bool, str]:
+def decide_promotion(
+    challenger_mase: float | None, champion_mase: float | None, champion: str | None
+) -> tuple[bool, str]:
     """Whether the challenger takes the alias, and why (a sentence kept as a tag)."""
     if champion is None:
         return True, "promoted: no champion yet"
@@ -94,8 +95,14 @@ def load_champion(settings: Settings, *, ticker: str, model: str) -> ChampionMod
         return None
     with store_errors(settings, f"loading {name} v{version.version}"):
         wrapped = _load_version(settings.mlflow_tracking_uri, name, str(version.version))
-    return ChampionModel(name=name, version=str(version.version), run_id=version.run_id,
-                         forecaster=wrapped.forecaster, calibration=wrapped.calibration, tags=dict(version.tags))
+    return ChampionModel(
+        name=name,
+        version=str(version.version),
+        run_id=version.run_id,
+        forecaster=wrapped.forecaster,
+        calibration=wrapped.calibration,
+        tags=dict(version.tags),
+    )
 
 
 @lru_cache(maxsize=32)

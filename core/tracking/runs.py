@@ -44,8 +44,14 @@ def data_fingerprint(series: pd.Series) -> dict[str, str]:
 
 def folds_key(fingerprint: Mapping[str, str], config: Any) -> str:
     """Identifies a set of folds: same prices and same fold plan give the same key."""
-    plan = [fingerprint["data_hash"], config.horizon, config.folds, config.origin_step, config.window,
-            config.train_size]
+    plan = [
+        fingerprint["data_hash"],
+        config.horizon,
+        config.folds,
+        config.origin_step,
+        config.window,
+        config.train_size,
+    ]
     return hashlib.sha256(json.dumps(plan, default=str).encode()).hexdigest()[:16]
 
 
@@ -88,7 +94,7 @@ def log_params(settings: Settings, run_id: str, params: Mapping[str, Any]) -> No
     entries = [Param(key, value) for key, value in flatten_params(params).items()]
     with store_errors(settings, "logging parameters"):
         for start in range(0, len(entries), 90):
-            get_client(settings).log_batch(run_id, params=entries[start: start + 90])
+            get_client(settings).log_batch(run_id, params=entries[start : start + 90])
 
 
 def log_metrics(settings: Settings, run_id: str, rows: list[tuple[str, float, int, int | None]]) -> None:
@@ -96,11 +102,14 @@ def log_metrics(settings: Settings, run_id: str, rows: list[tuple[str, float, in
     from mlflow.entities import Metric
 
     now = int(time.time() * 1000)
-    metrics = [Metric(key, float(value), stamp or now, int(step)) for key, value, step, stamp in rows
-               if value is not None and math.isfinite(float(value))]
+    metrics = [
+        Metric(key, float(value), stamp or now, int(step))
+        for key, value, step, stamp in rows
+        if value is not None and math.isfinite(float(value))
+    ]
     with store_errors(settings, "logging metrics"):
         for start in range(0, len(metrics), _MAX_BATCH):
-            get_client(settings).log_batch(run_id, metrics=metrics[start: start + _MAX_BATCH])
+            get_client(settings).log_batch(run_id, metrics=metrics[start : start + _MAX_BATCH])
 
 
 def _metric_columns(table: pd.DataFrame) -> list[str]:
@@ -119,8 +128,10 @@ def backtest_metrics(result: BacktestResult, model: str, prefix: str = "") -> li
         table = table[table["model"] == model]
         name = "fold" if level == "fold" else "horizon"
         for column in _metric_columns(table):
-            rows += [(f"{prefix}{name}/{column}", value, int(step), None)
-                     for step, value in zip(table[level], table[column], strict=True)]
+            rows += [
+                (f"{prefix}{name}/{column}", value, int(step), None)
+                for step, value in zip(table[level], table[column], strict=True)
+            ]
     return rows
 
 
@@ -148,13 +159,28 @@ def log_backtest(
 
     fingerprint = data_fingerprint(series)
     config = result.config
-    all_tags = {"ticker": ticker, "model": model, "purpose": "backtest", **fingerprint,
-                "folds_key": folds_key(fingerprint, config),
-                "interval_method": result.interval_methods.get(model, ""), **(tags or {})}
+    all_tags = {
+        "ticker": ticker,
+        "model": model,
+        "purpose": "backtest",
+        **fingerprint,
+        "folds_key": folds_key(fingerprint, config),
+        "interval_method": result.interval_methods.get(model, ""),
+        **(tags or {}),
+    }
     with tracked_run(settings, BACKTESTS, run_name=f"{ticker}-{model}-backtest", tags=all_tags) as run_id:
-        log_params(settings, run_id, {"horizon": config.horizon, "folds": config.folds,
-                                      "step": config.origin_step, "window": config.window,
-                                      "train_size": config.train_size, **dict(params)})
+        log_params(
+            settings,
+            run_id,
+            {
+                "horizon": config.horizon,
+                "folds": config.folds,
+                "step": config.origin_step,
+                "window": config.window,
+                "train_size": config.train_size,
+                **dict(params),
+            },
+        )
         log_metrics(settings, run_id, backtest_metrics(result, model))
         client = get_client(settings)
         forecasts = result.forecasts[result.forecasts["model"] == model]

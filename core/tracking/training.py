@@ -110,31 +110,69 @@ def train_model(
     fit_seconds = time.perf_counter() - started
     observe_training(model, seconds=fit_seconds)
     forecast = forecaster.predict(horizon)
-    backtest_run = log_backtest(settings, ticker=ticker, model=model, params=full_params, series=series,
-                                result=result, forecast=forecast,
-                                tags={"role": "challenger", "registered_model": name})
+    backtest_run = log_backtest(
+        settings,
+        ticker=ticker,
+        model=model,
+        params=full_params,
+        series=series,
+        result=result,
+        forecast=forecast,
+        tags={"role": "challenger", "registered_model": name},
+    )
     if _CHAMPION_KEY in factories:
         from core.tracking.runs import backtest_metrics
 
         log_metrics(settings, backtest_run, backtest_metrics(result, _CHAMPION_KEY, prefix="champion/"))
 
     promote, decision = registry.decide_promotion(challenger_mase, champion_mase, current.version if current else None)
-    tags = {"ticker": ticker, "model": model, "purpose": "training", **fingerprint, "folds_key": key,
-            "backtest_run_id": backtest_run, "registered_model": name}
+    tags = {
+        "ticker": ticker,
+        "model": model,
+        "purpose": "training",
+        **fingerprint,
+        "folds_key": key,
+        "backtest_run_id": backtest_run,
+        "registered_model": name,
+    }
     version, run_id = _log_and_register(
-        settings, forecaster=forecaster, name=name, tags=tags, params=full_params, calibration=calibration,
-        metrics={"fit_seconds": fit_seconds, "backtest_seconds": backtest_seconds,
-                 "backtest_mase": challenger_mase, "champion_mase": champion_mase},
-        decision_tags={"decision": decision, "backtest_mase": challenger_mase, "challenger_mase": challenger_mase,
-                       "champion_mase": champion_mase, "previous_champion": current.version if current else None},
+        settings,
+        forecaster=forecaster,
+        name=name,
+        tags=tags,
+        params=full_params,
+        calibration=calibration,
+        metrics={
+            "fit_seconds": fit_seconds,
+            "backtest_seconds": backtest_seconds,
+            "backtest_mase": challenger_mase,
+            "champion_mase": champion_mase,
+        },
+        decision_tags={
+            "decision": decision,
+            "backtest_mase": challenger_mase,
+            "challenger_mase": challenger_mase,
+            "champion_mase": champion_mase,
+            "previous_champion": current.version if current else None,
+        },
         promote=promote,
     )
     logger.info("trained", extra={"model_name": name, "version": version, "decision": decision})
     return TrainingOutcome(
-        ticker=ticker, model=model, registered_model=name, version=version, training_run_id=run_id,
-        backtest_run_id=backtest_run, challenger_mase=challenger_mase, champion_mase=champion_mase,
-        previous_champion=current.version if current else None, promoted=promote, decision=decision,
-        fit_seconds=fit_seconds, backtest_seconds=backtest_seconds, run_url=run_url(settings, run_id, TRAINING),
+        ticker=ticker,
+        model=model,
+        registered_model=name,
+        version=version,
+        training_run_id=run_id,
+        backtest_run_id=backtest_run,
+        challenger_mase=challenger_mase,
+        champion_mase=champion_mase,
+        previous_champion=current.version if current else None,
+        promoted=promote,
+        decision=decision,
+        fit_seconds=fit_seconds,
+        backtest_seconds=backtest_seconds,
+        run_url=run_url(settings, run_id, TRAINING),
     )
 
 
@@ -161,16 +199,29 @@ def _log_and_register(settings, *, forecaster, name, tags, params, calibration, 
         log_metrics(settings, run_id, [(key, value, 0, None) for key, value in metrics.items()])
         with store_errors(settings, "logging the model"), mlflow.start_run(run_id=run_id):
             info = log_forecaster(forecaster, calibration=calibration)
-        version_tags = {key: tags[key] for key in ("ticker", "model", "data_start", "data_end", "data_hash",
-                                                    "n_prices", "folds_key", "backtest_run_id") if key in tags}
+        version_tags = {
+            key: tags[key]
+            for key in (
+                "ticker",
+                "model",
+                "data_start",
+                "data_end",
+                "data_hash",
+                "n_prices",
+                "folds_key",
+                "backtest_run_id",
+            )
+            if key in tags
+        }
         version_tags["params"] = json.dumps(params, sort_keys=True, default=str)
-        version = registry.register_version(settings, name=name, model_uri=info.model_uri, run_id=run_id,
-                                            tags=version_tags)
-        registry.record_decision(settings, name=name, version=version, promote=promote,
-                                 tags={**decision_tags, "promoted": promote})
+        version = registry.register_version(
+            settings, name=name, model_uri=info.model_uri, run_id=run_id, tags=version_tags
+        )
+        registry.record_decision(
+            settings, name=name, version=version, promote=promote, tags={**decision_tags, "promoted": promote}
+        )
         with store_errors(settings, "tagging the training run"):
             client = get_client(settings)
             for tag, value in {**decision_tags, "version": version, "promoted": promote}.items():
                 client.set_tag(run_id, tag, "" if value is None else str(value))
     return version, run_id
-

@@ -54,10 +54,16 @@ def seeded_settings(directory: Path) -> Settings:
     from core.db.session import session_scope
     from core.demo import seed_demo
 
-    settings = Settings(database_url=f"sqlite:///{directory / 'stockcast.db'}", data_dir=directory,
-                        migrate_on_start=False, offline=True, demo_user_email=DEMO_EMAIL,
-                        demo_user_password=DEMO_PASSWORD, mlflow_tracking_uri=f"sqlite:///{directory / 'mlflow.db'}",
-                        mlflow_artifact_root=directory / "mlartifacts")
+    settings = Settings(
+        database_url=f"sqlite:///{directory / 'stockcast.db'}",
+        data_dir=directory,
+        migrate_on_start=False,
+        offline=True,
+        demo_user_email=DEMO_EMAIL,
+        demo_user_password=DEMO_PASSWORD,
+        mlflow_tracking_uri=f"sqlite:///{directory / 'mlflow.db'}",
+        mlflow_artifact_root=directory / "mlartifacts",
+    )
     upgrade_to_head(settings.database_url)
     with session_scope(settings) as session:
         seed_demo(session, settings=settings)
@@ -85,17 +91,40 @@ def running_dashboard() -> Iterator[Dashboard]:
         settings = seeded_settings(directory)
         port = free_port()
         env = os.environ | {
-            "DATABASE_URL": settings.database_url, "DATA_DIR": str(directory), "MIGRATE_ON_START": "false",
-            "OFFLINE": "true", "DATA_PROVIDER": "bundled", "DEMO_USER_EMAIL": DEMO_EMAIL,
-            "DEMO_USER_PASSWORD": DEMO_PASSWORD, "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
-            "MLFLOW_ARTIFACT_ROOT": str(settings.mlflow_artifact_root), "MLFLOW_DISABLE_TELEMETRY": "true",
-            "LOG_JSON": "false", "REDIS_URL": "", "OLLAMA_HOST": "", "OPENAI_BASE_URL": "",
-            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+            "DATABASE_URL": settings.database_url,
+            "DATA_DIR": str(directory),
+            "MIGRATE_ON_START": "false",
+            "OFFLINE": "true",
+            "DATA_PROVIDER": "bundled",
+            "DEMO_USER_EMAIL": DEMO_EMAIL,
+            "DEMO_USER_PASSWORD": DEMO_PASSWORD,
+            "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
+            "MLFLOW_ARTIFACT_ROOT": str(settings.mlflow_artifact_root),
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "LOG_JSON": "false",
+            "REDIS_URL": "",
+            "OLLAMA_HOST": "",
+            "OPENAI_BASE_URL": "",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "OMP_NUM_THREADS": "1",
         }
         log = directory / "streamlit.log"
-        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                   "--server.address", "127.0.0.1", "--server.headless", "true",
-                   "--browser.gatherUsageStats", "false"]
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         with open(log, "w") as output:
             process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

@@ -17,8 +17,10 @@ from tests.e2e.dashboard import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium; `make test` installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian chromium at /usr/bin/chromium (apt-get install -y chromium; `make test` installs it)",
+    ),
 ]
 SCREENSHOTS = REPO_ROOT / "screenshots"
 

@@ -30,8 +30,9 @@ def recorded(session, **where) -> int:
     return session.scalar(query)
 
 
-def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_champion(session, tracking_settings,
-                                                                                        prices):
+def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_champion(
+    session, tracking_settings, prices
+):
     first = forecast(session, settings=tracking_settings, ticker="msft", horizon=5, model="drift")
     assert first.source == "champion" and first.model_version == "1" and first.notice is None
     assert first.skill is not None  # trained with a backtest, so its skill vs naive is known
@@ -47,16 +48,18 @@ def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_cham
     assert row.lo95 <= row.lo80 <= row.predicted_value <= row.hi80 <= row.hi95 and row.realised_value is None
 
     # Retraining the same model on the same data is a tie: the champion stays.
-    trained = train_model(tracking_settings, ticker="MSFT", model="drift", series=closes_of(prices, "MSFT"),
-                          horizon=5, n_jobs=1)
+    trained = train_model(
+        tracking_settings, ticker="MSFT", model="drift", series=closes_of(prices, "MSFT"), horizon=5, n_jobs=1
+    )
     assert not trained.promoted and trained.version == "2"
     served = forecast(session, settings=tracking_settings, ticker="MSFT", horizon=5, model="drift", record=False)
     assert served.model_version == "1" and served.skill is not None
 
 
 def test_the_champion_carries_its_backtest_skill(session, tracking_settings, prices):
-    outcome = train_model(tracking_settings, ticker="AAPL", model="naive", series=closes_of(prices, "AAPL"),
-                          horizon=5, folds=3, n_jobs=1)
+    outcome = train_model(
+        tracking_settings, ticker="AAPL", model="naive", series=closes_of(prices, "AAPL"), horizon=5, folds=3, n_jobs=1
+    )
     result = forecast(session, settings=tracking_settings, ticker="AAPL", horizon=5, model="naive", record=False)
     assert result.source == "champion" and result.model_version == outcome.version
     assert result.skill is not None and result.skill.mase == pytest.approx(outcome.challenger_mase)
@@ -64,8 +67,16 @@ def test_the_champion_carries_its_backtest_skill(session, tracking_settings, pri
 
 
 def test_a_what_if_is_fitted_fresh_and_never_registered(session, tracking_settings, prices):
-    result = forecast(session, settings=tracking_settings, ticker="AAPL", horizon=5, model="ensemble",
-                      models=["naive", "drift"], weights={"naive": 0.25, "drift": 0.75}, window=200)
+    result = forecast(
+        session,
+        settings=tracking_settings,
+        ticker="AAPL",
+        horizon=5,
+        model="ensemble",
+        models=["naive", "drift"],
+        weights={"naive": 0.25, "drift": 0.75},
+        window=200,
+    )
     assert result.source == "trained" and result.what_if and result.model_version == "what-if"
     assert set(result.members) == {"naive", "drift"}
     client = MlflowClient(tracking_settings.mlflow_tracking_uri, tracking_settings.mlflow_tracking_uri)

@@ -52,8 +52,16 @@ def price_rows(ticker: str, days: int, seed: int = 0) -> list[dict]:
     dates = pd.bdate_range(end="2016-12-30", periods=days)
     closes = 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.012, days)))
     return [
-        {"ticker": ticker, "date": day.date(), "open": c, "high": c * 1.01, "low": c * 0.99, "close": c,
-         "volume": 1e6, "source": "bundled"}
+        {
+            "ticker": ticker,
+            "date": day.date(),
+            "open": c,
+            "high": c * 1.01,
+            "low": c * 0.99,
+            "close": c,
+            "volume": 1e6,
+            "source": "bundled",
+        }
         for day, c in zip(dates, closes, strict=True)
     ]
 

@@ -13,8 +13,17 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 def add_runs(session, job: str, count: int) -> None:
     start = dt.datetime(2016, 12, 30, 22, 30, tzinfo=dt.UTC)
     for index in range(count):
-        session.add(JobRun(job=job, args={"n": index}, status=JobStatus.SUCCEEDED, triggered_by="schedule",
-                           started_at=start + dt.timedelta(minutes=index), finished_at=start, result={"n": index}))
+        session.add(
+            JobRun(
+                job=job,
+                args={"n": index},
+                status=JobStatus.SUCCEEDED,
+                triggered_by="schedule",
+                started_at=start + dt.timedelta(minutes=index),
+                finished_at=start,
+                result={"n": index},
+            )
+        )
     session.flush()
 
 

@@ -32,9 +32,22 @@ FAN_OUT_SECONDS = 180
 
 def start_worker(env: dict[str, str], queue: str, hostname: str, log: Path) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "celery", "-A", "core.jobs.celery_app", "worker",
-        "--queues", queue, "--hostname", hostname, "--pool", "solo", "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "core.jobs.celery_app",
+        "worker",
+        "--queues",
+        queue,
+        "--hostname",
+        hostname,
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
     ]
     with open(log, "w") as handle:
         return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
@@ -104,8 +117,9 @@ def test_retrain_fans_out_over_a_real_worker_and_survives_a_failed_ticker(worker
     worker = start_worker(worker_env(worker_settings), worker_settings.celery_queue, hostname, log)
     try:
         wait_until_ready(app, hostname, worker, log)
-        group = fan_out_retrain(settings=worker_settings, tickers=[*good, short], models="naive,drift",
-                                triggered_by="celery-test")
+        group = fan_out_retrain(
+            settings=worker_settings, tickers=[*good, short], models="naive,drift", triggered_by="celery-test"
+        )
         outcomes = group.join(timeout=FAN_OUT_SECONDS, propagate=False)
     finally:
         stop_worker(worker)

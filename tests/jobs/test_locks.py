@@ -37,8 +37,11 @@ def test_row_lock_takes_over_an_expired_holder(settings):
     lock = make_lock(name, settings=settings, kind="row")
     past = utcnow() - dt.timedelta(hours=1)
     with engine_for(settings.database_url).begin() as connection:
-        connection.execute(JobLock.__table__.insert().values(name=lock.name, holder="crashed:1", acquired_at=past,
-                                                             expires_at=past + dt.timedelta(minutes=1)))
+        connection.execute(
+            JobLock.__table__.insert().values(
+                name=lock.name, holder="crashed:1", acquired_at=past, expires_at=past + dt.timedelta(minutes=1)
+            )
+        )
     try:
         assert lock.acquire(), "an expired lock row must not block forever"
         lock.release()
@@ -51,8 +54,9 @@ def test_advisory_lock_excludes_and_frees(settings):
     if not settings.database_url.startswith("postgres"):
         pytest.skip("advisory locks are PostgreSQL's")
     name = lock_name()
-    assert_exclusive(make_lock(name, settings=settings, kind="advisory"),
-                     make_lock(name, settings=settings, kind="advisory"))
+    assert_exclusive(
+        make_lock(name, settings=settings, kind="advisory"), make_lock(name, settings=settings, kind="advisory")
+    )
 
 
 def test_advisory_keys_are_stable_64_bit():

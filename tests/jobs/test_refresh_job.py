@@ -16,8 +16,13 @@ from core.jobs.runner import run_job
 def fresh_settings(tmp_path) -> Settings:
     database_url = f"sqlite:///{tmp_path / 'refresh.db'}"
     upgrade_to_head(database_url)
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", data_provider="bundled", offline=True,
-                    migrate_on_start=False)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        data_provider="bundled",
+        offline=True,
+        migrate_on_start=False,
+    )
 
 
 def test_refresh_is_incremental_and_invalidates_the_cache(fresh_settings):

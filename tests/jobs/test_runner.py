@@ -88,8 +88,9 @@ def test_retrain_isolates_a_failing_ticker_and_is_idempotent(settings, tag):
         again = run_job("retrain", settings=settings, args={**args, "tickers": good}, triggered_by=tag)
         assert again.status == JobStatus.SUCCEEDED
         assert again.result["tickers"][good]["status"] == "up_to_date"
-        forced = run_job("retrain", settings=settings, args={**args, "tickers": good, "force": "true"},
-                         triggered_by=tag)
+        forced = run_job(
+            "retrain", settings=settings, args={**args, "tickers": good, "force": "true"}, triggered_by=tag
+        )
         assert forced.result["tickers"][good]["status"] == "trained"
     finally:
         delete_prices(settings.database_url, [good, short])

@@ -40,9 +40,14 @@ def test_every_job_is_scheduled_from_settings(settings):
 
 
 def test_the_scheduler_fires_a_job_on_a_short_schedule(settings, tag):
-    quick = settings.model_copy(update={
-        "refresh_cron": NEVER, "retrain_cron": NEVER, "reindex_cron": NEVER, "evaluate_cron": "* * * * * *",
-    })
+    quick = settings.model_copy(
+        update={
+            "refresh_cron": NEVER,
+            "retrain_cron": NEVER,
+            "reindex_cron": NEVER,
+            "evaluate_cron": "* * * * * *",
+        }
+    )
     scheduler = build_scheduler(quick, scheduler=BackgroundScheduler(timezone="UTC"), triggered_by=tag)
     scheduler.start()
     try:

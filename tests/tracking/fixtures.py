@@ -26,11 +26,20 @@ def closes_of(frame: pd.DataFrame, ticker: str) -> pd.Series:
 
 
 def store_prices(session: Session, frame: pd.DataFrame) -> int:
-    session.add_all([
-        Price(ticker=row.ticker, date=row.date.date(), open=row.open, high=row.high, low=row.low,
-              close=row.close, volume=row.volume)
-        for row in frame.itertuples(index=False)
-    ])
+    session.add_all(
+        [
+            Price(
+                ticker=row.ticker,
+                date=row.date.date(),
+                open=row.open,
+                high=row.high,
+                low=row.low,
+                close=row.close,
+                volume=row.volume,
+            )
+            for row in frame.itertuples(index=False)
+        ]
+    )
     session.flush()
     return len(frame)
 
@@ -46,10 +55,12 @@ def tracking_settings(settings: Settings, tmp_path_factory: pytest.TempPathFacto
     from core.tracking.store import ensure_experiments
 
     root = tmp_path_factory.mktemp("mlflow")
-    tracked = settings.model_copy(update={
-        "mlflow_tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
-        "mlflow_artifact_root": root / "artifacts",
-    })
+    tracked = settings.model_copy(
+        update={
+            "mlflow_tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
+            "mlflow_artifact_root": root / "artifacts",
+        }
+    )
     ensure_experiments(tracked)
     return tracked
 
@@ -60,7 +71,11 @@ def mlflow_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from core.tracking.store import ensure_experiments
 
     root = tmp_path_factory.mktemp("mlflow-only")
-    tracked = Settings(mlflow_tracking_uri=f"sqlite:///{root / 'mlflow.db'}", mlflow_artifact_root=root / "artifacts",
-                       migrate_on_start=False, offline=True)
+    tracked = Settings(
+        mlflow_tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+        mlflow_artifact_root=root / "artifacts",
+        migrate_on_start=False,
+        offline=True,
+    )
     ensure_experiments(tracked)
     return tracked

@@ -14,8 +14,19 @@ def by_date(days: list[str]) -> pd.DataFrame:
     rows = []
     for day in days:
         for model, mae in (("ensemble", 1.0), ("naive", 1.5)):
-            rows.append({"ticker": "AAPL", "model": model, "target_date": dt.date.fromisoformat(day), "n": 2,
-                         "mae": mae, "mape": 1.2, "mase": mae / 2, "coverage_80": 1.0, "coverage_95": 1.0})
+            rows.append(
+                {
+                    "ticker": "AAPL",
+                    "model": model,
+                    "target_date": dt.date.fromisoformat(day),
+                    "n": 2,
+                    "mae": mae,
+                    "mape": 1.2,
+                    "mase": mae / 2,
+                    "coverage_80": 1.0,
+                    "coverage_95": 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 

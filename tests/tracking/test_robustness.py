@@ -20,8 +20,10 @@ from tests.tracking.fixtures import closes_of
 
 
 def test_a_run_that_raises_is_marked_failed_with_its_error(mlflow_settings):
-    with pytest.raises(ValueError, match="boom"), tracked_run(mlflow_settings, BACKTESTS, run_name="doomed",
-                                                              tags={"ticker": "AAPL", "model": "naive"}) as run_id:
+    with (
+        pytest.raises(ValueError, match="boom"),
+        tracked_run(mlflow_settings, BACKTESTS, run_name="doomed", tags={"ticker": "AAPL", "model": "naive"}) as run_id,
+    ):
         raise ValueError("boom")
     run = get_client(mlflow_settings).get_run(run_id)
     assert run.info.status == "FAILED"
@@ -30,15 +32,19 @@ def test_a_run_that_raises_is_marked_failed_with_its_error(mlflow_settings):
 
 def test_two_tickers_trained_at_once_do_not_corrupt_the_store(tmp_path, test_prices):
     # A brand-new store: both threads race to migrate it and to create the experiments.
-    settings = Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-                        mlflow_artifact_root=tmp_path / "artifacts", migrate_on_start=False)
+    settings = Settings(
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        mlflow_artifact_root=tmp_path / "artifacts",
+        migrate_on_start=False,
+    )
     outcomes, errors = {}, []
 
     def train(ticker: str) -> None:
         try:
             closes = closes_of(test_prices, ticker)
-            outcomes[ticker] = train_model(settings, ticker=ticker, model="naive", series=closes, horizon=5, folds=3,
-                                           n_jobs=1)
+            outcomes[ticker] = train_model(
+                settings, ticker=ticker, model="naive", series=closes, horizon=5, folds=3, n_jobs=1
+            )
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -81,6 +87,8 @@ def test_an_unwritable_store_is_reported(tmp_path, broken):
     good = tmp_path / "ok"
     settings = Settings(
         mlflow_tracking_uri=f"sqlite:///{(blocker if broken == 'database' else good) / 'mlflow.db'}",
-        mlflow_artifact_root=(blocker if broken == "artifacts" else good) / "artifacts", migrate_on_start=False)
+        mlflow_artifact_root=(blocker if broken == "artifacts" else good) / "artifacts",
+        migrate_on_start=False,
+    )
     with pytest.raises(ServiceUnavailableError, match="unavailable while opening the store"):
         get_client(settings)

@@ -48,8 +48,11 @@ def test_first_training_logs_both_runs_registers_and_becomes_champion(mlflow_set
     assert sorted(m.step for m in per_step) == [1, 2, 3, 4, 5]
     artifacts = {a.path for a in client.list_artifacts(outcome.backtest_run_id)}
     assert {"folds.csv", "forecasts.csv", "forecast.png"} <= artifacts
-    folds = pd.read_csv(mlflow.artifacts.download_artifacts(run_id=outcome.backtest_run_id, artifact_path="folds.csv",
-                                                            tracking_uri=mlflow_settings.mlflow_tracking_uri))
+    folds = pd.read_csv(
+        mlflow.artifacts.download_artifacts(
+            run_id=outcome.backtest_run_id, artifact_path="folds.csv", tracking_uri=mlflow_settings.mlflow_tracking_uri
+        )
+    )
     assert list(folds["fold"]) == [0, 1, 2] and "mase" in folds.columns
 
     training = client.get_run(outcome.training_run_id)
@@ -70,7 +73,8 @@ def test_pyfunc_takes_a_horizon_frame_and_returns_the_forecast_frame(mlflow_sett
     assert (frame["lo95"] <= frame["lo80"]).all() and (frame["hi80"] <= frame["hi95"]).all()
     champion = load_champion(mlflow_settings, ticker="MSFT", model="drift")
     assert champion is not None and champion.forecaster.predict(7)["mean"].tolist() == pytest.approx(
-        champion.forecaster.predict(7)["mean"].tolist())
+        champion.forecaster.predict(7)["mean"].tolist()
+    )
 
 
 def test_alias_moves_only_when_the_challenger_beats_the_champion_on_the_same_folds(mlflow_settings, test_prices):
@@ -91,8 +95,14 @@ def test_alias_moves_only_when_the_challenger_beats_the_champion_on_the_same_fol
     assert tags["decision"] == second.decision and tags["previous_champion"] == first.version
 
     # The same parameters as the champion score the same: a tie keeps the champion.
-    again = train_model(mlflow_settings, ticker="AAPL", model="ensemble", series=closes,
-                        params=as_naive if second.promoted else as_drift, **LIGHT)
+    again = train_model(
+        mlflow_settings,
+        ticker="AAPL",
+        model="ensemble",
+        series=closes,
+        params=as_naive if second.promoted else as_drift,
+        **LIGHT,
+    )
     assert not again.promoted and again.decision.startswith(f"kept champion v{winner.version}")
     assert str(client.get_model_version_by_alias("AAPL-ensemble", CHAMPION).version) == winner.version
 

@@ -34,8 +34,13 @@ class LoggedIn:
 def ui_database(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A migrated database for the page tests, seeded with the bundled prices and the demo user."""
     path: Path = tmp_path_factory.mktemp("ui-db") / "stockcast.db"
-    settings = Settings(database_url=f"sqlite:///{path}", data_dir=path.parent, migrate_on_start=False, offline=True,
-                        demo_user_email="demo@example.com")
+    settings = Settings(
+        database_url=f"sqlite:///{path}",
+        data_dir=path.parent,
+        migrate_on_start=False,
+        offline=True,
+        demo_user_email="demo@example.com",
+    )
     upgrade_to_head(settings.database_url)
     from core.demo import seed_demo
 

@@ -18,8 +18,14 @@ from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
 from tests.ui.conftest import LoggedIn, error_texts, open_page
 
-PAGES = ["app.py", "pages/1_Portfolio.py", "pages/2_Stock.py", "pages/3_Predictions.py", "pages/4_Backtests.py",
-         "pages/6_Admin.py"]
+PAGES = [
+    "app.py",
+    "pages/1_Portfolio.py",
+    "pages/2_Stock.py",
+    "pages/3_Predictions.py",
+    "pages/4_Backtests.py",
+    "pages/6_Admin.py",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +42,13 @@ def postgres_ui(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     data_dir: Path = tmp_path_factory.mktemp("ui-pg")
-    settings = Settings(database_url=url.set(database=name).render_as_string(hide_password=False),
-                        data_dir=data_dir, migrate_on_start=False, offline=True, demo_user_email="demo@example.com")
+    settings = Settings(
+        database_url=url.set(database=name).render_as_string(hide_password=False),
+        data_dir=data_dir,
+        migrate_on_start=False,
+        offline=True,
+        demo_user_email="demo@example.com",
+    )
     upgrade_to_head(settings.database_url)
     from core.demo import seed_demo
 
