@@ -22,6 +22,7 @@ from core.errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
+from core.logs import log_call
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def register_user(session: Session, *, data: UserCreate, actor: User | None = No
     return user
 
 
+@log_call
 def attempt_login(session: Session, *, email: str, password: str) -> User | CoreError:
     """Check credentials, recording failures and locking the account after repeated ones.
 

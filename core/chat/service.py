@@ -30,6 +30,7 @@ from core.chat.schemas import MAX_MESSAGE_CHARS, ChatAnswer, Source
 from core.config import Settings
 from core.db.tables import ChatHistory, User
 from core.errors import InvalidInputError
+from core.logs import time_execution
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def reindex_user(session: Session, *, settings: Settings, user: User) -> int:
     return index.sync_owner_documents(settings.chroma_dir, user.id, documents, fingerprint)
 
 
+@time_execution
 def reindex_all(session: Session, *, settings: Settings) -> int:
     """Rebuild every active user's documents and drop those of deleted or inactive users;
     returns the number of documents indexed (help included)."""

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientHistoryError, InvalidInputError
+from core.logs import time_execution
 from models.base import Forecaster
 from models.errors import ForecastError
 
@@ -160,6 +161,7 @@ def _run_task(task: tuple) -> tuple:
     return ticker, model, run_fold(series, factory, spec, horizon)
 
 
+@time_execution
 def run_backtest(
     histories: Mapping[str, pd.Series],
     factories: Mapping[str, ForecasterFactory],

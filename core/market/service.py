@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db.tables import User
 from core.errors import CoreError, NotFoundError, ServiceUnavailableError
+from core.logs import time_execution
 from core.market import repository
 from core.market.providers import PriceProvider, create_provider
 from core.market.providers.bundled import BundledProvider
@@ -102,6 +103,7 @@ def _refresh_one(session: Session, provider: PriceProvider, ticker: str, last: d
     return TickerRefresh(ticker=ticker, rows_added=added, last_date=new_last)
 
 
+@time_execution
 def refresh_prices(
     session: Session,
     *,

@@ -21,6 +21,7 @@ import pandas as pd
 from core.config import Settings
 from core.errors import InvalidInputError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCallback, run_backtest
+from core.logs import time_execution
 from core.metrics import observe_training
 from core.tracking import registry
 from core.tracking.runs import (
@@ -66,6 +67,7 @@ def _calibration(result: BacktestResult, model: str):
         return None
 
 
+@time_execution
 def train_model(
     settings: Settings,
     *,
