@@ -1,8 +1,9 @@
 """Loading a registered champion vs training one (the serving path's reason to exist).
 
 For each model on one ticker of the bundled prices, in a temporary MLflow store: seconds to
-fit, to log + register the fitted model, to load the champion cold (resolve alias, fetch
-artifacts, unpickle) and warm (cached per process), and to predict 5 days from it.
+train a champion (`train_model`: the 8-fold backtest, the final fit, logging and registering),
+of which the final fit alone; to load the champion cold (resolve alias, fetch artifacts,
+unpickle) and warm (cached per process); and to predict 5 days from it.
 
     .venv/bin/python bench/registry.py [--ticker AAPL] [--models naive,arima,ensemble]
 """
@@ -25,8 +26,7 @@ import pandas as pd
 from core.config import Settings
 from core.tracking.registry import clear_champion_cache, load_champion
 from core.tracking.store import ensure_experiments
-from core.tracking.training import register_forecaster
-from models.catalog import create_forecaster
+from core.tracking.training import train_model
 
 
 def read_closes(settings: Settings, ticker: str) -> pd.Series:
@@ -52,22 +52,18 @@ def main() -> None:
         ensure_experiments(settings)
         closes = read_closes(settings, args.ticker)
         print(f"{args.ticker}: {len(closes)} daily closes; times in seconds")
-        print(
-            f"{'model':<10}{'fit':>9}{'register':>10}{'load cold':>11}{'load warm':>11}{'predict':>9}{'fit/load':>10}"
-        )
+        print(f"{'model':<10}{'train':>9}{'fit':>9}{'load cold':>11}{'load warm':>11}{'predict':>9}{'train/load':>12}")
         for model in args.models.split(","):
-            forecaster, fit = timed(lambda m=model: create_forecaster(m).fit(closes))
-            _, register = timed(
-                lambda f=forecaster, m=model: register_forecaster(
-                    settings, ticker=args.ticker, model=m, forecaster=f, series=closes
-                )
+            outcome, train = timed(
+                lambda m=model: train_model(settings, ticker=args.ticker, model=m, series=closes, n_jobs=1)
             )
             clear_champion_cache()
             champion, cold = timed(lambda m=model: load_champion(settings, ticker=args.ticker, model=m))
             _, warm = timed(lambda m=model: load_champion(settings, ticker=args.ticker, model=m))
             _, predict = timed(lambda c=champion: c.forecaster.predict(5))
             print(
-                f"{model:<10}{fit:>9.3f}{register:>10.3f}{cold:>11.3f}{warm:>11.4f}{predict:>9.3f}{fit / cold:>9.0f}x"
+                f"{model:<10}{train:>9.3f}{outcome.fit_seconds:>9.3f}{cold:>11.3f}{warm:>11.4f}{predict:>9.3f}"
+                f"{train / cold:>11.0f}x"
             )
 
 
