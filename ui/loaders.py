@@ -239,8 +239,8 @@ def forecast_ticker(
 
 @st.cache_data(ttl=3600, show_spinner="Preparing the forecast…")
 def load_latest_forecast(database_url: str, ticker: str, model: str, horizon: int) -> Any:
-    """The Stock page's forecast: not recorded (page views are not predictions someone acted on)."""
-    return forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=False)
+    """The Stock page's forecast, recorded (once per champion and origin) to be scored later."""
+    return forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=True)
 
 
 def backtest_ticker(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -247,9 +248,16 @@ def _train_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
 
 def record_forecast(session: Session, result: ForecastResult, *, user: User | None = None) -> int:
     """Store every step of `result` (and of its ensemble members, as their own models with
-    version `ensemble:<version>`) in PredictionHistory; returns the number of rows."""
+    version `ensemble:<version>`) in PredictionHistory; returns the number of rows.
+
+    A champion forecasts the same values for the same origin every time, so steps already
+    recorded for it (same user, version and origin) are not stored again.
+    """
     origin = result.history.index[-1].date()
     user_id = user.id if user is not None else None
+    recorded_steps = (
+        _recorded_steps(session, result, user_id=user_id, origin=origin) if result.source == "champion" else 0
+    )
     frames = [(result.model, result.model_version, result.frame)]
     frames += [(name, f"{result.model}:{result.model_version}"[:64], frame) for name, frame in result.members.items()]
     rows = [
@@ -269,7 +277,20 @@ def record_forecast(session: Session, result: ForecastResult, *, user: User | No
         )
         for model, version, frame in frames
         for step, row in enumerate(frame.itertuples(index=False), start=1)
+        if step > recorded_steps
     ]
     session.add_all(rows)
     session.flush()
     return len(rows)
+
+
+def _recorded_steps(session: Session, result: ForecastResult, *, user_id: int | None, origin) -> int:
+    """How many horizon steps of this champion's forecast from `origin` are already stored."""
+    query = select(func.max(PredictionHistory.horizon_step)).where(
+        PredictionHistory.ticker == result.ticker,
+        PredictionHistory.model == result.model,
+        PredictionHistory.model_version == result.model_version,
+        PredictionHistory.origin_date == origin,
+        PredictionHistory.user_id.is_(None) if user_id is None else PredictionHistory.user_id == user_id,
+    )
+    return session.scalar(query) or 0

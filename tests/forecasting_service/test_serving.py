@@ -42,7 +42,10 @@ def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_cham
     assert second.source == "champion" and second.model_version == "1"
     assert len(second.frame) == 12  # any horizon: the fitted champion extrapolates further
     pd.testing.assert_frame_equal(second.frame.head(5)[["date", "mean"]], first.frame[["date", "mean"]])
-    assert recorded(session, ticker="MSFT", model="drift") == 17
+    # The champion's first 5 steps from this origin were recorded already: only 6–12 are added.
+    assert recorded(session, ticker="MSFT", model="drift") == 12
+    again = forecast(session, settings=tracking_settings, ticker="MSFT", horizon=12, model="drift")
+    assert again.model_version == "1" and recorded(session, ticker="MSFT", model="drift") == 12
     row = session.scalars(select(PredictionHistory).where(PredictionHistory.horizon_step == 12)).one()
     assert (row.origin_date.isoformat(), row.target_date.isoformat()) == ("2016-12-30", "2017-01-19")
     assert row.lo95 <= row.lo80 <= row.predicted_value <= row.hi80 <= row.hi95 and row.realised_value is None
