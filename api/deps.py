@@ -6,9 +6,10 @@ Routes reach the sync services through `await session.run_sync(service, ...)`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.service import get_user
 from core.auth.tokens import decode_access_token
 from core.config import Settings
+from core.db.session import session_scope
 from core.db.tables import User
 from core.errors import AuthenticationError, NotFoundError
 
@@ -74,3 +76,32 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 async def call_service(session: AsyncSession, service, /, **kwargs):
     """Run a sync `core` service (which takes `session` first) inside the async session."""
     return await session.run_sync(lambda sync_session: service(sync_session, **kwargs))
+
+
+WorkerRunner = Callable[..., Awaitable[Any]]
+
+
+def make_worker_runner(settings: Settings) -> WorkerRunner:
+    """A runner for long use cases (model fits, LLM calls): `await run(service, user=…, **kw)`.
+
+    `run_sync` executes on the event loop's thread, so seconds of CPU there would stall every
+    other request. The runner moves the service to a worker thread with its own unit of work,
+    re-loading the caller there (ORM objects do not cross sessions).
+    """
+
+    def run_in_own_session(service, user_id: int, user_arg: str, kwargs: dict[str, Any]) -> Any:
+        with session_scope(settings) as sync_session:
+            caller = get_user(sync_session, user_id=user_id)
+            return service(sync_session, **{user_arg: caller}, **kwargs)
+
+    async def run(service, /, *, user: User, user_arg: str = "user", **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(run_in_own_session, service, user.id, user_arg, kwargs)
+
+    return run
+
+
+def get_worker_runner(request: Request) -> WorkerRunner:
+    return make_worker_runner(request.app.state.settings)
+
+
+WorkerDep = Annotated[WorkerRunner, Depends(get_worker_runner)]

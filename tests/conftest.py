@@ -150,7 +150,7 @@ class ApiHarness:
 
 @pytest.fixture
 async def api(settings: Settings):
-    from api.deps import get_session
+    from api.deps import get_session, get_worker_runner
     from api.main import create_app
 
     app = create_app(settings)
@@ -168,7 +168,14 @@ async def api(settings: Settings):
                 await db.rollback()
                 raise
 
+        async def run_in_test_transaction(service, /, *, user, user_arg="user", **kwargs):
+            # Production runs long services in a worker thread with its own session, which
+            # could not see this test's uncommitted data (tests/api/test_worker_runner.py
+            # covers that path).
+            return await db.run_sync(lambda sync_session: service(sync_session, **{user_arg: user}, **kwargs))
+
         app.dependency_overrides[get_session] = rolled_back_session
+        app.dependency_overrides[get_worker_runner] = lambda: run_in_test_transaction
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

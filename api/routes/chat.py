@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
+from api.deps import CurrentUser, SessionDep, SettingsDep, WorkerDep, call_service
 from core.chat.schemas import ChatAnswer, ChatHistoryPage, ChatMessageRead, ChatRequest
 from core.chat.service import ask, list_chat_history
 
@@ -14,9 +14,9 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 
 @router.post("", response_model=ChatAnswer)
-async def post_question(data: ChatRequest, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> ChatAnswer:
+async def post_question(data: ChatRequest, settings: SettingsDep, user: CurrentUser, run: WorkerDep) -> ChatAnswer:
     """Answer a question from the caller's own data, with sources; the exchange is stored."""
-    return await call_service(session, ask, settings=settings, user=user, message=data.message)
+    return await run(ask, user=user, settings=settings, message=data.message)
 
 
 @router.get("", response_model=ChatHistoryPage)

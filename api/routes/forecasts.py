@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
+from api.deps import CurrentUser, SessionDep, SettingsDep, WorkerDep, call_service
 from core.forecasting.accuracy import realised_accuracy
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.forecasting.service import forecast
@@ -30,9 +30,9 @@ async def read_accuracy(
 @router.get("/{ticker}", response_model=ForecastRead)
 async def read_forecast(
     ticker: str,
-    session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
+    run: WorkerDep,
     horizon: Annotated[int, Query(ge=1, le=260)] = 5,
     model: Annotated[str, Query(max_length=32)] = "ensemble",
     window: Annotated[int | None, Query(ge=2, description="train on the last N prices (what-if)")] = None,
@@ -41,8 +41,7 @@ async def read_forecast(
     """The forecast the app serves (the registry champion when it fits, else a fresh fit);
     recorded to be scored once the prices arrive. `notice` says when MLflow was unavailable."""
     members = [name.strip() for name in models.split(",") if name.strip()] if models else None
-    result = await call_service(
-        session,
+    result = await run(
         forecast,
         settings=settings,
         ticker=ticker,

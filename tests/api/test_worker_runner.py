@@ -1,0 +1,67 @@
+"""Long services run in a worker thread with their own unit of work: the event loop keeps
+serving meanwhile, the caller is re-loaded there, and what they write is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from api.deps import make_worker_runner
+from core.config import Settings
+from core.db.migrate import upgrade_to_head
+from core.db.session import session_scope
+from core.db.tables import ChatHistory
+from core.errors import InvalidInputError
+from tests.factories import make_user
+
+
+@pytest.fixture
+def own_database(tmp_path) -> Settings:
+    """A database of its own: the runner commits, which the shared rolled-back one must not see."""
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    upgrade_to_head(url)
+    return Settings(database_url=url, data_dir=tmp_path, migrate_on_start=False, _env_file=None)
+
+
+def slow_note(session, *, user, seconds: float, text: str) -> str:
+    time.sleep(seconds)  # stands for a model fit or an LLM call
+    session.add(ChatHistory(user_id=user.id, role="assistant", content=text, sources=[]))
+    return user.email
+
+
+def refuse(session, *, user) -> None:
+    raise InvalidInputError(f"nothing for {user.email}")
+
+
+async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
+    with session_scope(own_database) as session:
+        user = make_user(session, email=f"w-{uuid.uuid4().hex[:6]}@example.com")
+    run = make_worker_runner(own_database)
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beating = asyncio.create_task(heartbeat())
+    email = await run(slow_note, user=user, seconds=0.5, text="done")
+    beating.cancel()
+
+    assert email == user.email
+    assert ticks >= 20  # the loop ran ~50 heartbeats during the 0.5 s the service slept
+    with session_scope(own_database) as session:
+        assert session.scalars(select(ChatHistory.content).where(ChatHistory.user_id == user.id)).all() == ["done"]
+
+
+async def test_errors_come_back_and_nothing_is_committed(own_database):
+    with session_scope(own_database) as session:
+        user = make_user(session)
+    run = make_worker_runner(own_database)
+    with pytest.raises(InvalidInputError, match=user.email):
+        await run(refuse, user=user)
