@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 created_db=""
 cleanup() {
   if [ -n "$created_db" ]; then
-    dropdb -h "${PGHOST:-127.0.0.1}" -U "${PGUSER:-postgres}" --if-exists --force "$created_db" >/dev/null 2>&1 || true
+    # The page tests make a companion database of their own (`<name>_ui`).
+    for name in "$created_db" "${created_db}_ui"; do
+      dropdb -h "${PGHOST:-127.0.0.1}" -U "${PGUSER:-postgres}" --if-exists --force "$name" >/dev/null 2>&1 || true
+    done
   fi
 }
 trap cleanup EXIT
