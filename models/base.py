@@ -100,6 +100,11 @@ class Forecaster(ABC):
         return self._history is not None
 
     @property
+    def fitted_members(self) -> dict[str, Forecaster]:
+        """The fitted forecasters this one combines (name → member); none for a single model."""
+        return {}
+
+    @property
     def history(self) -> pd.Series:
         if self._history is None:
             raise NotFittedError(f"{self.name} is not fitted yet")

@@ -62,6 +62,10 @@ class EnsembleForecaster(Forecaster):
     relative_cost = 4.0
 
     @property
+    def fitted_members(self) -> dict[str, Forecaster]:
+        return dict(getattr(self, "_members", None) or {})
+
+    @property
     def member_names(self) -> list[str]:
         weights = self.params["weights"]
         return list(weights) if weights else list(self.params["members"])

@@ -269,16 +269,8 @@ def backtest_closes(ticker: str) -> pd.Series:
 
 def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str]:
     """Log each model's backtest as an MLflow run; returns model → link to the run's page."""
-    log_backtest = load_feature("core.tracking.runs", "log_backtest", "Experiment tracking")
-    from core.tracking.store import BACKTESTS, run_url
-
-    settings = get_settings()
-    links = {}
-    for model in sorted(result.forecasts["model"].unique()):
-        run_id = log_backtest(
-            settings, ticker=ticker, model=model, params={}, series=closes, result=result, tags={"source": "dashboard"}
-        )
-        links[model] = run_url(settings, run_id, BACKTESTS)
+    log_backtests = load_feature("core.tracking.runs", "log_backtests", "Experiment tracking")
+    links = log_backtests(get_settings(), ticker=ticker, series=closes, result=result, tags={"source": "dashboard"})
     load_backtest_summary.clear()
     return links
 

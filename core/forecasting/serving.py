@@ -175,9 +175,8 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
 def member_forecasts(forecaster, horizon: int) -> dict[str, pd.DataFrame]:
     """Each ensemble member's own forecast (recorded so that realised accuracy can compare
     the ensemble with its members); empty for other models or a member that fails."""
-    members = getattr(forecaster, "_members", None) or {}
     frames = {}
-    for name, member in members.items():
+    for name, member in forecaster.fitted_members.items():
         try:
             frames[name] = member.predict(horizon)
         except ForecastError as exc:

@@ -197,3 +197,16 @@ def _close(figure) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+
+
+def log_backtests(
+    settings: Settings, *, ticker: str, series: pd.Series, result: BacktestResult, tags: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """One `backtests` run per model in `result`; returns model → link to the run's page."""
+    from core.tracking.store import BACKTESTS, run_url
+
+    links = {}
+    for model in sorted(result.forecasts["model"].unique()):
+        run_id = log_backtest(settings, ticker=ticker, model=model, params={}, series=series, result=result, tags=tags)
+        links[model] = run_url(settings, run_id, BACKTESTS)
+    return links
