@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui.auth import require_login
 from ui.feedback import shown_errors
-from ui.formatting import money, percent, signed_money
+from core.formatting import money, percent, signed_money
 from ui.loaders import database_key, load_holdings, load_portfolio_summary
 
 

@@ -14,7 +14,7 @@ from core.portfolio.schemas import StockCreate, StockUpdate
 from ui.auth import can_write, require_login
 from ui.charts import allocation_pie, allocation_treemap, performance_chart, value_chart
 from ui.feedback import load_feature, shown_errors
-from ui.formatting import money, number, percent, plain_percent, signed_money
+from core.formatting import money, number, percent, plain_percent, signed_money
 from ui.loaders import (
     call_as,
     database_key,

@@ -10,7 +10,7 @@ import streamlit as st
 from ui.auth import require_login
 from ui.charts import fan_chart, price_chart
 from ui.feedback import shown_errors
-from ui.formatting import money, number, percent, plain_percent
+from core.formatting import money, number, percent, plain_percent
 from ui.loaders import (
     database_key,
     load_backtest_summary,

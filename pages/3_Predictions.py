@@ -9,7 +9,7 @@ import streamlit as st
 from ui.auth import require_login
 from ui.charts import fan_chart
 from ui.feedback import shown_errors
-from ui.formatting import money
+from core.formatting import money
 from ui.loaders import (
     database_key,
     forecast_ticker,

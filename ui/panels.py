@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ui.formatting import number, plain_percent
+from core.formatting import number, plain_percent
 
 ACCURACY_COLUMNS = {
     "ticker": "Ticker",
