@@ -7,7 +7,7 @@ move cash only. Within a day, entries are replayed in the order deposit, buy, di
 fee, sell, withdrawal (so a same-day buy covers a same-day sell).
 
 Cash: deposits, sale proceeds and dividends add to it; buys (with their fees), fee charges
-and withdrawals draw it down. Once any deposit is recorded the balance may not end a day
+and withdrawals draw it down. Once any deposit (or withdrawal) is recorded the balance may not end a day
 below zero (`replay_cash` refuses naming the day); before that it is simply the net of the
 trades (negative: money put in from outside), so portfolios without deposits keep working.
 """
@@ -148,7 +148,8 @@ def replay_ledger(entries: list[LedgerEntry]) -> dict[str, Position]:
 
 
 def has_deposits(entries: list[LedgerEntry]) -> bool:
-    return any(TransactionType(entry.type) == TransactionType.DEPOSIT for entry in entries)
+    """Whether cash is tracked: any deposit (or withdrawal) is recorded."""
+    return any(TransactionType(entry.type) in CASH_TYPES for entry in entries)
 
 
 def replay_cash(entries: list[LedgerEntry]) -> float:

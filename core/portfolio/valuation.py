@@ -54,7 +54,7 @@ def entries_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
 
 
 def keeps_cash(entries: pd.DataFrame) -> bool:
-    return bool((entries["type"] == TransactionType.DEPOSIT.value).any())
+    return bool(entries["type"].isin([TransactionType.DEPOSIT.value, TransactionType.WITHDRAWAL.value]).any())
 
 
 def _empty() -> pd.DataFrame:
