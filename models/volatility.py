@@ -32,7 +32,7 @@ from models.intervals import Bands
 
 GARCH_ALPHA, GARCH_BETA = 0.06, 0.939
 VARIANCE_WINDOW = 500
-LEVEL_SCALE = {80: 0.965, 95: 1.125}
+LEVEL_SCALE = {80: 0.98, 95: 1.14}
 Z = {level: float(norm.ppf(0.5 + level / 200)) for level in LEVEL_SCALE}
 METHOD = (
     f"volatility: GARCH(1,1) forecast of log-return variance (α = {GARCH_ALPHA}, β = {GARCH_BETA}, "
