@@ -1,10 +1,7 @@
 """Prediction intervals: the `Bands` a forecaster returns, and the ways models build them.
 
-Methods in use (each model states its own in `interval_method`):
-- analytic / model: Gaussian on log prices (`Bands.from_log_normal`);
-- residual quantiles: empirical quantiles of past h-step errors (`Bands.from_log_errors`);
-- conformal: interval offsets scaled by the conformal quantile of past normalised errors
-  (`conformal_factor`), used by the ensemble and by `core.forecasting.calibration`.
+Every catalog model builds its bands with `models.volatility.volatility_bands` (offsets
+around a log-price path); the other constructors serve tests and custom forecasters.
 """
 
 from __future__ import annotations
@@ -56,28 +53,3 @@ class Bands:
             low80=np.maximum(-quantiles[:, 1], 0.0),
             low95=np.maximum(-quantiles[:, 0], 0.0),
         )
-
-
-def h_step_errors(actual_log: np.ndarray, path_change, horizon: int) -> list[np.ndarray]:
-    """Past anchored h-step errors for h = 1..horizon.
-
-    `path_change(h)` returns, for every origin t in 0..n-1-h, the model's predicted change of
-    log price from t to t+h; the error is the realised change minus that prediction.
-    """
-    errors = []
-    for step in range(1, horizon + 1):
-        realised = actual_log[step:] - actual_log[:-step]
-        errors.append(realised - path_change(step))
-    return errors
-
-
-def conformal_factor(log_errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, level: float) -> float:
-    """Split-conformal multiplier for interval offsets so that `level` (e.g. 0.8) of past
-    errors would have been covered: the ceil((n + 1) * level)-th smallest normalised score,
-    where a score is |error| divided by the offset on the error's side."""
-    errors = np.ravel(log_errors)
-    width = np.where(errors >= 0, np.ravel(upper), np.ravel(lower))
-    scores = np.sort(np.abs(errors) / np.maximum(width, 1e-12))
-    n = len(scores)
-    rank = min(int(np.ceil((n + 1) * level)), n) - 1
-    return float(scores[rank])

@@ -1,9 +1,12 @@
-"""Interval calibration from backtest residuals, and which interval method each model uses.
+"""Interval checks from backtest residuals, and which interval method each model uses.
 
-A model whose backtest coverage at a level misses the nominal rate by more than `tolerance`
-gets a split-conformal multiplier for its log interval offsets at that level (computed from
-that backtest's normalised errors); a model within tolerance keeps its own intervals. Apply a
-calibration only to forecasts made after the backtest's folds, never to the folds it came from.
+Every model's intervals come from one mechanism, the GARCH(1,1) volatility bands of
+`models.volatility`, calibrated once on development data (bench/intervals.py). A champion's
+backtest no longer rescales them: on one ticker's few dozen overlapping errors a coverage
+miss of 5 points is mostly chance, and rescaling by it made intervals worse out of sample.
+`fit_interval_calibration` therefore measures coverage and always returns identity factors;
+`apply_interval_calibration` still applies the factors of calibrations saved by older
+versions, so champions registered before this change forecast as they did.
 """
 
 from __future__ import annotations
@@ -15,14 +18,13 @@ import pandas as pd
 
 from core.errors import InvalidInputError
 from models.catalog import get_forecaster_class, list_models
-from models.intervals import conformal_factor
 
 LEVELS = (80, 95)
 
 
 @dataclass(frozen=True)
 class IntervalCalibration:
-    """How to rescale one model's intervals: `factors[level]` multiplies log offsets."""
+    """One model's backtest coverage per level; `factors[level]` multiplies log offsets."""
 
     model: str
     method: str
@@ -36,31 +38,26 @@ class IntervalCalibration:
 
 
 def interval_method(model: str) -> str:
-    """The interval method a catalog model uses before any calibration."""
+    """The interval method a catalog model uses."""
     return get_forecaster_class(model).interval_method
 
 
-def fit_interval_calibration(
-    forecasts: pd.DataFrame, model: str, *, tolerance: float = 0.05, min_points: int = 20
-) -> IntervalCalibration:
-    """Calibrate `model` from backtest rows (`BacktestResult.forecasts`, any tickers)."""
+def fit_interval_calibration(forecasts: pd.DataFrame, model: str, *, min_points: int = 20) -> IntervalCalibration:
+    """Measure `model`'s coverage on backtest rows (`BacktestResult.forecasts`, any tickers)."""
     rows = forecasts[forecasts["model"] == model]
     if len(rows) < min_points:
-        raise InvalidInputError(f"calibrating {model} needs at least {min_points} backtest points, got {len(rows)}")
-    actual, mean = np.log(rows["actual"].to_numpy()), np.log(rows["mean"].to_numpy())
-    factors, before, recalibrated = {}, {}, []
-    for level in LEVELS:
-        lo, hi = np.log(rows[f"lo{level}"].to_numpy()), np.log(rows[f"hi{level}"].to_numpy())
-        before[level] = float(np.mean((actual >= lo) & (actual <= hi)))
-        if abs(before[level] - level / 100) <= tolerance:
-            factors[level] = 1.0
-        else:
-            factors[level] = conformal_factor(actual - mean, hi - mean, mean - lo, level / 100)
-            recalibrated.append(str(level))
+        raise InvalidInputError(
+            f"checking {model}'s intervals needs at least {min_points} backtest points, got {len(rows)}"
+        )
+    actual = rows["actual"].to_numpy()
+    before = {
+        level: float(np.mean((actual >= rows[f"lo{level}"].to_numpy()) & (actual <= rows[f"hi{level}"].to_numpy())))
+        for level in LEVELS
+    }
     method = interval_method(model) if model in list_models() else "the model's own intervals"
-    if recalibrated:
-        method += f"; conformal rescaling from {len(rows)} backtest errors at {', '.join(recalibrated)}%"
-    return IntervalCalibration(model=model, method=method, factors=factors, coverage_before=before, points=len(rows))
+    return IntervalCalibration(
+        model=model, method=method, factors=dict.fromkeys(LEVELS, 1.0), coverage_before=before, points=len(rows)
+    )
 
 
 def apply_interval_calibration(forecast: pd.DataFrame, calibration: IntervalCalibration) -> pd.DataFrame:

@@ -91,8 +91,8 @@ def result_rows(result: BacktestResult, *, by_step: bool = False) -> list[dict[s
 
 
 def calibration_report(result: BacktestResult, *, min_points: int = 20) -> dict[str, dict[str, Any]]:
-    """Per model: its interval method, backtest coverage, and the conformal factors that
-    would calibrate its future intervals (1.0 where already within 5 points of nominal)."""
+    """Per model: its interval method, backtest coverage, and the factors applied to its
+    future intervals (always 1.0: see `core.forecasting.calibration`)."""
     from core.forecasting.calibration import fit_interval_calibration
 
     report = {}

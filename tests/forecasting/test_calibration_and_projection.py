@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from core.errors import InvalidInputError
-from core.forecasting.calibration import apply_interval_calibration, fit_interval_calibration, interval_method
+from core.forecasting.calibration import (
+    IntervalCalibration,
+    apply_interval_calibration,
+    fit_interval_calibration,
+    interval_method,
+)
 from core.forecasting.projection import project_portfolio
 from models.catalog import create_forecaster
 
@@ -27,27 +32,26 @@ def _backtest_rows(half_width: float, n: int = 2000, seed: int = 1) -> pd.DataFr
     )
 
 
-def test_miscalibrated_intervals_are_rescaled_to_nominal() -> None:
+def test_a_backtest_measures_coverage_but_never_rescales() -> None:
     rows = _backtest_rows(half_width=0.01)  # far too narrow for sd 0.02
     calibration = fit_interval_calibration(rows, "toy")
-    assert calibration.coverage_before[80] < 0.75 and calibration.factors[80] > 2
-    assert "conformal" in calibration.method
-    fixed = apply_interval_calibration(rows, calibration)
-    for level in (80, 95):
-        covered = ((fixed["actual"] >= fixed[f"lo{level}"]) & (fixed["actual"] <= fixed[f"hi{level}"])).mean()
-        assert covered == pytest.approx(level / 100, abs=0.02)
-
-
-def test_calibrated_intervals_are_left_alone() -> None:
-    rows = _backtest_rows(half_width=0.02 * 1.2816)
-    calibration = fit_interval_calibration(rows, "toy")
-    assert calibration.factors[80] == 1.0
+    inside = (rows["actual"] >= rows["lo80"]) & (rows["actual"] <= rows["hi80"])
+    assert calibration.coverage_before[80] == pytest.approx(inside.mean()) and calibration.coverage_before[80] < 0.5
+    assert calibration.is_identity and calibration.points == len(rows)
+    pd.testing.assert_frame_equal(apply_interval_calibration(rows, calibration), rows)
     with pytest.raises(InvalidInputError):
         fit_interval_calibration(rows.head(5), "toy")
 
 
+def test_a_calibration_saved_by_an_older_version_still_applies() -> None:
+    rows = _backtest_rows(half_width=0.01)
+    old = IntervalCalibration(model="toy", method="conformal", factors={80: 2.0, 95: 2.0}, coverage_before={}, points=1)
+    widened = apply_interval_calibration(rows, old)
+    assert np.log(widened["hi80"] / widened["mean"]).to_numpy() == pytest.approx(0.02)
+
+
 def test_interval_method_comes_from_the_catalog() -> None:
-    assert interval_method("arima").startswith("model")
+    assert interval_method("arima").startswith("volatility")
 
 
 def test_portfolio_projection(histories: dict[str, pd.Series]) -> None:
