@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ui.accuracy import render_accuracy_over_time
 from ui.auth import require_login
 from ui.charts import error_by_horizon_chart, error_over_time_chart
 from ui.feedback import shown_errors
@@ -168,3 +169,6 @@ st.subheader("Realised accuracy")
 st.caption("How the forecasts people made on the Predictions page did once the prices came in.")
 with shown_errors("load the realised accuracy"):
     render_realised_accuracy(load_realised_accuracy(key, stored["ticker"] if stored else None))
+
+st.divider()
+render_accuracy_over_time(key, account.id, symbols)
