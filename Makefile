@@ -40,7 +40,7 @@ migrate: install
 demo: migrate
 	$(BIN)/python -m core demo
 
-## Everything on the embedded defaults: API on :8000, dashboard on :8501, scheduler in the background.
+## Everything on the embedded defaults: API on :8000, dashboard on :8501, MLflow UI on :5000, scheduler and the replay in the background.
 run: demo
 	@bash scripts/run.sh
 
@@ -56,7 +56,7 @@ scheduler: migrate
 worker: migrate
 	$(BIN)/celery -A core.jobs.celery_app worker --loglevel INFO --concurrency 1
 
-## MLflow UI on 127.0.0.1:5000 against the tracking store in settings (default mlruns/mlflow.db).
+## MLflow UI on MLFLOW_HOST:MLFLOW_PORT (default 127.0.0.1:5000) against the tracking store in settings (`make run` starts it too).
 mlflow: install
 	@bash scripts/mlflow.sh
 

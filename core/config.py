@@ -61,7 +61,9 @@ class Settings(BaseSettings):
     # --- forecasting and tracking --------------------------------------------------------
     mlflow_tracking_uri: str = Field(default="", description="Default: sqlite file mlruns/mlflow.db")
     mlflow_artifact_root: Path = Field(default=REPO_ROOT / "mlruns" / "artifacts")
-    mlflow_ui_url: str = Field(default="http://127.0.0.1:5000", description="Where `make mlflow` serves the UI")
+    mlflow_host: str = Field(default="127.0.0.1", description="Address `make run` / `make mlflow` bind the UI to")
+    mlflow_port: int = Field(default=5000, ge=1, le=65535, description="Port of the MLflow UI `make run` starts")
+    mlflow_ui_url: str = Field(default="", description="Where MLflow links point; default http://HOST:PORT above")
     backtest_workers: int = Field(default=0, ge=0, le=64, description="0 = one per CPU core")
 
     # --- chat ----------------------------------------------------------------------------
@@ -78,6 +80,7 @@ class Settings(BaseSettings):
     retrain_cron: str = "0 23 * * mon-fri"
     evaluate_cron: str = "30 23 * * mon-fri"
     reindex_cron: str = "45 23 * * *"
+    replay_cron: str = Field(default="0 2 * * sat", description="Weekly: replay the new week's origins")
     celery_queue: str = Field(default="stockcast", description="Celery queue the scheduler and workers use")
     cache_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="Price/forecast cache")
     job_lock_ttl_seconds: int = Field(default=6 * 3600, ge=10, description="A crashed job's lock expires after")
@@ -134,6 +137,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'stockcast.db'}"
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{REPO_ROOT / 'mlruns' / 'mlflow.db'}"
+        if not self.mlflow_ui_url:
+            self.mlflow_ui_url = f"http://{self.mlflow_host}:{self.mlflow_port}"
         return self
 
     # --- derived values ------------------------------------------------------------------

@@ -154,6 +154,19 @@ class EnsembleForecaster(Forecaster):
         total = sum(self.weights[n] for n in names)
         return {key: sum(self.weights[n] * logs[n][key] for n in names) / total for key in logs[names[0]]}
 
+    def _update(self, series: pd.Series) -> None:
+        # Newer prices move every member with its own `update` (ARIMA, Prophet and LSTM keep
+        # their parameters); weights stay those of the last fit.
+        members = {}
+        for name, member in self._members.items():
+            try:
+                members[name] = member.update(series)
+            except MEMBER_FAILURES as exc:
+                logger.warning("ensemble member %s failed to update and is dropped: %s", name, exc)
+        if not members:
+            raise ModelFitError("every ensemble member failed to update")
+        self._members = members
+
     def _predict(self, horizon: int) -> Bands:
         logs = {}
         for name, member in self._members.items():

@@ -12,6 +12,7 @@ from core.forecasting.backtest import DEFAULT_FOLDS
 from core.forecasting.report import origin_text
 from core.forecasting.significance import SkillVerdict
 from core.formatting import MISSING, number, plain_percent, signed_percent
+from ui.accuracy import render_accuracy_over_time
 from ui.auth import require_login
 from ui.charts import error_by_horizon_chart, error_over_time_chart
 from ui.feedback import shown_errors
@@ -202,3 +203,6 @@ st.subheader("Realised accuracy")
 st.caption("How the forecasts people made on the Predictions page did once the prices came in.")
 with shown_errors("load the realised accuracy"):
     render_realised_accuracy(load_realised_accuracy(key, stored["ticker"] if stored else None))
+
+st.divider()
+render_accuracy_over_time(key, account.id, symbols)

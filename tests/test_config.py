@@ -57,3 +57,11 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
 def test_cors_origins_accept_a_comma_list(monkeypatch):
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
     assert Settings(_env_file=None).cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_mlflow_links_follow_the_configured_ui_port_unless_a_url_is_given(monkeypatch):
+    monkeypatch.delenv("MLFLOW_UI_URL", raising=False)
+    monkeypatch.setenv("MLFLOW_PORT", "5123")
+    assert Settings(_env_file=None).mlflow_ui_url == "http://127.0.0.1:5123"
+    monkeypatch.setenv("MLFLOW_UI_URL", "https://mlflow.example.com")
+    assert Settings(_env_file=None).mlflow_ui_url == "https://mlflow.example.com"

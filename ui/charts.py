@@ -272,3 +272,43 @@ def income_chart(periods: pd.DataFrame, *, title: str | None = None, height: int
     fig.add_bar(x=periods["period"], y=-periods["commissions"], name="Commissions", marker_color="#bf8700")
     fig.update_layout(barmode="relative", yaxis_title="USD", xaxis_type="category")
     return _layout(fig, title, height)
+
+
+def realised_accuracy_chart(by_month: pd.DataFrame, *, title: str | None = None, height: int = 520) -> go.Figure:
+    """Realised MASE (top) and 80%/95% interval coverage (bottom) by month, one colour per
+    model, the ensemble drawn thicker; dotted lines mark the nominal 80% and 95%.
+
+    `by_month`: `core.forecasting.accuracy.realised_by_month` (columns month, model, mase,
+    coverage_80, coverage_95, n). Trace names: `<model> MASE`, `<model> 80%`, `<model> 95%`.
+    """
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=("MASE", "Interval coverage")
+    )
+    colours = model_colours(by_month["model"])
+    for model, group in by_month.sort_values(["model", "month"]).groupby("model", sort=True):
+        width = 3 if model == "ensemble" else 1.5
+        months = pd.to_datetime(group["month"])
+        for row, column, label, dash in (
+            (1, "mase", "MASE", "solid"),
+            (2, "coverage_80", "80%", "solid"),
+            (2, "coverage_95", "95%", "dot"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=months,
+                    y=group[column].astype(float).to_numpy(),
+                    mode="lines+markers",
+                    name=f"{model} {label}",
+                    legendgroup=model,
+                    line={"color": colours[model], "width": width, "dash": dash},
+                    customdata=group["n"].to_numpy(),
+                    hovertemplate=f"{model} {label}: %{{y:.3f}} (%{{customdata}} forecasts)<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+    for level in (0.8, 0.95):
+        fig.add_hline(y=level, line_dash="dot", line_color="#8c959f", row=2, col=1)
+    fig.update_yaxes(title_text="MASE", row=1, col=1)
+    fig.update_yaxes(title_text="Share inside", tickformat=".0%", row=2, col=1)
+    return _layout(fig, title, height)

@@ -259,6 +259,24 @@ def load_realised_accuracy(database_url: str, ticker: str | None = None, model: 
     return call(realised, ticker=ticker, model=model)
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def load_realised_by_month(
+    database_url: str, user_id: int, ticker: str | None, replayed: bool | None, window_months: int
+) -> pd.DataFrame:
+    """Realised accuracy by month of what `user_id` may see (their forecasts and the replay's)."""
+    by_month = load_feature("core.forecasting.accuracy", "realised_by_month", "Realised accuracy over time")
+    return call_as(
+        user_id, by_month, user_arg="visible_to", ticker=ticker, replayed=replayed, window_months=window_months
+    )
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def load_experiment_url(name: str) -> str:
+    """The configured MLflow UI's page of experiment `name` (ServiceUnavailableError when down)."""
+    experiment_url = load_feature("core.tracking.store", "experiment_url", "MLflow links")
+    return experiment_url(get_settings(), name)
+
+
 @st.cache_data(ttl=120, show_spinner=False)
 def load_backtest_summary(database_url: str, ticker: str) -> list[Any]:
     """The newest tracked backtest of each model on `ticker` (BacktestSkill records)."""

@@ -12,6 +12,7 @@ from core.formatting import number, plain_percent
 ACCURACY_COLUMNS = {
     "ticker": "Ticker",
     "model": "Model",
+    "replayed": "Replayed",
     "n": "Forecasts scored",
     "mae": "MAE",
     "mape": "MAPE %",

@@ -17,13 +17,17 @@ router = APIRouter(prefix="/api/forecast", tags=["forecasts"])
 @router.get("/accuracy", response_model=list[RealisedAccuracyRead])
 async def read_accuracy(
     session: SessionDep,
-    _user: CurrentUser,
+    user: CurrentUser,
     ticker: Annotated[str | None, Query(max_length=16)] = None,
     model: Annotated[str | None, Query(max_length=32)] = None,
     days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+    replayed: Annotated[bool | None, Query(description="true: replayed only; false: live only")] = None,
 ) -> list[RealisedAccuracyRead]:
-    """Trailing realised accuracy of recorded forecasts, per ticker and model."""
-    table = await call_service(session, realised_accuracy, ticker=ticker, model=model, days=days)
+    """Trailing realised accuracy per ticker, model and kind: the caller's own recorded
+    forecasts and the shared ones (the walk-forward replay's, marked `replayed`)."""
+    table = await call_service(
+        session, realised_accuracy, ticker=ticker, model=model, days=days, replayed=replayed, visible_to=user
+    )
     return RealisedAccuracyRead.rows_from(table)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -187,6 +188,8 @@ class PredictionHistory(Base):
     hi95: Mapped[float | None] = mapped_column(Float)
     realised_value: Mapped[float | None] = mapped_column(Float)
     realised_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # True for forecasts made by the replay (walk-forward as if live), not shown to anyone.
+    replayed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ChatHistory(Base):

@@ -5,24 +5,34 @@ a stored close (called after each price refresh). `realised_accuracy` reports, p
 and model, the trailing realised accuracy: n, MAE, MAPE (%), MASE and 80%/95% coverage.
 MASE scales each error by the mean absolute daily change of the ticker's closes over the
 `SCALE_WINDOW` sessions up to the prediction's origin (the one-step naive MAE the backtests
-use, measured on what was known when the forecast was made).
+use, measured on what was known when the forecast was made). `realised_by_month` gives the
+same metrics per model and calendar month of the target dates, pooled over tickers and over
+a trailing window of months (accuracy over time).
+
+Predictions made by the replay (`core.forecasting.replay`) have `replayed=True` and no user;
+`replayed` selects them (True), the live ones (False) or both (None). `visible_to=user` keeps
+that user's own predictions and those of nobody (replayed ones, forecasts made without a
+log-in), never another user's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db.tables import PredictionHistory, Price, User
+from core.errors import InvalidInputError
 
 SCALE_WINDOW = 250
 ACCURACY_COLUMNS = [
     "ticker",
     "model",
+    "replayed",
     "n",
     "mae",
     "mape",
@@ -63,7 +73,7 @@ def _observe_errors(session: Session, realised_at: dt.datetime) -> None:
 
     rows = session.execute(
         select(PredictionHistory.model, PredictionHistory.predicted_value, PredictionHistory.realised_value).where(
-            PredictionHistory.realised_at == realised_at
+            PredictionHistory.realised_at == realised_at, PredictionHistory.replayed.is_(False)
         )
     ).all()
     for model, predicted, realised in rows:
@@ -78,9 +88,19 @@ def realised_predictions(
     model: str | None = None,
     user: User | None = None,
     since: dt.date | None = None,
+    replayed: bool | None = None,
+    visible_to: User | None = None,
+    versions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Matured predictions with their realised value, error and naive scale, one row each."""
+    """Matured predictions with their realised value, error and naive scale, one row each
+    (`versions`: only these model versions)."""
     query = select(PredictionHistory).where(PredictionHistory.realised_value.is_not(None))
+    if versions is not None:
+        query = query.where(PredictionHistory.model_version.in_(list(versions)))
+    if replayed is not None:
+        query = query.where(PredictionHistory.replayed.is_(replayed))
+    if visible_to is not None:
+        query = query.where(or_(PredictionHistory.user_id == visible_to.id, PredictionHistory.user_id.is_(None)))
     if ticker:
         query = query.where(PredictionHistory.ticker == ticker.upper())
     if model:
@@ -89,7 +109,9 @@ def realised_predictions(
         query = query.where(PredictionHistory.user_id == user.id)
     if since is not None:
         query = query.where(PredictionHistory.target_date >= since)
-    rows = session.scalars(query.order_by(PredictionHistory.target_date, PredictionHistory.id)).all()
+    # populate_existing: `update_realised` writes in bulk, so objects already loaded are stale.
+    query = query.order_by(PredictionHistory.target_date, PredictionHistory.id)
+    rows = session.scalars(query.execution_options(populate_existing=True)).all()
     columns = [
         "ticker",
         "model",
@@ -97,6 +119,7 @@ def realised_predictions(
         "origin_date",
         "target_date",
         "horizon_step",
+        "replayed",
         "predicted_value",
         "lo80",
         "hi80",
@@ -160,12 +183,17 @@ def realised_accuracy(
     model: str | None = None,
     user: User | None = None,
     days: int | None = None,
+    replayed: bool | None = None,
+    visible_to: User | None = None,
 ) -> pd.DataFrame:
-    """Trailing realised accuracy per ticker and model (columns `ACCURACY_COLUMNS`).
+    """Trailing realised accuracy per ticker, model and kind (replayed or live; columns
+    `ACCURACY_COLUMNS`).
 
     `days` keeps predictions whose target date is within that many days of the newest one.
     """
-    frame = realised_predictions(session, ticker=ticker, model=model, user=user)
+    frame = realised_predictions(
+        session, ticker=ticker, model=model, user=user, replayed=replayed, visible_to=visible_to
+    )
     if frame.empty:
         return pd.DataFrame(columns=ACCURACY_COLUMNS)
     if days is not None:
@@ -174,18 +202,19 @@ def realised_accuracy(
         {
             "ticker": t,
             "model": m,
+            "replayed": bool(r),
             **score_realised(g),
             "first_target": g["target_date"].min(),
             "last_target": g["target_date"].max(),
         }
-        for (t, m), g in frame.groupby(["ticker", "model"])
+        for (t, m, r), g in frame.groupby(["ticker", "model", "replayed"])
     ]
     return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
 
 
-def realised_by_date(session: Session, *, since: dt.date | None = None) -> pd.DataFrame:
+def realised_by_date(session: Session, *, since: dt.date | None = None, replayed: bool | None = None) -> pd.DataFrame:
     """Realised metrics per ticker, model and target date (for accuracy-over-time charts)."""
-    frame = realised_predictions(session, since=since)
+    frame = realised_predictions(session, since=since, replayed=replayed)
     columns = ["ticker", "model", "target_date", "n", "mae", "mape", "mase", "coverage_80", "coverage_95"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -194,3 +223,41 @@ def realised_by_date(session: Session, *, since: dt.date | None = None) -> pd.Da
         for (t, m, d), g in frame.groupby(["ticker", "model", "target_date"])
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+MONTHLY_COLUMNS = ["month", "model", "n", "tickers", "mae", "mape", "mase", "coverage_80", "coverage_95"]
+
+
+def realised_by_month(
+    session: Session,
+    *,
+    ticker: str | None = None,
+    replayed: bool | None = None,
+    visible_to: User | None = None,
+    versions: Sequence[str] | None = None,
+    window_months: int = 1,
+) -> pd.DataFrame:
+    """Realised metrics per model and month of the target dates (columns `MONTHLY_COLUMNS`;
+    `month` is the month's first day), pooled over tickers and over the `window_months`
+    calendar months ending with that month (1: the month alone). Months with no matured
+    prediction of a model have no row for it.
+    """
+    if window_months < 1:
+        raise InvalidInputError("the rolling window must be at least one month")
+    frame = realised_predictions(session, ticker=ticker, replayed=replayed, visible_to=visible_to, versions=versions)
+    if frame.empty:
+        return pd.DataFrame(columns=MONTHLY_COLUMNS)
+    frame["period"] = pd.to_datetime(frame["target_date"]).dt.to_period("M")
+    rows = []
+    for model_name, group in frame.groupby("model"):
+        for month in sorted(group["period"].unique()):
+            pooled = group[(group["period"] > month - window_months) & (group["period"] <= month)]
+            rows.append(
+                {
+                    "month": month.to_timestamp().date(),
+                    "model": model_name,
+                    "tickers": int(pooled["ticker"].nunique()),
+                    **score_realised(pooled),
+                }
+            )
+    return pd.DataFrame(rows, columns=MONTHLY_COLUMNS).sort_values(["model", "month"], ignore_index=True)

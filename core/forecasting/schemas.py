@@ -73,6 +73,7 @@ class ForecastRead(BaseModel):
 class RealisedAccuracyRead(BaseModel):
     ticker: str
     model: str
+    replayed: bool  # made by the walk-forward replay, not a forecast someone was shown
     n: int
     mae: float | None
     mape: float | None

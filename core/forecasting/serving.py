@@ -245,9 +245,12 @@ def _train_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
     return _serve_champion(settings, ticker, model, horizon, prices, closes, notes)
 
 
-def record_forecast(session: Session, result: ForecastResult, *, user: User | None = None) -> int:
+def record_forecast(
+    session: Session, result: ForecastResult, *, user: User | None = None, replayed: bool = False
+) -> int:
     """Store every step of `result` (and of its ensemble members, as their own models with
     version `ensemble:<version>`) in PredictionHistory; returns the number of rows.
+    `replayed` marks forecasts made by `core.forecasting.replay`, not shown to anyone.
 
     A champion forecasts the same values for the same origin every time, so steps already
     recorded for it (same user, version and origin) are not stored again.
@@ -273,6 +276,7 @@ def record_forecast(session: Session, result: ForecastResult, *, user: User | No
             hi80=float(row.hi80),
             lo95=float(row.lo95),
             hi95=float(row.hi95),
+            replayed=replayed,
         )
         for model, version, frame in frames
         for step, row in enumerate(frame.itertuples(index=False), start=1)

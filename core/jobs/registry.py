@@ -12,6 +12,10 @@ running it twice changes nothing more than running it once.
                        failed ticker doesn't stop the rest (its error is listed in `errors`).
                        `workers`: backtest processes (1 inside Celery workers).
 - `evaluate_realised`  fill realised values of matured predictions; log realised accuracy.
+- `replay`             walk forward over the stored history as if live (`tickers`: default
+                       the held ones, or `all`; `months`, `refit_months`, `horizon`), score
+                       the replayed forecasts, log their accuracy by month to MLflow.
+                       Origins already replayed are skipped.
 - `reindex_chat`       rebuild every user's chat index.
 
 The services they call belong to other areas and are imported inside each job, so importing
@@ -222,7 +226,7 @@ def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
     from core.forecasting.accuracy import realised_by_date, update_realised
 
     result: dict[str, Any] = {"updated": update_realised(session), "dates_logged": 0}
-    by_date = realised_by_date(session)
+    by_date = realised_by_date(session, replayed=False)
     if not by_date.empty:
         from core.tracking.monitoring import log_realised_accuracy
 
@@ -233,6 +237,35 @@ def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
             "logged_through": report.logged_through,
         }
     return result
+
+
+def replay_job(
+    session: Session,
+    *,
+    settings: Settings,
+    tickers: str | list[str] | None = None,
+    months: str | int | None = None,
+    refit_months: str | int | None = None,
+    horizon: str | int | None = None,
+) -> dict:
+    from core.forecasting.replay import ReplayConfig
+    from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
+
+    defaults = ReplayConfig()
+    config = ReplayConfig(
+        months=int(months or defaults.months),
+        refit_months=int(refit_months or defaults.refit_months),
+        horizon=int(horizon or defaults.horizon),
+    )
+    selected = replay_ticker_list(session, tickers)
+
+    def progress(ticker: str, done: int, total: int) -> None:
+        if done == total:
+            logger.info(
+                "replay progress", extra={"ticker": ticker, "done": selected.index(ticker) + 1, "of": len(selected)}
+            )
+
+    return replay_and_log(session, settings=settings, tickers=selected, config=config, progress=progress)
 
 
 def reindex_chat_job(session: Session, *, settings: Settings) -> dict:
@@ -261,6 +294,7 @@ JOBS: dict[str, JobSpec] = {
             "evaluate_realised", evaluate_realised_job, "Score matured predictions against prices", "evaluate_cron"
         ),
         JobSpec("reindex_chat", reindex_chat_job, "Rebuild the chat assistant's index", "reindex_cron"),
+        JobSpec("replay", replay_job, "Replay past forecasts as if live and score them", "replay_cron"),
     )
 }
 

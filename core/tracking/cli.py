@@ -1,9 +1,11 @@
-"""`python -m core train` and `python -m core evaluate-realised`.
+"""`python -m core train`, `python -m core evaluate-realised` and `python -m core replay`.
 
 train: for each ticker, backtest the model, log the runs, register a version of
 `<TICKER>-<model>` and move the `champion` alias if it wins; prints the decision.
 evaluate-realised: fill realised values of matured predictions, print trailing realised
 accuracy, and log it by date into the MLflow monitoring run.
+replay: walk forward over the stored history as if live (`core.forecasting.replay`), score
+the replayed forecasts and log their accuracy by month to MLflow; prints the monthly figures.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser("evaluate-realised", help="score matured predictions; log them to MLflow")
     evaluate.add_argument("--days", type=int, default=None, help="trailing window of target dates to report")
     evaluate.set_defaults(func=_evaluate)
+    replay = subparsers.add_parser("replay", help="walk forward over stored prices as if live; score; log to MLflow")
+    replay.add_argument("--tickers", default="", help="comma-separated, or 'all' (default: held tickers)")
+    replay.add_argument("--model", default="ensemble", help="catalog model (default: ensemble)")
+    replay.add_argument("--members", default="naive,drift,arima", help="the ensemble's members")
+    replay.add_argument("--horizon", type=int, default=5, help="trading days forecast from each origin")
+    replay.add_argument("--months", type=int, default=13, help="calendar months of weekly origins")
+    replay.add_argument("--refit-months", type=int, default=3, help="refit every N calendar months")
+    replay.add_argument("--no-progress", action="store_true")
+    replay.set_defaults(func=_replay)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -72,7 +83,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     with session_scope(settings) as session:
         filled = update_realised(session)
         table = realised_accuracy(session, days=args.days)
-        by_date = realised_by_date(session)
+        by_date = realised_by_date(session, replayed=False)
     print(f"filled {filled} matured prediction(s)")
     print(
         table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
@@ -89,3 +100,47 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"to MLflow run {report.run_id} (through {report.logged_through})"
     )
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from core.db.session import session_scope
+    from core.forecasting.accuracy import realised_by_month
+    from core.forecasting.replay import ReplayConfig
+    from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
+
+    settings = get_settings()
+    config = ReplayConfig(
+        model=args.model,
+        members=tuple(m.strip() for m in args.members.split(",") if m.strip()),
+        horizon=args.horizon,
+        months=args.months,
+        refit_months=args.refit_months,
+    )
+    with session_scope(settings) as session:
+        tickers = replay_ticker_list(session, args.tickers)
+    with tqdm(total=len(tickers), unit="ticker", disable=args.no_progress, file=sys.stderr) as bar:
+
+        def progress(ticker: str, done: int, total: int) -> None:
+            bar.set_postfix_str(f"{ticker} {done}/{total} origins")
+            if done == total:
+                bar.update(1)
+
+        with session_scope(settings) as session:
+            result = replay_and_log(session, settings=settings, tickers=tickers, config=config, progress=progress)
+            table = realised_by_month(session, replayed=True, versions=config.versions)
+    print(
+        f"replay {result['version']}: {result['rows_added']} forecast rows added, {result['predictions_scored']} scored"
+    )
+    for ticker, error in result["errors"].items():
+        print(f"  {ticker}: {error}", file=sys.stderr)
+    if not table.empty:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    monitoring = result.get("monitoring") or {}
+    if "monitoring_error" in monitoring:
+        print(f"warning: {monitoring['monitoring_error']}; not logged to MLflow", file=sys.stderr)
+        return 1
+    if monitoring:
+        print(f"MLflow monitoring run: {monitoring['run_url']}")
+    return 1 if result["errors"] else 0

@@ -31,6 +31,12 @@ _MAX_BATCH = 900  # MLflow accepts at most 1000 metrics per log_batch call
 _MAX_PARAM = 6000
 
 
+def readable_run_name(ticker: str, model: str, horizon: int | str | None, data_end: str, *extra: str) -> str:
+    """A run's name as people read it in the MLflow UI: `AAPL · ensemble · h5 · 2016-12-30`."""
+    parts = [ticker, model, f"h{horizon}" if horizon not in (None, "") else "", data_end, *extra]
+    return " · ".join(part for part in parts if part)
+
+
 def data_fingerprint(series: pd.Series) -> dict[str, str]:
     """Tags describing the exact prices a model saw (dates, count and a content hash)."""
     payload = series.to_csv(header=False, float_format="%.6f").encode()
@@ -168,7 +174,8 @@ def log_backtest(
         "interval_method": result.interval_methods.get(model, ""),
         **(tags or {}),
     }
-    with tracked_run(settings, BACKTESTS, run_name=f"{ticker}-{model}-backtest", tags=all_tags) as run_id:
+    name = readable_run_name(ticker, model, config.horizon, fingerprint["data_end"], "backtest")
+    with tracked_run(settings, BACKTESTS, run_name=name, tags=all_tags) as run_id:
         log_params(
             settings,
             run_id,

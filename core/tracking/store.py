@@ -153,6 +153,11 @@ def run_url(settings: Settings, run_id: str, experiment: str | None = None) -> s
     return f"{base}/#/experiments/{exp}/runs/{run_id}"
 
 
+def experiment_url(settings: Settings, name: str) -> str:
+    """The MLflow UI page of experiment `name` (created if missing)."""
+    return f"{settings.mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id(settings, name)}"
+
+
 def model_url(settings: Settings, name: str, version: str | int) -> str:
     """The MLflow UI page of a registered model version."""
     return f"{settings.mlflow_ui_url.rstrip('/')}/#/models/{name}/versions/{version}"

@@ -30,6 +30,7 @@ from core.tracking.runs import (
     log_backtest,
     log_metrics,
     log_params,
+    readable_run_name,
     tracked_run,
 )
 from core.tracking.schemas import TrainingOutcome
@@ -141,6 +142,7 @@ def train_model(
         settings,
         forecaster=forecaster,
         name=name,
+        horizon=horizon,
         tags=tags,
         params=full_params,
         calibration=calibration,
@@ -191,12 +193,15 @@ def _champion_mase(current, key, champion_params, full_params, challenger_mase, 
     return _mase(result, _CHAMPION_KEY)
 
 
-def _log_and_register(settings, *, forecaster, name, tags, params, calibration, metrics, decision_tags, promote):
+def _log_and_register(
+    settings, *, forecaster, name, horizon, tags, params, calibration, metrics, decision_tags, promote
+):
     import mlflow
 
     from core.tracking.pyfunc import log_forecaster
 
-    with tracked_run(settings, TRAINING, run_name=name, tags=tags) as run_id:
+    run_name = readable_run_name(tags["ticker"], tags["model"], horizon, tags["data_end"], "training")
+    with tracked_run(settings, TRAINING, run_name=run_name, tags=tags) as run_id:
         log_params(settings, run_id, params)
         log_metrics(settings, run_id, [(key, value, 0, None) for key, value in metrics.items()])
         with store_errors(settings, "logging the model"), mlflow.start_run(run_id=run_id):

@@ -46,7 +46,7 @@ async def test_job_runs_are_paginated_newest_first(api):
 async def test_available_jobs_have_their_schedules(api):
     headers = await api.signup()
     jobs = (await api.client.get("/api/jobs/available", headers=headers)).json()
-    assert {job["name"] for job in jobs} == {"refresh_prices", "retrain", "evaluate_realised", "reindex_chat"}
+    assert {job["name"] for job in jobs} == {"refresh_prices", "retrain", "evaluate_realised", "reindex_chat", "replay"}
     assert all(len(job["schedule"].split()) in (5, 6) for job in jobs)
 
 

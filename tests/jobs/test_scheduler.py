@@ -45,6 +45,7 @@ def test_the_scheduler_fires_a_job_on_a_short_schedule(settings, tag):
             "refresh_cron": NEVER,
             "retrain_cron": NEVER,
             "reindex_cron": NEVER,
+            "replay_cron": NEVER,
             "evaluate_cron": "* * * * * *",
         }
     )

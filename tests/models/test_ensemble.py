@@ -79,3 +79,17 @@ def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> 
     assert len(ensemble.predict(5)) == 5
     with pytest.raises(ModelFitError, match="every ensemble member failed"):
         create_forecaster("ensemble", members=["broken"], inner_folds=3).fit(closes)
+
+
+def test_update_moves_the_members_to_newer_prices_and_keeps_the_weights(closes: pd.Series) -> None:
+    ensemble = create_forecaster("ensemble", **FAST).fit(closes.iloc[:-20])
+    weights, factors = dict(ensemble.weights), dict(ensemble.conformal_factors)
+    arima_params = ensemble.fitted_members["arima"]._result.params.copy()
+    ensemble.update(closes)
+    assert ensemble.weights == weights and ensemble.conformal_factors == factors
+    assert ensemble.history.index[-1] == closes.index[-1]
+    assert all(member.history.index[-1] == closes.index[-1] for member in ensemble.fitted_members.values())
+    np.testing.assert_array_equal(ensemble.fitted_members["arima"]._result.params, arima_params)
+    assert ensemble.predict(3)["date"].iloc[0] > closes.index[-1]
+    # The naive member, refitted by its own update, now starts from the newest close.
+    assert ensemble.fitted_members["naive"].predict(1)["mean"].iloc[0] == closes.iloc[-1]
