@@ -153,8 +153,10 @@ def log_backtest(
     result: BacktestResult,
     tags: Mapping[str, str] | None = None,
     forecast: pd.DataFrame | None = None,
+    run_name: str | None = None,
 ) -> str:
-    """One run in the `backtests` experiment for `model` on `ticker`; returns its run id."""
+    """One run in the `backtests` experiment for `model` on `ticker`; returns its run id.
+    `run_name` defaults to "<ticker>-<model>-backtest"."""
     from core.tracking.charts import forecast_chart
 
     fingerprint = data_fingerprint(series)
@@ -168,7 +170,7 @@ def log_backtest(
         "interval_method": result.interval_methods.get(model, ""),
         **(tags or {}),
     }
-    with tracked_run(settings, BACKTESTS, run_name=f"{ticker}-{model}-backtest", tags=all_tags) as run_id:
+    with tracked_run(settings, BACKTESTS, run_name=run_name or f"{ticker}-{model}-backtest", tags=all_tags) as run_id:
         log_params(
             settings,
             run_id,
