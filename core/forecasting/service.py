@@ -117,6 +117,20 @@ def forecasts_table(result: BacktestResult) -> pd.DataFrame:
     return table
 
 
+def parse_weights(text: str) -> dict[str, float]:
+    """ "arima:0.6,lstm:0.4" → {"arima": 0.6, "lstm": 0.4} (InvalidInputError when malformed)."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition(":")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as exc:
+            raise InvalidInputError(f"weights are name:number pairs separated by commas, not {part!r}") from exc
+        if not math.isfinite(weights[name.strip()]) or weights[name.strip()] < 0:
+            raise InvalidInputError(f"the weight of {name.strip()} must be a number of zero or more")
+    return weights
+
+
 def forecast(session, **kwargs):
     """Serve a forecast (registry champion or fresh fit) and record it in PredictionHistory.
 

@@ -39,7 +39,7 @@ from core.forecasting.skill_repository import find_skill, store_skill
 logger = logging.getLogger(__name__)
 
 SkillProgress = Callable[[int, int, str], None]
-_PARALLEL_MIN_COST = 2.0  # in `relative_cost` units; starting worker processes costs seconds
+_PARALLEL_MIN_COST = 5.0  # in `relative_cost` units (~ ARIMA fits); starting worker processes costs seconds
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def measure_skill(
     factory, sample, config, key = _prepare(settings, request, closes)
     if (found := find_skill(session, key=key)) is not None:
         return found
-    workers = 1 if sample.relative_cost * config.folds < _PARALLEL_MIN_COST else settings.backtest_workers
+    workers = 1 if _cost(sample) * config.folds < _PARALLEL_MIN_COST else settings.backtest_workers
     label = f"Backtesting {request.describe()} at {config.folds} origins"
 
     def report(done: int, total: int) -> None:
@@ -223,6 +223,16 @@ def measure_skill(
     skill = _with_run(skill, run_id, run_url)
     store_skill(session, skill=skill, config=_config_record(request, config))
     return skill
+
+
+def _cost(sample) -> float:
+    """A fold's cost in `relative_cost` units; a combination costs about two fits per member."""
+    from models.catalog import get_forecaster_class
+
+    members = getattr(sample, "member_names", None)
+    if members:
+        return 2 * sum(get_forecaster_class(name).relative_cost for name in members)
+    return sample.relative_cost
 
 
 def _score(request: SkillRequest, result: BacktestResult, closes: pd.Series, key: str) -> ForecastSkill:
