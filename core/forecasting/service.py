@@ -140,3 +140,14 @@ def forecast(session, **kwargs):
     from core.forecasting.serving import forecast as serve
 
     return serve(session, **kwargs)
+
+
+def forecast_skill(session, *, settings, ticker: str, model: str, horizon: int, progress=None, **options):
+    """The skill of a forecast request (`window`, `models`, `weights` as for `forecast`) on the
+    ticker's stored closes: cached, else backtested now (see `core.forecasting.skill`)."""
+    from core.forecasting.serving import load_closes
+    from core.forecasting.skill import SkillRequest, measure_skill
+
+    _prices, closes = load_closes(session, ticker)
+    request = SkillRequest.of(ticker=ticker, model=model, horizon=horizon, **options)
+    return measure_skill(session, settings=settings, request=request, closes=closes, progress=progress)
