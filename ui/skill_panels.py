@@ -40,8 +40,8 @@ def skill_lines(skill: Any) -> list[tuple[str, str]]:
     verdict = skill.verdict
     window = f"last {number(skill.window, 0)} prices" if skill.window else "all history"
     return [
-        ("MASE", number(skill.mase, 3)),
-        ("Naive MASE", number(skill.naive_mase, 3)),
+        ("Backtest MASE", number(skill.mase, 3)),
+        ("Naive's backtest MASE", number(skill.naive_mase, 3)),
         ("DM p-value", verdict.p_text()),
         ("Folds", number(skill.folds, 0)),
         ("Origins", f"{skill.first_origin.isoformat()} to {skill.last_origin.isoformat()}"),

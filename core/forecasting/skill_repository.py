@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db.tables import ForecastSkillRecord
@@ -51,11 +52,21 @@ def find_skill(session: Session, *, key: str) -> ForecastSkill | None:
 def store_skill(session: Session, *, skill: ForecastSkill, config: dict) -> ForecastSkillRecord:
     """Store `skill` under its key (replacing a row already there); flushed, not committed."""
     row = session.scalar(select(ForecastSkillRecord).where(ForecastSkillRecord.config_key == skill.key))
-    if row is None:
-        row = ForecastSkillRecord(config_key=skill.key)
-        session.add(row)
+    if row is not None:
+        _fill(row, skill, config)
+        session.flush()
+        return row
+    row = _fill(ForecastSkillRecord(config_key=skill.key), skill, config)
+    try:
+        with session.begin_nested():  # another request may have stored the same backtest meanwhile
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(select(ForecastSkillRecord).where(ForecastSkillRecord.config_key == skill.key))
+    return row
+
+
+def _fill(row: ForecastSkillRecord, skill: ForecastSkill, config: dict) -> ForecastSkillRecord:
     for name in _FIELDS:
         setattr(row, name, getattr(skill, name))
     row.config = config
-    session.flush()
     return row

@@ -65,3 +65,6 @@ async def test_a_forecast_carries_the_skill_of_its_exact_configuration(api, sett
         assert skill["text"] == expected.text() and skill["verdict"] == expected.verdict.label
         assert skill["folds"] >= 20 and skill["last_origin"] == "2016-12-23"
     assert by_hand["skill"]["mase"] != default["skill"]["mase"]
+
+    bad = await api.client.get("/api/forecast/AAPL", params={**base, "weights": "naive:lots"}, headers=headers)
+    assert bad.status_code == 422 and "name:number" in bad.text

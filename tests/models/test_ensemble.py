@@ -79,3 +79,26 @@ def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> 
     assert len(ensemble.predict(5)) == 5
     with pytest.raises(ModelFitError, match="every ensemble member failed"):
         create_forecaster("ensemble", members=["broken"], inner_folds=3).fit(closes)
+
+
+def test_member_weights_show_every_member_its_weight_and_why_it_was_dropped(closes: pd.Series, monkeypatch) -> None:
+    monkeypatch.setitem(catalog.FORECASTERS, "broken", _BrokenForecaster)
+    ensemble = create_forecaster("ensemble", members=["naive", "broken", "drift", "arima"], inner_folds=6).fit(closes)
+    report = {member.name: member for member in ensemble.member_weights}
+    assert list(report) == ["naive", "broken", "drift", "arima"]
+    assert report["broken"].weight == 0.0 and report["broken"].inner_mase is None
+    assert report["broken"].dropped == "failed to fit: ModelFitError: this member never converges"
+    naive = ensemble.inner_mase["naive"]
+    for name in ("drift", "arima"):
+        member = report[name]
+        assert member.inner_mase == ensemble.inner_mase[name]
+        if member.inner_mase > naive:
+            assert member.weight == 0.0 and member.dropped == "worse than naive on the inner backtest"
+        else:
+            assert member.weight == pytest.approx(ensemble.weights[name]) and member.dropped is None
+    assert sum(m.weight for m in report.values()) == pytest.approx(1.0)
+    # By hand: a zero weight is a drop too, and the others share the rest in proportion.
+    by_hand = create_forecaster("ensemble", weights={"naive": 0.0, "drift": 2.0, "arima": 2.0}).fit(closes)
+    shares = {m.name: (m.weight, m.dropped) for m in by_hand.member_weights}
+    assert shares == {"naive": (0.0, "weight set to zero by hand"), "drift": (0.5, None), "arima": (0.5, None)}
+    assert create_forecaster("naive").fit(closes).member_weights == []

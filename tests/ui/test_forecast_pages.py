@@ -93,7 +93,7 @@ def _service_skill(settings, **request):
 
 
 def _shown_skill_captions(at) -> list[str]:
-    return [c.value for c in at.caption if c.value.startswith("MASE:")]
+    return [c.value for c in at.caption if c.value.startswith("Backtest MASE:")]
 
 
 def test_the_skill_shown_is_the_skill_service_s_for_default_and_hand_weights(ui_settings, demo_user):
@@ -120,7 +120,7 @@ def test_the_skill_shown_is_the_skill_service_s_for_default_and_hand_weights(ui_
     captions = _shown_skill_captions(at)
     assert len(captions) == 2
     for caption, skill in zip(captions, (by_hand, default), strict=True):
-        assert f"MASE: **{number(skill.mase, 3)}**" in caption
+        assert f"Backtest MASE: **{number(skill.mase, 3)}**" in caption
         assert f"DM p-value: **{skill.verdict.p_text()}**" in caption
         assert f"Folds: **{skill.folds}**" in caption and skill.folds == 3
         assert f"Origins: **{skill.first_origin.isoformat()} to {skill.last_origin.isoformat()}**" in caption
