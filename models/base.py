@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import pickle
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -65,6 +66,18 @@ def validate_history(history: pd.Series, *, model: str, minimum: int) -> pd.Seri
     return series
 
 
+@dataclass(frozen=True)
+class MemberWeight:
+    """How a combination uses one of its members: its weight (0 when dropped), its error on the
+    combination's inner backtest (MASE; None when it never forecast there) and, for a member
+    that carries no weight, why (a short phrase, no figures)."""
+
+    name: str
+    weight: float
+    inner_mase: float | None
+    dropped: str | None = None
+
+
 class Forecaster(ABC):
     """Base class: `fit(history) -> self`, `predict(horizon) -> frame`, `save`/`load`.
 
@@ -105,6 +118,12 @@ class Forecaster(ABC):
     def fitted_members(self) -> dict[str, Forecaster]:
         """The fitted forecasters this one combines (name → member); none for a single model."""
         return {}
+
+    @property
+    def member_weights(self) -> list[MemberWeight]:
+        """Every member this forecaster was asked to combine, used or dropped; none for a
+        single model. Available once fitted."""
+        return []
 
     @property
     def history(self) -> pd.Series:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from models.base import Forecaster
+from models.base import Forecaster, MemberWeight
 from models.errors import ForecastError, ModelFitError
 from models.intervals import Bands
 from models.volatility import METHOD, volatility_bands
@@ -66,6 +66,21 @@ class EnsembleForecaster(Forecaster):
         return dict(getattr(self, "_members", None) or {})
 
     @property
+    def member_weights(self) -> list[MemberWeight]:
+        weights = getattr(self, "weights", None) or {}
+        inner = getattr(self, "inner_mase", None) or {}
+        dropped = getattr(self, "dropped", None) or {}
+        return [
+            MemberWeight(
+                name=name,
+                weight=float(weights.get(name, 0.0)) if name not in dropped else 0.0,
+                inner_mase=inner.get(name),
+                dropped=dropped.get(name),
+            )
+            for name in self.member_names
+        ]
+
+    @property
     def member_names(self) -> list[str]:
         weights = self.params["weights"]
         return list(weights) if weights else list(self.params["members"])
@@ -92,11 +107,13 @@ class EnsembleForecaster(Forecaster):
         self.inner_origins = [series.index[o] for o in origins]
         log_actual = np.log(series.to_numpy())
         self._members, inner = {}, {}
+        self.dropped: dict[str, str] = {}
         for name in self.member_names:
             try:
                 self._members[name], inner[name] = self._inner_forecasts(name, series, origins, horizon)
             except MEMBER_FAILURES as exc:
                 logger.warning("ensemble member %s failed and is dropped: %s", name, exc)
+                self.dropped[name] = f"failed to fit: {type(exc).__name__}: {exc}"[:300]
         if not self._members:
             raise ModelFitError("every ensemble member failed to fit")
         targets = np.array([log_actual[o + 1 : o + 1 + horizon] for o in origins])
@@ -121,7 +138,7 @@ class EnsembleForecaster(Forecaster):
     def _members_on_full_history(self, series: pd.Series) -> dict[str, Forecaster]:
         """The weighted members, refitted on (or moved to) the whole history."""
         members = {}
-        for name in self.weights:
+        for name in (n for n, weight in self.weights.items() if weight > 0):
             try:
                 if self.params["refit_members"]:
                     members[name] = self._members[name].refit(series)
@@ -129,6 +146,7 @@ class EnsembleForecaster(Forecaster):
                     members[name] = self._members[name].update(series)
             except MEMBER_FAILURES as exc:
                 logger.warning("ensemble member %s failed on the full history and is dropped: %s", name, exc)
+                self.dropped[name] = f"failed on the full history: {type(exc).__name__}: {exc}"[:300]
         if not members:
             raise ModelFitError("every ensemble member failed on the full history")
         return members
@@ -142,7 +160,12 @@ class EnsembleForecaster(Forecaster):
             eligible = list(self._members)
             if self.params["trim_worse_than_naive"] and "naive" in self._members:
                 eligible = [n for n in eligible if self.inner_mase[n] <= self.inner_mase["naive"]]
+                for name in set(self._members) - set(eligible):
+                    self.dropped[name] = "worse than naive on the inner backtest"
             raw = {name: max(self.inner_mase[name], 1e-9) ** -power for name in eligible}
+        for name, value in raw.items():
+            if value <= 0:
+                self.dropped[name] = "weight set to zero by hand"
         total = sum(raw.values())
         if total <= 0:
             raise ModelFitError("ensemble weights must sum to a positive number")

@@ -1,5 +1,5 @@
 """Stock: candlesticks with volume and moving averages, key statistics, the latest forecast
-with its backtested skill, and the realised accuracy of past forecasts."""
+with the skill of exactly its model and horizon, and the realised accuracy of past forecasts."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import datetime as dt
 
 import streamlit as st
 
+from core.formatting import money, number, percent, plain_percent
 from ui.auth import require_login
 from ui.charts import fan_chart, price_chart
 from ui.feedback import shown_errors
-from core.formatting import money, number, percent, plain_percent
 from ui.loaders import (
     database_key,
-    load_backtest_summary,
     load_holdings,
     load_latest_forecast,
     load_model_catalog,
@@ -21,8 +20,10 @@ from ui.loaders import (
     load_realised_accuracy,
     load_ticker_statistics,
     load_tickers,
+    measure_forecast_skill,
 )
-from ui.panels import forecast_history, render_realised_accuracy, render_skill
+from ui.panels import forecast_history, render_realised_accuracy
+from ui.skill_panels import progress_reporter, render_forecast_skill, render_member_weights, render_source
 
 PERIODS = {"3 months": 91, "6 months": 182, "1 year": 365, "2 years": 730, "All": None}
 MOVING_AVERAGES = [20, 50, 100, 200]
@@ -94,12 +95,21 @@ with shown_errors(f"forecast {symbol}"):
     result = load_latest_forecast(key, symbol, model, FORECAST_HORIZON)
     chart_col, skill_col = st.columns([3, 1])
     title = f"{symbol}: next {FORECAST_HORIZON} sessions ({result.model})"
-    chart_col.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title), width="stretch")
+    figure = fan_chart(forecast_history(result), result.frame, title=title, overlays=result.members)
+    chart_col.plotly_chart(figure, width="stretch")
     with skill_col:
-        tracked = []
-        with shown_errors("load the tracked backtests"):
-            tracked = load_backtest_summary(key, symbol)
-        render_skill(result, tracked)
+        render_source(result)
+        skill = result.skill
+        if skill is None:
+            # This exact model and horizon were not backtested yet: do it now (cached afterwards).
+            bar = st.progress(0.0, text="Backtesting this forecast's configuration")
+            with shown_errors(f"measure the skill of {result.model} on {symbol}"):
+                skill = measure_forecast_skill(
+                    ticker=symbol, model=model, horizon=FORECAST_HORIZON, progress=progress_reporter(bar)
+                )
+            bar.empty()
+        render_forecast_skill(skill)
+    render_member_weights([("default weights", result)])
 
 st.subheader("Realised accuracy")
 with shown_errors("load the realised accuracy"):

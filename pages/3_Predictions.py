@@ -1,27 +1,35 @@
 """Predictions: quick what-if forecasts (ticker, horizon, training window, model set, ensemble
-weights) as a fan chart, the backtested skill vs naive beside it, and the portfolio projection."""
+weights) as a fan chart with the members' own forecasts, the skill vs naive of exactly that
+configuration (default and hand weights side by side), and the portfolio projection."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from core.formatting import money, number, plain_percent
 from ui.auth import require_login
 from ui.charts import fan_chart
 from ui.feedback import shown_errors
-from core.formatting import money
 from ui.loaders import (
     database_key,
     forecast_ticker,
-    load_backtest_summary,
     load_holdings,
     load_model_catalog,
     load_tickers,
     project_holdings,
 )
-from ui.panels import forecast_history, render_skill, render_skill_table
+from ui.panels import forecast_history
+from ui.skill_panels import (
+    forecast_table,
+    progress_reporter,
+    render_forecast_skill,
+    render_member_weights,
+    render_source,
+)
 
 RESULT_KEY = "predictions_result"
+DEFAULT_KEY = "predictions_default_weights"  # the same request with default weights, beside hand weights
 PROJECTION_KEY = "predictions_projection"
 WINDOWS = {"All history": None, "Last 3 years": 756, "Last 2 years": 504, "Last year": 252}
 DEFAULT_SET = ["arima", "prophet", "lstm"]
@@ -78,56 +86,71 @@ if submitted:
     else:
         single = len(chosen) == 1
         options = {} if single else {"models": chosen}
-        if manual and not single:
-            options["weights"] = {m: weights[m] for m in chosen}
         if WINDOWS[window]:
             options["window"] = WINDOWS[window]
+        hand = {m: weights[m] for m in chosen} if manual and not single else None
+        model = chosen[0] if single else "ensemble"
+        st.session_state.pop(RESULT_KEY, None)
+        st.session_state.pop(DEFAULT_KEY, None)
         with st.status(f"Forecasting {ticker} {horizon} sessions ahead…", expanded=True) as status:
             bar = st.progress(0.0, text="Starting")
-
-            def report(*args) -> None:
-                """Progress from core: (fraction or done, total[, message])."""
-                if len(args) >= 2 and isinstance(args[1], int | float) and args[1]:
-                    fraction = float(args[0]) / float(args[1])
-                else:
-                    fraction = float(args[0]) if args and isinstance(args[0], int | float) else 0.0
-                text = next((a for a in args if isinstance(a, str)), "Training")
-                bar.progress(min(max(fraction, 0.0), 1.0), text=text)
-
             with shown_errors(f"forecast {ticker}"):
-                st.session_state[RESULT_KEY] = forecast_ticker(
+                made = forecast_ticker(
                     account.id,
                     ticker=ticker,
                     horizon=horizon,
-                    model=chosen[0] if single else "ensemble",
-                    progress=report,
+                    model=model,
+                    progress=progress_reporter(bar),
+                    measure_skill=True,
                     **options,
+                    **({"weights": hand} if hand else {}),
                 )
+                if hand:
+                    # The same members, window and horizon with default weights, for comparison.
+                    bar.progress(0.0, text="Forecasting with the default weights")
+                    st.session_state[DEFAULT_KEY] = forecast_ticker(
+                        account.id,
+                        ticker=ticker,
+                        horizon=horizon,
+                        model=model,
+                        record=False,
+                        progress=progress_reporter(bar),
+                        measure_skill=True,
+                        **options,
+                    )
+                st.session_state[RESULT_KEY] = made
                 bar.progress(1.0, text="Done")
-                status.update(label="Forecast ready", state="complete", expanded=False)
-            if RESULT_KEY not in st.session_state or st.session_state[RESULT_KEY].ticker != ticker:
+                status.update(label="Forecast and its skill ready", state="complete", expanded=False)
+            if RESULT_KEY not in st.session_state:
                 status.update(label="Forecast failed", state="error", expanded=True)
 
 result = st.session_state.get(RESULT_KEY)
+default = st.session_state.get(DEFAULT_KEY)
 if result is None:
     st.info(
         "Choose a ticker, horizon and models, then press **Forecast**. The registry's champion is used "
-        "when it fits your request; otherwise the models are trained on the spot."
+        "when it fits your request; otherwise the models are trained on the spot. Each forecast is "
+        "backtested in exactly its configuration (models, weights, window, horizon) to show its skill."
     )
 else:
-    chart_col, skill_col = st.columns([3, 1])
-    title = f"{result.ticker}: {result.model} forecast"
-    chart_col.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title), width="stretch")
-    tracked: list = []
-    with skill_col:
-        st.markdown("**Backtested skill**")
-        with shown_errors("load the tracked backtests"):
-            tracked = load_backtest_summary(key, result.ticker)
-        render_skill(result, tracked)
-    st.markdown(f"**Each model's latest backtest on {result.ticker}**")
-    render_skill_table(tracked)
+    overlays = {name: frame for name, frame in result.members.items()}
+    if default is not None:
+        overlays["ensemble, default weights"] = default.frame
+    title = f"{result.ticker}: {result.model} forecast" + (", your weights" if default is not None else "")
+    st.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title, overlays=overlays), width="stretch")
+    render_source(result)
+    shown = (
+        [("your weights", result), ("default weights", default)]
+        if default is not None
+        else [("default weights", result)]
+    )
+    for column, (label, item) in zip(st.columns(len(shown)), shown, strict=True):
+        with column:
+            st.markdown(f"**Skill of the forecast, {label}**" if default is not None else "**Skill of this forecast**")
+            render_forecast_skill(item.skill)
+    render_member_weights(shown)
     with st.expander("Forecast table"):
-        st.dataframe(result.frame, hide_index=True, width="stretch")
+        st.dataframe(forecast_table(result.frame), hide_index=True, width="stretch")
 
 st.divider()
 st.subheader("Portfolio projection")
@@ -154,17 +177,20 @@ else:
         cols[0].metric("Value today", money(projection.current_value))
         cols[1].metric("Median at horizon", money(projection.quantiles.get(0.5)))
         cols[2].metric(
-            f"VaR {projection.confidence:.0%}",
+            f"VaR {plain_percent(projection.confidence, 0)}",
             money(projection.value_at_risk),
             help="The loss not exceeded with this confidence over the horizon.",
         )
         cols[3].metric(
-            f"Expected shortfall {projection.confidence:.0%}",
+            f"Expected shortfall {plain_percent(projection.confidence, 0)}",
             money(projection.expected_shortfall),
             help="The average loss in the worst cases beyond the VaR.",
         )
         quantiles = pd.DataFrame(
-            {"Quantile": [f"{q:.0%}" for q in projection.quantiles], "Value": list(projection.quantiles.values())}
+            {
+                "Quantile": [plain_percent(q, 0) for q in projection.quantiles],
+                "Value": [money(v) for v in projection.quantiles.values()],
+            }
         )
-        st.dataframe(quantiles, hide_index=True, column_config={"Value": st.column_config.NumberColumn(format="$%.2f")})
-        st.caption(f"{projection.paths:,} simulated paths, {projection.horizon} sessions ahead.")
+        st.dataframe(quantiles, hide_index=True)
+        st.caption(f"{number(projection.paths, 0)} simulated paths, {number(projection.horizon, 0)} sessions ahead.")

@@ -5,7 +5,7 @@ presentation (moving-average overlays, rebasing two series to 100 to compare the
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 import plotly.express as px
@@ -76,11 +76,18 @@ def price_chart(
 
 
 def fan_chart(
-    history: pd.Series, forecast: pd.DataFrame, *, lookback: int = 120, title: str | None = None, height: int = 460
+    history: pd.Series,
+    forecast: pd.DataFrame,
+    *,
+    lookback: int = 120,
+    title: str | None = None,
+    height: int = 460,
+    overlays: Mapping[str, pd.DataFrame] | None = None,
 ) -> go.Figure:
-    """Recent closes, then the forecast's mean with shaded 80% and 95% intervals.
+    """Recent closes, then the forecast's mean with shaded 80% and 95% intervals, and the
+    means of `overlays` (e.g. ensemble members' own forecasts) as dotted lines.
 
-    `forecast`: columns date, mean, lo80, hi80, lo95, hi95.
+    `forecast` and each overlay: columns date, mean (and lo80, hi80, lo95, hi95 for `forecast`).
     """
     recent = history.tail(lookback)
     dates = pd.to_datetime(forecast["date"])
@@ -116,6 +123,17 @@ def fan_chart(
             marker={"size": 4},
         )
     )
+    colours = model_colours(overlays or {})
+    for name, frame in (overlays or {}).items():
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(frame["date"]),
+                y=frame["mean"],
+                mode="lines",
+                name=name,
+                line={"color": colours[name], "width": 1.3, "dash": "dot"},
+            )
+        )
     fig.update_yaxes(title_text="Price")
     return _layout(fig, title, height)
 

@@ -310,6 +310,16 @@ def forecast_ticker(
     return call_as(user_id, forecast, user_arg="user", **kwargs)
 
 
+def measure_forecast_skill(
+    *, ticker: str, model: str, horizon: int, progress: Callable[..., None] | None = None, **options: Any
+) -> Any:
+    """The skill backtest of exactly this forecast request (cached in the database once run)."""
+    skill_of = load_feature("core.forecasting.service", "forecast_skill", "Forecast skill")
+    return call(
+        skill_of, settings=get_settings(), ticker=ticker, model=model, horizon=horizon, progress=progress, **options
+    )
+
+
 @st.cache_data(ttl=3600, show_spinner="Preparing the forecast…")
 def load_latest_forecast(database_url: str, ticker: str, model: str, horizon: int) -> Any:
     """The Stock page's forecast, recorded (once per champion and origin) to be scored later."""

@@ -1,4 +1,5 @@
-"""Page fragments shared by several pages: a forecast's backtested skill, realised accuracy."""
+"""Page fragments shared by several pages: tracked backtests, realised accuracy (a forecast's own
+skill: `ui.skill_panels`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-
-from core.formatting import number, plain_percent
 
 ACCURACY_COLUMNS = {
     "ticker": "Ticker",
@@ -36,52 +35,6 @@ def forecast_history(result: Any) -> pd.Series:
     """The closes a forecast was made from (the result's history, a frame or a series)."""
     history = _field(result, "history")
     return history["close"] if isinstance(history, pd.DataFrame) else history
-
-
-def render_skill(result: Any, tracked: list[Any] | None = None) -> None:
-    """The forecast's source and its honest, backtested skill against the naive forecast.
-
-    `tracked`: the ticker's latest tracked backtests, used when the result carries no skill.
-    """
-    source = _field(result, "source")
-    version = _field(result, "model_version")
-    if source == "champion":
-        st.success(f"Registry champion{f' v{version}' if version else ''}")
-    elif source:
-        st.caption(f"Trained now ({_field(result, 'model')}); no registry champion fitted this request.")
-    if notice := _field(result, "notice"):
-        st.info(notice)
-    skill = _field(result, "skill")
-    if skill is None:
-        model = _field(result, "model")
-        skill = next((s for s in tracked or [] if _field(s, "model") == model), None)
-    if skill is None:
-        st.warning(
-            "No backtest for this model on this ticker yet, so its skill against the naive forecast is "
-            "unknown. Run one on the **Backtests** page before trusting this forecast."
-        )
-        return
-    value = _field(skill, "skill_vs_naive")
-    if value is not None:
-        verdict = "beats" if value > 0 else "does not beat"
-        st.metric(
-            "Skill vs naive",
-            plain_percent(value),
-            help="1 − MASE(model) / MASE(naive) over rolling-origin "
-            "backtest folds; above 0 means the model beats 'tomorrow = today'.",
-        )
-        (st.success if value > 0 else st.warning)(f"In backtests this model {verdict} the naive forecast.")
-    metrics = _field(skill, "metrics") or {}
-    lines = [
-        ("MASE", number(_field(skill, "mase"), 3)),
-        ("80% coverage", plain_percent(metrics.get("coverage_80"), 0)),
-        ("95% coverage", plain_percent(metrics.get("coverage_95"), 0)),
-        ("Backtest", f"{_field(skill, 'folds') or '?'} folds, horizon {_field(skill, 'horizon') or '?'}"),
-        ("Data up to", _field(skill, "data_end") or "—"),
-    ]
-    st.caption("  \n".join(f"{label}: **{text}**" for label, text in lines))
-    if url := _field(skill, "run_url"):
-        st.markdown(f"[Backtest run in MLflow]({url})")
 
 
 def render_skill_table(skills: list[Any]) -> None:

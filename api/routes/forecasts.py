@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentUser, SessionDep, SettingsDep, WorkerDep, call_service
 from core.forecasting.accuracy import realised_accuracy
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
-from core.forecasting.service import forecast
+from core.forecasting.service import forecast, parse_weights
 
 router = APIRouter(prefix="/api/forecast", tags=["forecasts"])
 
@@ -41,10 +41,15 @@ async def read_forecast(
     model: Annotated[str, Query(max_length=32)] = "ensemble",
     window: Annotated[int | None, Query(ge=2, description="train on the last N prices (what-if)")] = None,
     models: Annotated[str | None, Query(description="ensemble members, comma-separated (what-if)")] = None,
+    weights: Annotated[str | None, Query(description="ensemble weights, e.g. arima:0.6,lstm:0.4 (what-if)")] = None,
+    skill: Annotated[bool, Query(description="measure this configuration's skill now if not cached")] = True,
 ) -> ForecastRead:
     """The forecast the app serves (the registry champion when it fits, else a fresh fit);
-    recorded to be scored once the prices arrive. `notice` says when MLflow was unavailable."""
+    recorded to be scored once the prices arrive. `notice` says when MLflow was unavailable.
+    `skill` is the backtest of exactly this model set, weights, window and horizon (run on
+    the first request, cached after); with `skill=false` it is returned only when cached."""
     members = [name.strip() for name in models.split(",") if name.strip()] if models else None
+    hand_weights = parse_weights(weights) if weights else None
     result = await run(
         forecast,
         settings=settings,
@@ -53,6 +58,8 @@ async def read_forecast(
         model=model,
         window=window,
         models=members,
+        weights=hand_weights,
         user=user,
+        measure_skill=skill,
     )
     return ForecastRead.from_result(result)

@@ -318,3 +318,34 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+# --- the skill of the forecast shown (revision 0008) ----------------------------------------
+
+
+class ForecastSkillRecord(Base):
+    """A cached skill backtest of one exact forecast configuration (model set, weights,
+    training window, horizon, fold plan) on one version of a ticker's prices."""
+
+    __tablename__ = "forecast_skill"
+    __table_args__ = (Index("ix_forecast_skill_ticker_model", "ticker", "model"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_key: Mapped[str] = mapped_column(String(64), unique=True)
+    ticker: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(32))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    horizon: Mapped[int] = mapped_column(Integer)
+    folds: Mapped[int] = mapped_column(Integer)
+    first_origin: Mapped[dt.date] = mapped_column(Date)
+    last_origin: Mapped[dt.date] = mapped_column(Date)
+    data_end: Mapped[dt.date] = mapped_column(Date)
+    mase: Mapped[float | None] = mapped_column(Float)
+    naive_mase: Mapped[float | None] = mapped_column(Float)
+    skill_vs_naive: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    coverage_80: Mapped[float | None] = mapped_column(Float)
+    coverage_95: Mapped[float | None] = mapped_column(Float)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    run_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

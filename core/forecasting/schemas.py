@@ -18,15 +18,39 @@ class ForecastPoint(BaseModel):
     hi95: float
 
 
-class BacktestSkillRead(BaseModel):
+class SkillRead(BaseModel):
+    """The backtest of exactly the forecast's configuration and horizon (`ForecastSkill`)."""
+
+    description: str
+    horizon: int
+    window: int | None
+    folds: int
+    first_origin: dt.date
+    last_origin: dt.date
+    data_end: dt.date
     mase: float | None
+    naive_mase: float | None
     skill_vs_naive: float | None
+    p_value: float | None
     coverage_80: float | None
     coverage_95: float | None
-    horizon: int | None
-    folds: int | None
-    data_end: str | None
-    run_url: str
+    verdict: str  # "beats naive", "no better than naive" or "worse than naive"
+    beats_naive: bool
+    text: str
+    run_url: str | None
+    cached: bool
+
+    @classmethod
+    def from_skill(cls, skill) -> SkillRead:
+        fields = {key: getattr(skill, key) for key in cls.model_fields if key not in ("text", "verdict")}
+        return cls(**fields, verdict=skill.verdict.label, text=skill.text())
+
+
+class MemberWeightRead(BaseModel):
+    name: str
+    weight: float
+    inner_mase: float | None
+    dropped: str | None
 
 
 class ForecastRead(BaseModel):
@@ -37,15 +61,15 @@ class ForecastRead(BaseModel):
     origin: dt.date
     interval_method: str
     notice: str | None
-    skill: BacktestSkillRead | None
+    skill: SkillRead | None
+    members: list[MemberWeightRead]
     points: list[ForecastPoint]
 
     @classmethod
     def from_result(cls, result) -> ForecastRead:
         """From a `core.forecasting.serving.ForecastResult`."""
-        skill = None
-        if result.skill is not None:
-            skill = BacktestSkillRead(**{key: getattr(result.skill, key) for key in BacktestSkillRead.model_fields})
+        skill = SkillRead.from_skill(result.skill) if result.skill is not None else None
+        members = [MemberWeightRead(**vars(member)) for member in result.member_weights]
         points = [
             ForecastPoint(
                 date=pd.Timestamp(row.date).date(),
@@ -66,6 +90,7 @@ class ForecastRead(BaseModel):
             interval_method=result.interval_method,
             notice=result.notice,
             skill=skill,
+            members=members,
             points=points,
         )
 

@@ -117,6 +117,20 @@ def forecasts_table(result: BacktestResult) -> pd.DataFrame:
     return table
 
 
+def parse_weights(text: str) -> dict[str, float]:
+    """ "arima:0.6,lstm:0.4" → {"arima": 0.6, "lstm": 0.4} (InvalidInputError when malformed)."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition(":")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as exc:
+            raise InvalidInputError(f"weights are name:number pairs separated by commas, not {part!r}") from exc
+        if not math.isfinite(weights[name.strip()]) or weights[name.strip()] < 0:
+            raise InvalidInputError(f"the weight of {name.strip()} must be a number of zero or more")
+    return weights
+
+
 def forecast(session, **kwargs):
     """Serve a forecast (registry champion or fresh fit) and record it in PredictionHistory.
 
@@ -126,3 +140,14 @@ def forecast(session, **kwargs):
     from core.forecasting.serving import forecast as serve
 
     return serve(session, **kwargs)
+
+
+def forecast_skill(session, *, settings, ticker: str, model: str, horizon: int, progress=None, **options):
+    """The skill of a forecast request (`window`, `models`, `weights` as for `forecast`) on the
+    ticker's stored closes: cached, else backtested now (see `core.forecasting.skill`)."""
+    from core.forecasting.serving import load_closes
+    from core.forecasting.skill import SkillRequest, measure_skill
+
+    _prices, closes = load_closes(session, ticker)
+    request = SkillRequest.of(ticker=ticker, model=model, horizon=horizon, **options)
+    return measure_skill(session, settings=settings, request=request, closes=closes, progress=progress)

@@ -6,8 +6,11 @@ A plain request (ticker, horizon, model) is served by `models:/<TICKER>-<model>@
 conditioned on prices newer than it was trained on (`Forecaster.update`, parameters kept);
 any horizon works. A what-if (a custom training `window`, member `models` or ensemble
 `weights`) needs a fresh fit, never registered. A plain request with no champion trains and
-backtests, registers and promotes the first version, then serves it with its skill. When MLflow is unreachable or its
+backtests, registers and promotes the first version, then serves it. When MLflow is unreachable or its
 store unwritable the forecast is still made (trained, not registered) and `notice` says so.
+`skill` is the backtest of exactly this request's configuration and horizon
+(`core.forecasting.skill`): measured now with `measure_skill=True`, else taken from the cache
+when that backtest has run before (None otherwise).
 Every forecast is recorded in PredictionHistory (`record=True`) to be scored later.
 """
 
@@ -26,7 +29,9 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db.tables import PredictionHistory, User
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
-from core.tracking.schemas import BacktestSkill
+from core.forecasting.skill import ForecastSkill, SkillRequest, cached_skill
+from core.forecasting.skill import measure_skill as measure
+from models.base import MemberWeight
 from models.errors import ForecastError, SeriesTooShortError
 
 logger = logging.getLogger(__name__)
@@ -44,11 +49,12 @@ class ForecastResult:
     source: Literal["champion", "trained"]
     frame: pd.DataFrame  # date, mean, lo80, hi80, lo95, hi95
     history: pd.DataFrame  # the stored prices (DatetimeIndex date; open, high, low, close, volume)
-    skill: BacktestSkill | None = None
+    skill: ForecastSkill | None = None  # the backtest of exactly this configuration and horizon
     notice: str | None = None
     what_if: bool = False
     interval_method: str = ""
     members: dict[str, pd.DataFrame] = field(default_factory=dict)  # ensemble members' own forecasts
+    member_weights: list[MemberWeight] = field(default_factory=list)  # each member's weight, or why dropped
 
 
 def load_closes(session: Session, ticker: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -73,7 +79,8 @@ def forecast(
     models: Sequence[str] | None = None,
     user: User | None = None,
     record: bool = True,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
+    measure_skill: bool = False,
 ) -> ForecastResult:
     """Forecast `horizon` trading days of `ticker` with `model` (see the module docstring)."""
     from core.metrics import record_forecast_failure
@@ -94,13 +101,16 @@ def forecast(
             user=user,
             record=record,
             progress=progress,
+            measure_skill=measure_skill,
         )
     except Exception as exc:
         record_forecast_failure(model, reason=type(exc).__name__)
         raise
 
 
-def _serve(session, *, settings, ticker, horizon, model, window, weights, models, user, record, progress):
+def _serve(
+    session, *, settings, ticker, horizon, model, window, weights, models, user, record, progress, measure_skill
+):
     prices, closes = load_closes(session, ticker)
     what_if = window is not None or weights is not None or models is not None
     notes: list[str] = []
@@ -111,6 +121,10 @@ def _serve(session, *, settings, ticker, horizon, model, window, weights, models
         progress(1, 2)
     if result is None:
         result = _train(settings, ticker, model, horizon, prices, closes, window, weights, models, notes)
+    request = SkillRequest.of(
+        ticker=ticker, model=model, horizon=horizon, window=window, models=models, weights=weights
+    )
+    result.skill = _skill(session, settings, request, closes, measure_skill, progress, notes)
     result.notice = " ".join(notes) or None
     if record:
         record_forecast(session, result, user=user)
@@ -166,9 +180,9 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
         source="champion",
         frame=frame,
         history=prices,
-        skill=_champion_skill(settings, champion),
         interval_method=method,
         members=member_forecasts(forecaster, horizon),
+        member_weights=forecaster.member_weights,
     )
 
 
@@ -184,16 +198,14 @@ def member_forecasts(forecaster, horizon: int) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _champion_skill(settings: Settings, champion) -> BacktestSkill | None:
-    from core.tracking.summary import backtest_skill
-
-    run_id = champion.tags.get("backtest_run_id")
-    if not run_id:
-        return None
+def _skill(session, settings, request, closes, measure_skill, progress, notes) -> ForecastSkill | None:
+    """The request's own skill backtest: run now (cached afterwards) or looked up."""
     try:
-        return backtest_skill(settings, run_id)
-    except ServiceUnavailableError as exc:
-        logger.warning("backtest skill unavailable: %s", exc.message)
+        if measure_skill:
+            return measure(session, settings=settings, request=request, closes=closes, progress=progress)
+        return cached_skill(session, settings=settings, request=request, closes=closes)
+    except (InsufficientHistoryError, InvalidInputError) as exc:
+        notes.append(f"Its skill could not be measured: {exc.message}")
         return None
 
 
@@ -225,6 +237,7 @@ def _train(settings, ticker, model, horizon, prices, closes, window, weights, mo
         what_if=what_if,
         interval_method=type(forecaster).interval_method,
         members=member_forecasts(forecaster, horizon),
+        member_weights=forecaster.member_weights,
     )
 
 

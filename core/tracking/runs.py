@@ -159,8 +159,10 @@ def log_backtest(
     result: BacktestResult,
     tags: Mapping[str, str] | None = None,
     forecast: pd.DataFrame | None = None,
+    run_name: str | None = None,
 ) -> str:
-    """One run in the `backtests` experiment for `model` on `ticker`; returns its run id."""
+    """One run in the `backtests` experiment for `model` on `ticker`; returns its run id.
+    `run_name` defaults to the readable "ticker · model · horizon · data end · backtest"."""
     from core.tracking.charts import forecast_chart
 
     fingerprint = data_fingerprint(series)
@@ -174,7 +176,7 @@ def log_backtest(
         "interval_method": result.interval_methods.get(model, ""),
         **(tags or {}),
     }
-    name = readable_run_name(ticker, model, config.horizon, fingerprint["data_end"], "backtest")
+    name = run_name or readable_run_name(ticker, model, config.horizon, fingerprint["data_end"], "backtest")
     with tracked_run(settings, BACKTESTS, run_name=name, tags=all_tags) as run_id:
         log_params(
             settings,

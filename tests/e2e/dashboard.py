@@ -101,6 +101,7 @@ def running_dashboard() -> Iterator[Dashboard]:
             "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
             "MLFLOW_ARTIFACT_ROOT": str(settings.mlflow_artifact_root),
             "MLFLOW_DISABLE_TELEMETRY": "true",
+            "SKILL_FOLDS": "3",  # each forecast's own skill backtest: few origins in the browser test
             "LOG_JSON": "false",
             "REDIS_URL": "",
             "OLLAMA_HOST": "",

@@ -9,7 +9,7 @@ async def test_forecast_and_accuracy_routes(api):
     headers = await api.signup()
     await api.run(store_prices, frame=read_test_prices())
     response = await api.client.get(
-        "/api/forecast/AAPL", params={"horizon": 3, "model": "naive", "window": 120}, headers=headers
+        "/api/forecast/AAPL", params={"horizon": 3, "model": "naive", "window": 120, "skill": False}, headers=headers
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -26,3 +26,45 @@ async def test_forecast_and_accuracy_routes(api):
     missing = await api.client.get("/api/forecast/ZZZZ", params={"window": 50}, headers=headers)
     assert missing.status_code == 404 and "ZZZZ" in missing.text
     assert (await api.client.get("/api/forecast/AAPL")).status_code == 401
+
+
+async def test_a_forecast_carries_the_skill_of_its_exact_configuration(api, settings):
+    from core.forecasting.serving import load_closes
+    from core.forecasting.skill import SkillRequest, measure_skill
+
+    headers = await api.signup()
+    await api.run(store_prices, frame=read_test_prices())
+    base = {"horizon": 4, "model": "ensemble", "models": "naive,drift", "window": 200}
+    by_hand = (
+        await api.client.get("/api/forecast/AAPL", params={**base, "weights": "naive:1,drift:3"}, headers=headers)
+    ).json()
+    default = (await api.client.get("/api/forecast/AAPL", params=base, headers=headers)).json()
+
+    # The member block: hand weights in proportion; default weights from the inner backtest.
+    assert {m["name"]: m["weight"] for m in by_hand["members"]} == {"naive": 0.25, "drift": 0.75}
+    assert {m["name"] for m in default["members"]} == {"naive", "drift"}
+
+    # The skill block is the skill service's for exactly this configuration (cached by the request).
+    def skill_of(session, **weights):
+        request = SkillRequest.of(
+            ticker="AAPL", model="ensemble", horizon=4, window=200, models=["naive", "drift"], weights=weights or None
+        )
+        return measure_skill(session, settings=settings, request=request, closes=load_closes(session, "AAPL")[1])
+
+    expected_by_hand = await api.run(skill_of, naive=1, drift=3)
+    expected_default = await api.run(skill_of)
+    for body, expected in ((by_hand, expected_by_hand), (default, expected_default)):
+        skill = body["skill"]
+        assert expected.cached, "the route measured and stored it; the service finds it"
+        assert (skill["horizon"], skill["window"], skill["folds"]) == (4, 200, expected.folds)
+        assert (skill["first_origin"], skill["last_origin"]) == (
+            expected.first_origin.isoformat(),
+            expected.last_origin.isoformat(),
+        )
+        assert skill["mase"] == expected.mase and skill["p_value"] == expected.p_value
+        assert skill["text"] == expected.text() and skill["verdict"] == expected.verdict.label
+        assert skill["folds"] >= 20 and skill["last_origin"] == "2016-12-23"
+    assert by_hand["skill"]["mase"] != default["skill"]["mase"]
+
+    bad = await api.client.get("/api/forecast/AAPL", params={**base, "weights": "naive:lots"}, headers=headers)
+    assert bad.status_code == 422 and "name:number" in bad.text

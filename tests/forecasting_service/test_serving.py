@@ -23,6 +23,11 @@ def prices(session, test_prices):
     return test_prices
 
 
+@pytest.fixture
+def skill_settings(tracking_settings):
+    return tracking_settings.model_copy(update={"skill_folds": 4, "skill_span": 30, "backtest_workers": 1})
+
+
 def recorded(session, **where) -> int:
     query = select(func.count()).select_from(PredictionHistory)
     for column, value in where.items():
@@ -31,11 +36,12 @@ def recorded(session, **where) -> int:
 
 
 def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_champion(
-    session, tracking_settings, prices
+    session, tracking_settings, skill_settings, prices
 ):
     first = forecast(session, settings=tracking_settings, ticker="msft", horizon=5, model="drift")
     assert first.source == "champion" and first.model_version == "1" and first.notice is None
-    assert first.skill is not None  # trained with a backtest, so its skill vs naive is known
+    # The champion's training backtest is not this request's: no skill until this horizon's is measured.
+    assert first.skill is None
     assert list(first.frame.columns) == ["date", "mean", "lo80", "hi80", "lo95", "hi95"] and len(first.frame) == 5
 
     second = forecast(session, settings=tracking_settings, ticker="MSFT", horizon=12, model="drift")
@@ -55,17 +61,25 @@ def test_no_champion_trains_registers_and_the_next_request_is_served_by_the_cham
         tracking_settings, ticker="MSFT", model="drift", series=closes_of(prices, "MSFT"), horizon=5, n_jobs=1
     )
     assert not trained.promoted and trained.version == "2"
-    served = forecast(session, settings=tracking_settings, ticker="MSFT", horizon=5, model="drift", record=False)
-    assert served.model_version == "1" and served.skill is not None
-
-
-def test_the_champion_carries_its_backtest_skill(session, tracking_settings, prices):
-    outcome = train_model(
-        tracking_settings, ticker="AAPL", model="naive", series=closes_of(prices, "AAPL"), horizon=5, folds=3, n_jobs=1
+    served = forecast(
+        session, settings=skill_settings, ticker="MSFT", horizon=5, model="drift", record=False, measure_skill=True
     )
-    result = forecast(session, settings=tracking_settings, ticker="AAPL", horizon=5, model="naive", record=False)
+    assert served.model_version == "1" and served.skill is not None and served.skill.horizon == 5
+
+
+def test_the_champion_carries_the_skill_of_the_requested_horizon(session, skill_settings, prices):
+    outcome = train_model(
+        skill_settings, ticker="AAPL", model="naive", series=closes_of(prices, "AAPL"), horizon=5, folds=3, n_jobs=1
+    )
+    result = forecast(
+        session, settings=skill_settings, ticker="AAPL", horizon=15, model="naive", record=False, measure_skill=True
+    )
     assert result.source == "champion" and result.model_version == outcome.version
-    assert result.skill is not None and result.skill.mase == pytest.approx(outcome.challenger_mase)
+    # Naive judged against naive on the same folds: MASE equal, skill exactly 0, no better than naive.
+    skill = result.skill
+    assert skill is not None and (skill.horizon, skill.folds, skill.model) == (15, 4, "naive")
+    assert skill.mase == pytest.approx(skill.naive_mase) and skill.skill_vs_naive == pytest.approx(0.0)
+    assert not skill.beats_naive and skill.text().startswith("no better than naive")
     assert recorded(session, ticker="AAPL") == 0
 
 

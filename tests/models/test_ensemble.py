@@ -83,13 +83,36 @@ def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> 
 
 def test_update_moves_the_members_to_newer_prices_and_keeps_the_weights(closes: pd.Series) -> None:
     ensemble = create_forecaster("ensemble", **FAST).fit(closes.iloc[:-20])
-    weights, factors = dict(ensemble.weights), dict(ensemble.conformal_factors)
+    weights = dict(ensemble.weights)
     arima_params = ensemble.fitted_members["arima"]._result.params.copy()
     ensemble.update(closes)
-    assert ensemble.weights == weights and ensemble.conformal_factors == factors
+    assert ensemble.weights == weights
     assert ensemble.history.index[-1] == closes.index[-1]
     assert all(member.history.index[-1] == closes.index[-1] for member in ensemble.fitted_members.values())
     np.testing.assert_array_equal(ensemble.fitted_members["arima"]._result.params, arima_params)
     assert ensemble.predict(3)["date"].iloc[0] > closes.index[-1]
     # The naive member, refitted by its own update, now starts from the newest close.
     assert ensemble.fitted_members["naive"].predict(1)["mean"].iloc[0] == closes.iloc[-1]
+
+
+def test_member_weights_show_every_member_its_weight_and_why_it_was_dropped(closes: pd.Series, monkeypatch) -> None:
+    monkeypatch.setitem(catalog.FORECASTERS, "broken", _BrokenForecaster)
+    ensemble = create_forecaster("ensemble", members=["naive", "broken", "drift", "arima"], inner_folds=6).fit(closes)
+    report = {member.name: member for member in ensemble.member_weights}
+    assert list(report) == ["naive", "broken", "drift", "arima"]
+    assert report["broken"].weight == 0.0 and report["broken"].inner_mase is None
+    assert report["broken"].dropped == "failed to fit: ModelFitError: this member never converges"
+    naive = ensemble.inner_mase["naive"]
+    for name in ("drift", "arima"):
+        member = report[name]
+        assert member.inner_mase == ensemble.inner_mase[name]
+        if member.inner_mase > naive:
+            assert member.weight == 0.0 and member.dropped == "worse than naive on the inner backtest"
+        else:
+            assert member.weight == pytest.approx(ensemble.weights[name]) and member.dropped is None
+    assert sum(m.weight for m in report.values()) == pytest.approx(1.0)
+    # By hand: a zero weight is a drop too, and the others share the rest in proportion.
+    by_hand = create_forecaster("ensemble", weights={"naive": 0.0, "drift": 2.0, "arima": 2.0}).fit(closes)
+    shares = {m.name: (m.weight, m.dropped) for m in by_hand.member_weights}
+    assert shares == {"naive": (0.0, "weight set to zero by hand"), "drift": (0.5, None), "arima": (0.5, None)}
+    assert create_forecaster("naive").fit(closes).member_weights == []

@@ -55,6 +55,10 @@ def ui_settings(ui_database: Settings, monkeypatch: pytest.MonkeyPatch) -> Setti
     monkeypatch.setenv("DATABASE_URL", ui_database.database_url)
     monkeypatch.setenv("DATA_DIR", str(ui_database.data_dir))
     monkeypatch.setenv("MIGRATE_ON_START", "false")
+    # Each forecast's own skill backtest: few origins, in-process, to keep page tests fast.
+    monkeypatch.setenv("SKILL_FOLDS", "3")
+    monkeypatch.setenv("SKILL_SPAN", "20")
+    monkeypatch.setenv("BACKTEST_WORKERS", "1")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

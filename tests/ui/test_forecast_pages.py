@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from core.formatting import number, signed_percent
 from tests.ui.conftest import error_texts, open_page
 
 
@@ -79,3 +82,72 @@ def test_a_viewer_can_make_a_what_if_forecast(ui_settings, viewer):
     assert not at.exception
     assert not error_texts(at)
     assert at.session_state["predictions_result"].ticker
+
+
+def _service_skill(settings, **request):
+    from core.db.session import session_scope
+    from core.forecasting.service import forecast_skill
+
+    with session_scope(settings) as session:
+        return forecast_skill(session, settings=settings, **request)
+
+
+def _shown_skill_captions(at) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith("Backtest MASE:")]
+
+
+def test_the_skill_shown_is_the_skill_service_s_for_default_and_hand_weights(ui_settings, demo_user):
+    at = open_page("pages/3_Predictions.py", demo_user)
+    at.selectbox(key="pred_ticker").select("JNJ")
+    at.multiselect(key="pred_models").set_value(["naive", "drift"])
+    at.selectbox(key="pred_window").select("Last year")
+    at.slider(key="pred_horizon").set_value(7)
+    at.checkbox(key="pred_manual_weights").check()
+    at.number_input(key="pred_weight_naive").set_value(0.2)
+    at.number_input(key="pred_weight_drift").set_value(0.8)
+    at = submit(at, "Forecast")
+    assert not at.exception and not error_texts(at)
+
+    request = {"ticker": "JNJ", "model": "ensemble", "horizon": 7, "window": 252, "models": ["naive", "drift"]}
+    by_hand = _service_skill(ui_settings, **request, weights={"naive": 0.2, "drift": 0.8})
+    default = _service_skill(ui_settings, **request)
+    assert by_hand.cached and default.cached, "the page measured both; the service finds them in its cache"
+    assert by_hand.mase != default.mase and by_hand.key != default.key
+
+    # Side by side, hand weights first: each panel shows its own configuration's figures.
+    skills = [m.value for m in at.metric if m.label == "Skill vs naive"]
+    assert skills == [signed_percent(by_hand.skill_vs_naive, 1), signed_percent(default.skill_vs_naive, 1)]
+    captions = _shown_skill_captions(at)
+    assert len(captions) == 2
+    for caption, skill in zip(captions, (by_hand, default), strict=True):
+        assert f"Backtest MASE: **{number(skill.mase, 3)}**" in caption
+        assert f"DM p-value: **{skill.verdict.p_text()}**" in caption
+        assert f"Folds: **{skill.folds}**" in caption and skill.folds == 3
+        assert f"Origins: **{skill.first_origin.isoformat()} to {skill.last_origin.isoformat()}**" in caption
+        assert "Horizon: **7 sessions**" in caption and "Training window: **last 252 prices**" in caption
+    verdicts = [w.value for w in at.warning] + [s.value for s in at.success] + [e.value for e in at.error]
+    for skill in (by_hand, default):
+        assert any(skill.text() in text for text in verdicts)
+    # One MASE per model on the screen: the members' inner MASE once each, weights per configuration.
+    members = at.dataframe[0].value.set_index("Member")
+    assert list(members.columns[:3]) == ["Inner-backtest MASE", "Weight (your weights)", "Weight (default weights)"]
+    assert members.loc["naive", "Weight (your weights)"] == "20.0%"
+    assert members.loc["drift", "Weight (your weights)"] == "80.0%"
+    assert members.index.is_unique and set(members.index) == {"naive", "drift"}
+    # The members' own forecasts and the default-weights ensemble are drawn on the fan chart.
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {"naive", "drift", "ensemble, default weights"} <= {trace.get("name") for trace in figure["data"]}
+
+
+def test_a_repeated_forecast_takes_its_skill_from_the_cache(ui_settings, demo_user):
+    def forecast_once():
+        at = open_page("pages/3_Predictions.py", demo_user)
+        at.selectbox(key="pred_ticker").select("JNJ")
+        at.multiselect(key="pred_models").set_value(["drift"])
+        at.slider(key="pred_horizon").set_value(3)
+        return submit(at, "Forecast")
+
+    first = forecast_once().session_state["predictions_result"].skill
+    second = forecast_once().session_state["predictions_result"].skill
+    assert first is not None and not first.cached
+    assert second.cached and (second.key, second.mase, second.run_url) == (first.key, first.mase, first.run_url)
