@@ -281,7 +281,7 @@ if holdings:
         render_kpis()
 
 tab_holdings, tab_allocation, tab_performance, tab_transactions = st.tabs(
-    ["Holdings", "Allocation", "Performance & risk", "Transactions"]
+    ["Holdings", "Allocation", "Performance & risk", "Transactions"], key="tab", bind="query-params"
 )
 with tab_holdings:
     if holdings:

@@ -15,4 +15,4 @@ $BIN/python main.py & pids+=($!)
 
 echo "API:        http://127.0.0.1:${API_PORT:-8000}/docs"
 echo "Dashboard:  http://127.0.0.1:8501"
-$BIN/streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+$BIN/streamlit run serve.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
