@@ -166,5 +166,6 @@ else:
         quantiles = pd.DataFrame(
             {"Quantile": [f"{q:.0%}" for q in projection.quantiles], "Value": list(projection.quantiles.values())}
         )
-        st.dataframe(quantiles, hide_index=True, column_config={"Value": st.column_config.NumberColumn(format="$%.2f")})
+        money_column = st.column_config.NumberColumn(format="dollar")
+        st.dataframe(quantiles, hide_index=True, column_config={"Value": money_column})
         st.caption(f"{projection.paths:,} simulated paths, {projection.horizon} sessions ahead.")

@@ -34,6 +34,7 @@ NAVIGATION = [
     ("pages/3_Predictions.py", "Predictions", ()),
     ("pages/4_Backtests.py", "Backtests", ()),
     ("pages/5_Chat.py", "Chat", ()),
+    ("pages/7_Watchlist.py", "Watchlist", ()),
     ("pages/6_Admin.py", "Admin", ("admin",)),
 ]
 
