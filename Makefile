@@ -48,7 +48,7 @@ api: migrate
 	$(BIN)/python main.py
 
 ui: migrate
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+	$(BIN)/streamlit run serve.py --server.address 127.0.0.1 --server.port 8501
 
 scheduler: migrate
 	$(BIN)/python -m core scheduler

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.formatting import money, percent, signed_money
 from ui.auth import require_login
 from ui.feedback import shown_errors
-from core.formatting import money, percent, signed_money
-from ui.loaders import database_key, load_holdings, load_portfolio_summary
+from ui.loaders import database_key, load_alerts, load_holdings, load_portfolio_summary
+
+RECENT_TRIGGERS = 5
 
 
 def render_overview(holding_count: int) -> None:
@@ -39,16 +41,32 @@ def render_overview(holding_count: int) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "Value": st.column_config.NumberColumn(format="$%.2f"),
+            "Value": st.column_config.NumberColumn(format="dollar"),
             "Weight": st.column_config.NumberColumn(format="percent"),
-            "Unrealised P&L": st.column_config.NumberColumn(format="$%.2f"),
+            "Unrealised P&L": st.column_config.NumberColumn(format="dollar"),
         },
     )
+
+
+def render_triggered_alerts() -> None:
+    """The newest alerts that fired (their owner's only), with what happened."""
+    fired = sorted(
+        load_alerts(database_key(), account.id, True), key=lambda a: (a.triggered_at, a.id), reverse=True
+    )
+    if not fired:
+        return
+    st.subheader("Triggered alerts")
+    for alert in fired[:RECENT_TRIGGERS]:
+        st.warning(f"**{alert.ticker}** · {alert.triggered_message}", icon="🔔")
+    st.page_link("pages/7_Watchlist.py", label=f"All alerts ({len(fired)} triggered) on Watchlist")
 
 
 account = require_login()
 st.title(f"Welcome, {account.display_name}")
 st.caption("Your portfolio at a glance. Use the pages in the sidebar for details, forecasts and backtests.")
+
+with shown_errors("load your triggered alerts"):
+    render_triggered_alerts()
 
 with shown_errors("load your portfolio overview"):
     holdings = load_holdings(database_key(), account.id)

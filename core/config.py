@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     allow_signup: bool = True
     jwt_secret: SecretStr | None = None
     jwt_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    dashboard_session_hours: int = Field(
+        default=24 * 7, ge=1, le=24 * 90, description="A dashboard log-in (its HttpOnly cookie) lasts this long"
+    )
 
     # --- market data ---------------------------------------------------------------------
     data_provider: Literal["bundled", "yfinance"] = "bundled"

@@ -109,16 +109,16 @@ def render_holdings_table(holdings) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                "ticker": "Ticker",
-                "name": "Name",
-                "sector": "Sector",
-                "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
-                "last_price": st.column_config.NumberColumn("Last price", format="$%.2f"),
-                "market_value": st.column_config.NumberColumn("Market value", format="$%.2f"),
-                "cost_basis": st.column_config.NumberColumn("Cost basis", format="$%.2f"),
-                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="$%.2f"),
-                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="$%.2f"),
-                "day_change": st.column_config.NumberColumn("Day change", format="$%.2f"),
+                "ticker": st.column_config.TextColumn("Ticker", width="small"),
+                "name": st.column_config.TextColumn("Name", width="medium"),
+                "sector": st.column_config.TextColumn("Sector", width="small"),
+                "quantity": st.column_config.NumberColumn("Quantity", format="%.4g", width="small"),
+                "last_price": st.column_config.NumberColumn("Last price", format="dollar"),
+                "market_value": st.column_config.NumberColumn("Market value", format="dollar"),
+                "cost_basis": st.column_config.NumberColumn("Cost basis", format="dollar"),
+                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="dollar"),
+                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="dollar"),
+                "day_change": st.column_config.NumberColumn("Day change", format="dollar"),
                 "weight": st.column_config.NumberColumn("Weight", format="percent"),
             },
         )
@@ -294,7 +294,7 @@ if holdings:
         render_kpis()
 
 tab_holdings, tab_activities, tab_closed, tab_income, tab_allocation, tab_performance = st.tabs(
-    ["Holdings", "Activities", "Closed positions", "Income", "Allocation", "Performance & risk"]
+    ["Holdings", "Activities", "Closed positions", "Income", "Allocation", "Performance & risk"], key="tab", bind="query-params"
 )
 with tab_holdings:
     if holdings:

@@ -19,7 +19,7 @@ st.title("Admin")
 if flash := st.session_state.pop(FLASH_KEY, None):
     st.success(flash)
 
-users_tab, jobs_tab = st.tabs(["Users and roles", "Jobs"])
+users_tab, jobs_tab = st.tabs(["Users and roles", "Jobs"], key="tab", bind="query-params")
 
 with users_tab, shown_errors("load the users"):
     users = load_users(key, account.id)

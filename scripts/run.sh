@@ -19,4 +19,4 @@ $BIN/python -m core jobs run replay & pids+=($!)
 echo "API:        http://127.0.0.1:${API_PORT:-8000}/docs"
 echo "Dashboard:  http://127.0.0.1:8501"
 echo "Replay:     running in the background (job 'replay'; progress in the log lines below)"
-$BIN/streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+$BIN/streamlit run serve.py --server.address 127.0.0.1 --server.port 8501 --server.headless true

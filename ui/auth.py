@@ -1,9 +1,15 @@
 """The login gate every page calls first: `account = require_login("Portfolio")`.
 
 It checks the same accounts as the API (`core.auth.service.attempt_login`, lockout
-included). Only the user's id and role live in `st.session_state` (keys `user_id`,
-`user_role`); the account is re-read from the database (cached briefly) on every run, so a
-deactivated or demoted user loses access within seconds.
+included). Only the user's id, role and server-side session id live in `st.session_state`
+(keys `user_id`, `user_role`, `dashboard_session_id`); the account is re-read from the
+database (cached briefly) on every run, so a deactivated or demoted user loses access within
+seconds, and the session is checked on every run, so a revoked one (log-out elsewhere, a
+password or role change) ends at the next click.
+
+A log-in survives a refresh or a new tab through a server-side session
+(`core.auth.sessions`) named by an HttpOnly cookie, set and cleared by the routes in
+`ui.session_routes`; on a fresh connection `st.context.cookies` carries it back.
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from core.auth.sessions import is_session_live, resolve_cookie, revoke_session, start_session
 from core.config import REPO_ROOT
-from ui.loaders import Account, database_key, load_account, log_in
+from ui.loaders import Account, call, call_as, current_settings, database_key, load_account, log_in
+from ui.session_routes import COOKIE_NAME, end_url, handover_available, start_url
 
 USER_ID_KEY = "user_id"
 USER_ROLE_KEY = "user_role"
+SESSION_ID_KEY = "dashboard_session_id"
 APP_TITLE = "Stockcast"
 # (page file, label, roles allowed or () for everyone); the Chat page is added by its own area.
 NAVIGATION = [
@@ -25,6 +34,7 @@ NAVIGATION = [
     ("pages/3_Predictions.py", "Predictions", ()),
     ("pages/4_Backtests.py", "Backtests", ()),
     ("pages/5_Chat.py", "Chat", ()),
+    ("pages/7_Watchlist.py", "Watchlist", ()),
     ("pages/6_Admin.py", "Admin", ("admin",)),
 ]
 
@@ -44,9 +54,23 @@ def configure_page(title: str | None = None) -> None:
     _configure_logging_once()
 
 
+def _restore_from_cookie() -> None:
+    """A new connection (refresh, new tab) carrying a live session cookie is logged in."""
+    row = call(resolve_cookie, settings=current_settings(), cookie=st.context.cookies.get(COOKIE_NAME))
+    if row is not None:
+        st.session_state[USER_ID_KEY] = row.user_id
+        st.session_state[SESSION_ID_KEY] = row.id
+
+
 def current_account() -> Account | None:
+    if not st.session_state.get(USER_ID_KEY):
+        _restore_from_cookie()
     user_id = st.session_state.get(USER_ID_KEY)
     if not user_id:
+        return None
+    session_id = st.session_state.get(SESSION_ID_KEY)
+    if session_id is not None and not call(is_session_live, session_id=int(session_id)):
+        log_out()
         return None
     account = load_account(database_key(), int(user_id))
     if account is None or not account.is_active:
@@ -57,8 +81,25 @@ def current_account() -> Account | None:
 
 
 def log_out() -> None:
+    """Forget the log-in in this tab and revoke its server-side session."""
+    session_id = st.session_state.pop(SESSION_ID_KEY, None)
+    if session_id is not None:
+        call(revoke_session, session_id=int(session_id), reason="logout")
     for key in (USER_ID_KEY, USER_ROLE_KEY):
         st.session_state.pop(key, None)
+
+
+def _current_path() -> str:
+    """This page's path and query (ticker, tab…), to come back to after the cookie is set."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(st.context.url or "/")
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def _navigate(url: str) -> None:
+    # A full navigation, so the browser stores the route's Set-Cookie and reconnects with it.
+    st.html(f"<script>window.location.replace({url!r});</script>", unsafe_allow_javascript=True)
 
 
 def _render_login_form() -> None:
@@ -76,9 +117,14 @@ def _render_login_form() -> None:
         if isinstance(outcome, str):
             st.error(outcome)
             return
+        started = call_as(outcome.id, start_session, user_arg="user", settings=current_settings())
         st.session_state[USER_ID_KEY] = outcome.id
         st.session_state[USER_ROLE_KEY] = outcome.role
+        st.session_state[SESSION_ID_KEY] = started.session_id
         load_account.clear()
+        if handover_available():
+            _navigate(start_url(started.ticket, _current_path()))
+            st.stop()
         st.rerun()
 
 
@@ -102,6 +148,9 @@ def _render_sidebar(account: Account) -> None:
         st.caption(f"Role: {account.role}")
         if st.button("Log out", key="logout"):
             log_out()
+            if handover_available():
+                _navigate(end_url())  # deletes the (already revoked) cookie
+                st.stop()
             st.rerun()
 
 

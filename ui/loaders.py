@@ -396,3 +396,25 @@ def start_job(admin_id: int, name: str, args: dict[str, Any] | None = None) -> A
 
 def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
+
+
+# --- watchlist and alerts ---------------------------------------------------------------------
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_watchlist(database_url: str, user_id: int, sparkline_days: int = 30) -> list[Any]:
+    list_watchlist = load_feature("core.portfolio.alerts", "list_watchlist", "The watchlist")
+    return call_as(user_id, list_watchlist, sparkline_days=sparkline_days)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_alerts(database_url: str, user_id: int, triggered: bool | None = None) -> list[Any]:
+    from core.portfolio.schemas import PriceAlertRead
+
+    list_alerts = load_feature("core.portfolio.alerts", "list_alerts", "Price alerts")
+    return [PriceAlertRead.model_validate(row) for row in call_as(user_id, list_alerts, triggered=triggered)]
+
+
+def forget_watchlist_reads() -> None:
+    for loader in (load_watchlist, load_alerts):
+        loader.clear()

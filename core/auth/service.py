@@ -13,6 +13,7 @@ from core.audit import record_audit
 from core.auth.passwords import dummy_hash, hash_password, verify_password
 from core.auth.permissions import ensure_admin, is_admin
 from core.auth.schemas import UserCreate, UserUpdate
+from core.auth.sessions import revoke_user_sessions
 from core.db.tables import Role, User
 from core.errors import (
     AuthenticationError,
@@ -150,7 +151,8 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
         )
     if "email" in changes and changes["email"] is not None:
         user.email = _normalise_email(changes["email"])
-    if changes.get("password"):
+    password_change = bool(changes.get("password"))
+    if password_change:
         user.hashed_password = hash_password(changes["password"])
     if "full_name" in changes:
         user.full_name = changes["full_name"]
@@ -163,6 +165,10 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
             session.flush()
     except IntegrityError as exc:
         raise ConflictError(f"a user with email {user.email} already exists") from exc
+    if password_change or role_change or active_change:
+        # A changed password or privilege must not leave old dashboard log-ins open.
+        reason = "password_changed" if password_change else "privileges_changed"
+        revoke_user_sessions(session, user_id=user.id, reason=reason)
     return user
 
 

@@ -320,6 +320,27 @@ class AuditEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+# --- dashboard sessions (revision 0005) -------------------------------------------------------
+
+
+class DashboardSession(Base):
+    """A dashboard log-in that survives a refresh: the browser's cookie names it by a random
+    token whose SHA-256 is stored here (a copy of this table opens no account)."""
+
+    __tablename__ = "dashboard_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # set when the cookie is issued
+    # One-time hand-over code the browser trades for the HttpOnly cookie (cleared once used).
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+
+
 # --- the skill of the forecast shown (revision 0008) ----------------------------------------
 
 

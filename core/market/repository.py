@@ -115,6 +115,17 @@ def last_two_closes(session: Session, tickers: Iterable[str]) -> dict[str, list[
     return result
 
 
+def recent_closes(session: Session, tickers: Iterable[str], count: int) -> dict[str, list[tuple[dt.date, float]]]:
+    """The latest `count` (date, close) per ticker, oldest first."""
+    result: dict[str, list[tuple[dt.date, float]]] = {}
+    for ticker in sorted(set(tickers)):
+        query = select(Price.date, Price.close).where(Price.ticker == ticker).order_by(Price.date.desc()).limit(count)
+        bars = [(day, close) for day, close in session.execute(query)]
+        if bars:
+            result[ticker] = bars[::-1]
+    return result
+
+
 def _dialect_insert(session: Session) -> Callable:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 

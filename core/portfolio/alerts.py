@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from core.auth.permissions import ensure_can_write
 from core.db.tables import AlertKind, PriceAlert, User, WatchlistItem, utcnow
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.market.repository import known_tickers, last_two_closes
+from core.formatting import money, plain_percent, signed_percent
+from core.market.repository import known_tickers, last_two_closes, recent_closes
 from core.portfolio.schemas import PriceAlertCreate, WatchlistItemCreate, WatchlistItemRead
 
 logger = logging.getLogger(__name__)
@@ -61,21 +62,37 @@ def alert_message(alert: PriceAlert, bars: list) -> str | None:
     (day, close), previous = bars[0], (bars[1] if len(bars) > 1 else None)
     kind = AlertKind(alert.kind)
     if kind == AlertKind.ABOVE and close > alert.threshold:
-        return f"{alert.ticker} closed at {close:.2f} on {day}, above {alert.threshold:g}"
+        return f"{alert.ticker} closed at {money(close)} on {day}, above {money(alert.threshold)}"
     if kind == AlertKind.BELOW and close < alert.threshold:
-        return f"{alert.ticker} closed at {close:.2f} on {day}, below {alert.threshold:g}"
+        return f"{alert.ticker} closed at {money(close)} on {day}, below {money(alert.threshold)}"
     if kind == AlertKind.MOVE_PCT and previous is not None and previous[1]:
-        move = (close / previous[1] - 1.0) * 100.0
-        if abs(move) > alert.threshold:
-            return f"{alert.ticker} moved {move:+.2f}% on {day} (close {close:.2f}), more than {alert.threshold:g}%"
+        move = close / previous[1] - 1.0
+        if abs(move) * 100.0 > alert.threshold:
+            limit = plain_percent(alert.threshold / 100.0, 2)
+            return f"{alert.ticker} moved {signed_percent(move)} on {day} (close {money(close)}), more than {limit}"
     return None
 
 
-def evaluate_alerts(session: Session, *, tickers: list[str] | None = None) -> list[PriceAlert]:
-    """Fire every active alert (on `tickers`, or all) whose condition holds on the latest bar."""
+def describe_rule(kind: AlertKind | str, threshold: float) -> str:
+    """An alert's condition in words: "Closes above $150.00", "Moves more than 5.00% in a day"."""
+    kind = AlertKind(kind)
+    if kind == AlertKind.ABOVE:
+        return f"Closes above {money(threshold)}"
+    if kind == AlertKind.BELOW:
+        return f"Closes below {money(threshold)}"
+    return f"Moves more than {plain_percent(threshold / 100.0, 2)} in a day"
+
+
+def evaluate_alerts(
+    session: Session, *, tickers: list[str] | None = None, owner: User | None = None
+) -> list[PriceAlert]:
+    """Fire every active alert (on `tickers`, or all; of `owner`, or everyone's) whose condition
+    holds on the latest bar."""
     query = select(PriceAlert).where(PriceAlert.active.is_(True))
     if tickers is not None:
         query = query.where(PriceAlert.ticker.in_(tickers))
+    if owner is not None:
+        query = query.where(PriceAlert.owner_id == owner.id)
     alerts = list(session.scalars(query))
     if not alerts:
         return []
@@ -117,18 +134,27 @@ def add_to_watchlist(session: Session, *, owner: User, data: WatchlistItemCreate
     return item
 
 
-def list_watchlist(session: Session, *, owner: User) -> list[WatchlistItemRead]:
+def list_watchlist(session: Session, *, owner: User, sparkline_days: int = 30) -> list[WatchlistItemRead]:
+    """The owner's tickers with the latest close, its change on the previous close, and the
+    last `sparkline_days` closes (oldest first)."""
     items = list(
         session.scalars(select(WatchlistItem).where(WatchlistItem.owner_id == owner.id).order_by(WatchlistItem.ticker))
     )
-    bars = last_two_closes(session, {item.ticker for item in items}) if items else {}
-    result = []
-    for item in items:
-        read = WatchlistItemRead.model_validate(item)
-        if bars.get(item.ticker):
-            read.last_date, read.last_price = bars[item.ticker][0]
-        result.append(read)
-    return result
+    bars = recent_closes(session, {item.ticker for item in items}, max(2, sparkline_days)) if items else {}
+    return [_watch_row(item, bars.get(item.ticker, []), sparkline_days) for item in items]
+
+
+def _watch_row(item: WatchlistItem, bars: list[tuple], sparkline_days: int) -> WatchlistItemRead:
+    read = WatchlistItemRead.model_validate(item)
+    if not bars:
+        return read
+    read.last_date, read.last_price = bars[-1]
+    read.sparkline = [close for _day, close in bars[-sparkline_days:]] if sparkline_days > 0 else []
+    if len(bars) > 1 and bars[-2][1]:
+        read.previous_close = bars[-2][1]
+        read.day_change = read.last_price - read.previous_close
+        read.day_change_pct = read.last_price / read.previous_close - 1.0
+    return read
 
 
 def remove_from_watchlist(session: Session, *, owner: User, ticker: str) -> None:

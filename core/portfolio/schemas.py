@@ -187,6 +187,10 @@ class WatchlistItemRead(BaseModel):
     created_at: dt.datetime
     last_price: float | None = None
     last_date: dt.date | None = None
+    previous_close: float | None = None
+    day_change: float | None = None  # last close − previous close, per share
+    day_change_pct: float | None = None  # as a fraction: 0.0123 = +1.23 %
+    sparkline: list[float] = []  # the latest closes, oldest first
 
 
 class PriceAlertCreate(StockBase):

@@ -1,5 +1,5 @@
-"""Run the real dashboard (`streamlit run app.py`) on a free port against a fresh, seeded
-database, and drive it with headless Debian Chromium through Playwright.
+"""Run the real dashboard (`streamlit run serve.py`: app.py plus the session-cookie routes) on
+a free port against a fresh, seeded database, and drive it with headless Debian Chromium through Playwright.
 
 Used by the end-to-end test and by `bench/ui_pages.py`.
 """
@@ -116,7 +116,7 @@ def running_dashboard() -> Iterator[Dashboard]:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            "serve.py",
             "--server.port",
             str(port),
             "--server.address",

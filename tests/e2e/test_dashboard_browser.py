@@ -68,3 +68,36 @@ def test_log_in_and_open_every_page():
                 ACTIONS[stem](page)
         page.get_by_role("button", name="Log out").click()
         page.get_by_role("button", name="Log in").wait_for()
+
+
+@pytest.mark.timeout(300)
+def test_log_in_reload_and_still_logged_in_on_the_same_page():
+    with running_dashboard() as dashboard, browser_page({"width": 1440, "height": 1000}) as page:
+        log_in(page, dashboard)
+        cookie = next(c for c in page.context.cookies() if c["name"] == "stockcast_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["expires"] > 0
+        assert "stockcast_session" not in page.evaluate("document.cookie")  # out of JavaScript's reach
+        open_page(page, "Portfolio", "text=Time-weighted return")
+        page.get_by_role("tab", name="Allocation").click()
+        page.get_by_text("By sector").first.wait_for()
+        deep_link = page.url
+        assert deep_link.endswith("/Portfolio?tab=Allocation")
+        page.reload()
+        page.get_by_text("By sector").first.wait_for()  # the Allocation tab is open again
+        wait_until_idle(page)
+        assert page.url == deep_link
+        assert page.get_by_role("tab", name="Allocation").get_attribute("aria-selected") == "true"
+        assert page.get_by_text("Role: admin").is_visible()
+        assert not page.get_by_role("button", name="Log in").count()
+        # A new tab: the same browser's cookies, a new Streamlit session.
+        new_tab = page.context.browser.new_context(storage_state=page.context.storage_state()).new_page()
+        new_tab.set_default_timeout(120_000)
+        new_tab.goto(deep_link)
+        new_tab.get_by_text("By sector").first.wait_for()
+        assert new_tab.get_by_text("Role: admin").is_visible()
+        new_tab.context.close()
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_role("button", name="Log in").wait_for()
+        assert "stockcast_session" not in {c["name"] for c in page.context.cookies()}
+        page.goto(deep_link)
+        page.get_by_role("button", name="Log in").wait_for()
