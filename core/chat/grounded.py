@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.chat import repository
 from core.chat.advice import answer_advice
+from core.chat.closed_answers import answer_cash, answer_closed, closed_ticker_answer
 from core.chat.context import AskContext, GroundedAnswer
 from core.chat.forecasts import answer_best_model, answer_forecast, answer_predictions_review
 from core.chat.intents import OUT_OF_SCOPE, Question
@@ -48,6 +49,8 @@ def _empty_portfolio(summary) -> GroundedAnswer:
 
 
 def _not_held(ctx: AskContext, intent: str) -> GroundedAnswer | None:
+    if len(ctx.question.tickers) == 1 and (closed := closed_ticker_answer(ctx, intent, ctx.question.tickers[0])):
+        return closed  # fully sold: what it earned, not "you don't hold it"
     facts = answer_ticker_risk(ctx, intent)
     named = ", ".join(ctx.question.tickers)
     prefix = f"You don't hold {named}."
@@ -74,6 +77,8 @@ def answer_value(ctx: AskContext) -> GroundedAnswer | None:
         f"{len(summary.holdings)} holdings, for a cost basis of {money(summary.cost_basis)} "
         f"(unrealized P&L {signed_money(summary.unrealized_pnl)})."
     )
+    if summary.cash_tracked:
+        text += f" With your cash of {money(summary.cash)}, the total value is {money(summary.total_value)}."
     return GroundedAnswer("value", text, [portfolio_source(summary)])
 
 
@@ -190,6 +195,8 @@ HANDLERS: dict[str, Callable[[AskContext], GroundedAnswer | None]] = {
     "largest_smallest": answer_largest_smallest,
     "income": answer_income,
     "advice": answer_advice,
+    "closed": answer_closed,
+    "cash": answer_cash,
     OUT_OF_SCOPE: answer_out_of_scope,
 }
 

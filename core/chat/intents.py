@@ -46,7 +46,7 @@ INTENT_RULES: list[tuple[str, tuple[str, ...]]] = [
         "closed",
         (
             r"\bclosed\b|\bsold\b|\bexited\b|\bno\s+longer\s+(hold|own)",
-            r"(?<!un)reali[sz]ed\b|\bbooked\b",
+            r"(?<!un)reali[sz](e|ed|ing)\b|\bbooked\b",
         ),
     ),
     ("income", (r"\b(dividends?|fees?|commissions?|income|charges?|charged|payouts?|yield)\b",)),
@@ -72,7 +72,7 @@ INTENT_RULES: list[tuple[str, tuple[str, ...]]] = [
     ("allocation", (r"\b(allocat\w*|sectors?|diversif\w*|weights?|weighting|breakdown|exposure|concentrat\w*)\b",)),
     ("risk", (r"\b(risk\w*|volatil\w*|drawdown|sharpe|beta|var)\b",)),
     ("price", (r"\b(price|close|closing|quote|trading\s+at|returns?)\b",)),
-    ("pnl", (r"p\s*&\s*l|\bpnl\b|\bprofits?\b|\bloss(es)?\b|\bgain(s|ed)?\b|\bmade\b|\blost\b|\bup\s+or\s+down\b",)),
+    ("pnl", (r"p\s*&\s*l|\bpnl\b|\bprofits?\b|\bloss(es)?\b|\bgain(s|ed)?\b|\bmade\b|\bmake\b|\bearn\w*|\blost\b|\bup\s+or\s+down\b",)),
     ("value", (r"\b(worth|value|valued|how\s+much|total|balance)\b",)),
 ]
 

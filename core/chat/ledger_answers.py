@@ -1,9 +1,9 @@
 """Grounded answers about the ledger: the largest and smallest holding, dividends and fees.
 
 Every figure is one the Portfolio page shows, read from the same services: the summary
-(`summarize_portfolio`) for holdings, weights and the dividend and fee totals, the ledger
-(`owner_transactions`, valued by `cash_amount`, the amount the analytics count) for each
-dividend or fee entry.
+(`summarize_portfolio`) for holdings and weights, `income_by_period` for dividends, fee
+charges and commissions, and the activities (`list_activities`, valued by `cash_amount`, the
+amount the analytics count) for each dividend or fee entry.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from core.chat.context import AskContext, GroundedAnswer
 from core.chat.facts import optional_service
 from core.chat.schemas import Source
 from core.db.tables import TransactionType
-from core.formatting import money, plain_percent
-from core.portfolio.ledger import owner_transactions
+from core.formatting import money, plain_percent, signed_money
+from core.portfolio.activities import list_activities
+from core.portfolio.income import income_by_period
 from core.portfolio.positions import cash_amount
 
 WEIGHT_DIGITS = 2  # as the holdings table shows weights
@@ -75,7 +76,7 @@ def _entries(ctx: AskContext, kind: TransactionType) -> list:
     tickers = set(ctx.question.tickers)
     return [
         entry
-        for entry in owner_transactions(ctx.session, owner=ctx.user)
+        for entry in list_activities(ctx.session, owner=ctx.user)
         if TransactionType(entry.type) == kind and (not tickers or entry.ticker in tickers)
     ]
 
@@ -94,6 +95,14 @@ def _income_line(label: str, entries: list, total: float, none_text: str) -> str
     return f"{money(total)} from {count}{_listed(entries)}"
 
 
+def _by_year(report) -> str:
+    years = [
+        f"{p.period}: dividends {money(p.dividends)}, fees {money(p.fees)}, commissions {money(p.commissions)}"
+        for p in report.periods
+    ]
+    return f" By year: {'; '.join(years)}." if years else ""
+
+
 def answer_income(ctx: AskContext) -> GroundedAnswer | None:
     summary = portfolio_summary(ctx)
     if summary is None:
@@ -101,14 +110,20 @@ def answer_income(ctx: AskContext) -> GroundedAnswer | None:
     dividends = _entries(ctx, TransactionType.DIVIDEND)
     fees = _entries(ctx, TransactionType.FEE)
     if ctx.question.tickers:
-        # One ticker's: the same entries the summary's totals add up, restricted to it.
+        # One ticker's: the entries the income report adds up, restricted to it.
         dividend_total = sum(cash_amount(e) for e in dividends)
         fee_total = sum(cash_amount(e) for e in fees)
         scope = " and ".join(ctx.question.tickers)
         sources = [Source(title=f"Transactions in {t}", kind="transactions", ticker=t) for t in ctx.question.tickers]
+        tail = "Commissions paid on buys and sells are part of those trades' cost, not in these fees."
     else:
-        dividend_total, fee_total, scope = summary.dividends, summary.fees, "your portfolio"
-        sources = [portfolio_source(summary)]
+        report = income_by_period(ctx.session, owner=ctx.user, freq="Y")
+        dividend_total, fee_total, scope = report.dividends, report.fees, "your portfolio"
+        sources = [Source(title="Income: dividends and fees", kind="income")]
+        tail = (
+            f"Commissions paid on buys and sells: {money(report.commissions)} (part of those trades' cost). "
+            f"Net income: {signed_money(report.net)}.{_by_year(report)}"
+        )
     lines = [
         f"Dividends received on {scope}: {_income_line('dividend', dividends, dividend_total, 'none recorded')}.",
         f"Fees charged on {scope}: {_income_line('fee', fees, fee_total, 'none recorded')}.",
@@ -116,6 +131,4 @@ def answer_income(ctx: AskContext) -> GroundedAnswer | None:
     lowered = ctx.question.text.lower()
     if "dividend" not in lowered and any(word in lowered for word in ("fee", "commission", "charge")):
         lines.reverse()
-    lines.append("Commissions paid on buys and sells are part of those trades' cost, not in these fees.")
-    text = " ".join(lines)
-    return GroundedAnswer("income", text, sources)
+    return GroundedAnswer("income", " ".join([*lines, tail]), sources)

@@ -30,7 +30,8 @@ def held_symbols(session: Session, *, user: User) -> list[str]:
 
 
 def traded_symbols(session: Session, *, user: User) -> list[str]:
-    query = select(Transaction.ticker).where(Transaction.owner_id == user.id).distinct()
+    query = select(Transaction.ticker).where(Transaction.owner_id == user.id, Transaction.ticker.is_not(None))
+    query = query.distinct()
     return sorted(session.scalars(query))
 
 
@@ -81,7 +82,7 @@ def transaction_totals(session: Session, *, user: User) -> list[TransactionTotal
     what the analytics count: a fee entry's fee, a buy's cost with its commission)."""
     from core.portfolio.positions import cash_amount
 
-    query = select(Transaction).where(Transaction.owner_id == user.id)
+    query = select(Transaction).where(Transaction.owner_id == user.id, Transaction.ticker.is_not(None))
     groups: dict[tuple[str, str], list[Transaction]] = {}
     for entry in session.scalars(query.order_by(Transaction.ticker, Transaction.date, Transaction.id)):
         groups.setdefault((entry.ticker, TransactionType(entry.type).value), []).append(entry)
