@@ -70,9 +70,15 @@ INTENT_RULES: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("allocation", (r"\b(allocat\w*|sectors?|diversif\w*|weights?|weighting|breakdown|exposure|concentrat\w*)\b",)),
-    ("risk", (r"\b(risk\w*|volatil\w*|drawdown|sharpe|beta|var)\b",)),
+    ("risk", (r"\b(risk\w*|volatil\w*|drawdown|sharpe|beta|var|twr|xirr|(time|money)[-\s]weighted)\b",)),
     ("price", (r"\b(price|close|closing|quote|trading\s+at|returns?)\b",)),
-    ("pnl", (r"p\s*&\s*l|\bpnl\b|\bprofits?\b|\bloss(es)?\b|\bgain(s|ed)?\b|\bmade\b|\bmake\b|\bearn\w*|\blost\b|\bup\s+or\s+down\b",)),
+    (
+        "pnl",
+        (
+            r"p\s*&\s*l|\bpnl\b|\bprofits?\b|\bloss(es)?\b|\bgain(s|ed)?\b",
+            r"\bmade\b|\bmake\b|\bearn\w*|\blost\b|\bup\s+or\s+down\b",
+        ),
+    ),
     ("value", (r"\b(worth|value|valued|how\s+much|total|balance)\b",)),
 ]
 

@@ -88,9 +88,9 @@ def _listed(entries: list) -> str:
     return f" ({'latest: ' if more else ''}{text}{more})"
 
 
-def _income_line(label: str, entries: list, total: float, none_text: str) -> str:
+def _income_line(label: str, entries: list, total: float) -> str:
     if not entries:
-        return none_text
+        return f"{money(total)} (no {label} recorded)"
     count = f"{len(entries)} {label} entr{'ies' if len(entries) != 1 else 'y'}"
     return f"{money(total)} from {count}{_listed(entries)}"
 
@@ -125,8 +125,8 @@ def answer_income(ctx: AskContext) -> GroundedAnswer | None:
             f"Net income: {signed_money(report.net)}.{_by_year(report)}"
         )
     lines = [
-        f"Dividends received on {scope}: {_income_line('dividend', dividends, dividend_total, 'none recorded')}.",
-        f"Fees charged on {scope}: {_income_line('fee', fees, fee_total, 'none recorded')}.",
+        f"Dividends received on {scope}: {_income_line('dividend', dividends, dividend_total)}.",
+        f"Fees charged on {scope}: {_income_line('fee', fees, fee_total)}.",
     ]
     lowered = ctx.question.text.lower()
     if "dividend" not in lowered and any(word in lowered for word in ("fee", "commission", "charge")):
