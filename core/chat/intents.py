@@ -67,6 +67,7 @@ INTENT_RULES: list[tuple[str, tuple[str, ...]]] = [
             r"\b(best|worst|top|bottom|winners?|losers?|strongest|weakest)\b.*\b(holdings?|stocks?|positions?|"
             r"performers?|investments?|tickers?|shares?|perform\w*)\b",
             r"\b(holdings?|stocks?|positions?)\b.*\b(best|worst|most|least)\b",
+            r"\b(winners?|losers?|gainers?)\b",
         ),
     ),
     ("allocation", (r"\b(allocat\w*|sectors?|diversif\w*|weights?|weighting|breakdown|exposure|concentrat\w*)\b",)),
