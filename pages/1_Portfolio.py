@@ -1,5 +1,6 @@
-"""Portfolio: KPIs, holdings (add / edit / delete), allocation, performance vs a benchmark,
-risk figures, and the transactions ledger (CSV import with a row-by-row report, export)."""
+"""Portfolio: KPIs (value, cash, P&L, TWR), holdings (add / notes / delete), the activities
+ledger (record, edit, delete; CSV import with a row-by-row report, export), closed positions,
+income, allocation, performance vs a benchmark and risk figures."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import NotFoundError
+from core.formatting import money, number, percent, plain_percent, signed_money
 from core.portfolio.holdings import add_holding, delete_holding, update_holding
 from core.portfolio.schemas import StockCreate, StockUpdate
+from ui.activity_forms import render_edit_and_delete as render_activity_edits
+from ui.activity_forms import render_record_form
 from ui.auth import can_write, require_login
 from ui.charts import allocation_pie, allocation_treemap, performance_chart, value_chart
 from ui.feedback import load_feature, shown_errors
-from core.formatting import money, number, percent, plain_percent, signed_money
+from ui.ledger_views import render_activities_table, render_closed_positions, render_income, summary_figures
 from ui.loaders import (
     call_as,
     database_key,
@@ -23,7 +27,6 @@ from ui.loaders import (
     load_performance,
     load_portfolio_summary,
     load_tickers,
-    load_transactions,
     load_transactions_csv,
 )
 
@@ -53,8 +56,9 @@ def points_frame(points) -> pd.DataFrame:
 
 def render_kpis() -> None:
     summary = load_portfolio_summary(key, account.id)
-    value, day, pnl, twr = st.columns(4)
+    value, cash, day, pnl, realised, twr = st.columns(6)
     value.metric("Market value", money(summary.market_value), border=True)
+    cash.metric("Cash", border=True, **summary_figures(summary))
     day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
     pnl.metric(
         "Total P&L",
@@ -62,6 +66,14 @@ def render_kpis() -> None:
         f"unrealised {signed_money(summary.unrealized_pnl)}",
         delta_color="off",
         border=True,
+    )
+    realised.metric(
+        "Realised P&L",
+        signed_money(summary.realized_pnl),
+        f"closed positions {signed_money(summary.realized_pnl_closed)}",
+        delta_color="off",
+        border=True,
+        help="Sales, dividends and fees: holdings still open plus closed positions.",
     )
     with shown_errors("compute the time-weighted return"):
         report = load_performance(key, account.id, None, None)
@@ -134,7 +146,12 @@ def render_add_form() -> None:
         avg_cost = cost_col.number_input("Average cost per share", min_value=0.0, value=0.0, step=1.0, key="add_cost")
         currency_col, date_col = st.columns(2)
         currency = currency_col.text_input("Currency", value="USD", max_chars=3)
-        opened_at = date_col.date_input("Opened on (optional)", value=None, max_value=dt.date.today())
+        opened_at = date_col.date_input(
+            "Opened on (optional)",
+            value=None,
+            max_value=dt.date.today(),
+            help="Default: the ticker's last stored price date (it is recorded as a buy on that day).",
+        )
         notes = st.text_input("Notes (optional)")
         submitted = st.form_submit_button("Add holding", type="primary")
     if submitted:
@@ -157,25 +174,19 @@ def render_add_form() -> None:
 def render_edit_and_delete(holdings) -> None:
     by_label = {f"{h.ticker} ({h.quantity:g} @ {money(h.avg_cost)})": h for h in holdings}
     edit_col, delete_col = st.columns(2)
-    with edit_col.expander("Edit a holding"):
+    with edit_col.expander("Edit a holding's notes"):
         choice = by_label[st.selectbox("Holding", list(by_label), key="edit_choice")]
+        st.caption("Quantity and cost come from the activities: record a buy or sell, or edit an activity.")
         with st.form("edit_holding"):
-            quantity = st.number_input(
-                "Quantity", min_value=0.0, value=float(choice.quantity), format="%.4f", key=f"edit_quantity_{choice.id}"
-            )
-            avg_cost = st.number_input(
-                "Average cost per share", min_value=0.0, value=float(choice.avg_cost), key=f"edit_cost_{choice.id}"
-            )
             notes = st.text_input("Notes", value=choice.notes or "", key=f"edit_notes_{choice.id}")
             submitted = st.form_submit_button("Save changes")
         if submitted:
             with shown_errors("update the holding"):
-                data = StockUpdate(quantity=quantity, avg_cost=avg_cost, notes=notes or None)
-                call_as(account.id, update_holding, stock_id=choice.id, data=data)
+                call_as(account.id, update_holding, stock_id=choice.id, data=StockUpdate(notes=notes or None))
                 changed(f"Updated {choice.ticker}.")
     with delete_col.expander("Delete a holding"):
         choice = by_label[st.selectbox("Holding", list(by_label), key="delete_choice")]
-        confirmed = st.checkbox(f"Yes, delete {choice.ticker} from my portfolio", key="delete_confirm")
+        confirmed = st.checkbox(f"Yes, delete {choice.ticker} and its activities", key="delete_confirm")
         if st.button("Delete holding", disabled=not confirmed, key="delete_button"):
             with shown_errors("delete the holding"):
                 call_as(account.id, delete_holding, stock_id=choice.id)
@@ -241,15 +252,17 @@ def render_performance() -> None:
         st.plotly_chart(value_chart(value, title="Market value (includes money added and withdrawn)"), width="stretch")
 
 
-def render_transactions() -> None:
-    frame, total = load_transactions(key, account.id)
-    st.caption(f"{total} transactions" + (f" (showing the latest {len(frame)})" if total > len(frame) else ""))
-    if frame.empty:
-        st.info(
-            "No transactions yet. Import your broker's CSV below (columns date, ticker, type, quantity, price, fee)."
-        )
-    else:
-        st.dataframe(frame, hide_index=True, width="stretch")
+def render_activities(holdings) -> None:
+    if can_write(account):
+        with shown_errors("show the activity form"):
+            render_record_form(account.id, [h.ticker for h in holdings], changed)
+    render_activities_table(account.id)
+    if can_write(account):
+        render_activity_edits(account.id, changed)
+    render_csv()
+
+
+def render_csv() -> None:
     with shown_errors("prepare the export"):
         st.download_button(
             "Download transactions CSV",
@@ -262,8 +275,8 @@ def render_transactions() -> None:
             "Import transactions CSV",
             type=["csv"],
             key="transactions_upload",
-            help="One row per transaction: date, ticker, type (buy, sell, dividend, fee), "
-            "quantity, price, fee. Nothing is imported if any row is invalid.",
+            help="One row per activity: date, ticker, type (buy, sell, dividend, fee, deposit, "
+            "withdrawal), quantity, price, fee, amount. Nothing is imported if any row is invalid.",
         )
         if upload is not None and st.button("Import", type="primary", key="import_button"):
             with shown_errors("import the transactions"):
@@ -280,16 +293,16 @@ if holdings:
     with shown_errors("load the portfolio figures"):
         render_kpis()
 
-tab_holdings, tab_allocation, tab_performance, tab_transactions = st.tabs(
-    ["Holdings", "Allocation", "Performance & risk", "Transactions"]
+tab_holdings, tab_activities, tab_closed, tab_income, tab_allocation, tab_performance = st.tabs(
+    ["Holdings", "Activities", "Closed positions", "Income", "Allocation", "Performance & risk"]
 )
 with tab_holdings:
     if holdings:
         render_holdings_table(holdings)
     else:
         st.info(
-            "No holdings yet. Add your first one with the form below, or import your transactions "
-            "in the **Transactions** tab."
+            "No holdings yet. Add your first one with the form below, or record activities (or import "
+            "your broker's CSV) in the **Activities** tab."
         )
     if can_write(account):
         render_add_form()
@@ -305,5 +318,9 @@ with tab_allocation:
         st.info("Allocation charts appear once you hold something.")
 with tab_performance, shown_errors("measure the performance"):
     render_performance()
-with tab_transactions, shown_errors("load the transactions"):
-    render_transactions()
+with tab_activities, shown_errors("load the activities"):
+    render_activities(holdings)
+with tab_closed, shown_errors("load the closed positions"):
+    render_closed_positions(account.id)
+with tab_income, shown_errors("load the income"):
+    render_income(account.id)

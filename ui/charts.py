@@ -244,3 +244,14 @@ def distribution_chart(
     fig.update_xaxes(title_text=x_title)
     fig.update_layout(showlegend=False)
     return _layout(fig, title, height)
+
+
+def income_chart(periods: pd.DataFrame, *, title: str | None = None, height: int = 320) -> go.Figure:
+    """Dividends up, fee charges and commissions down, per period (`period`, `dividends`,
+    `fees`, `commissions` columns, as core.portfolio.income computes them)."""
+    fig = go.Figure()
+    fig.add_bar(x=periods["period"], y=periods["dividends"], name="Dividends", marker_color="#2da44e")
+    fig.add_bar(x=periods["period"], y=-periods["fees"], name="Fees", marker_color="#cf222e")
+    fig.add_bar(x=periods["period"], y=-periods["commissions"], name="Commissions", marker_color="#bf8700")
+    fig.update_layout(barmode="relative", yaxis_title="USD", xaxis_type="category")
+    return _layout(fig, title, height)

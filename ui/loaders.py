@@ -160,9 +160,64 @@ def load_transactions_csv(database_url: str, user_id: int) -> str:
     return call_as(user_id, export)
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def load_activities(database_url: str, user_id: int) -> list[Any]:
+    """The ledger's activities, newest first (TransactionRead models)."""
+    from core.portfolio.activities import list_activities
+    from core.portfolio.schemas import ActivityRead
+
+    return [ActivityRead.model_validate(row) for row in reversed(call_as(user_id, list_activities))]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_closed_positions(database_url: str, user_id: int) -> list[Any]:
+    from core.portfolio.closed import list_closed_positions
+
+    return call_as(user_id, list_closed_positions)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_income(database_url: str, user_id: int, freq: str) -> Any:
+    from core.portfolio.income import income_by_period
+
+    return call_as(user_id, income_by_period, freq=freq)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_close_on(database_url: str, ticker: str, day: dt.date) -> float | None:
+    """The close valuation uses for `ticker` on `day` (on or before it)."""
+    from core.portfolio.pricing import close_on
+
+    return call(close_on, ticker=ticker, day=day)
+
+
+def record_activity_as(user_id: int, data: Any) -> Any:
+    """Record an activity (fetching an unknown ticker first with a live DATA_PROVIDER)."""
+    from core.portfolio.activities import record_activity
+    from core.portfolio.pricing import live_provider
+
+    return call_as(user_id, record_activity, data=data, provider=live_provider(get_settings()))
+
+
+def update_activity_as(user_id: int, activity_id: int, data: Any) -> Any:
+    from core.portfolio.activities import update_activity
+    from core.portfolio.pricing import live_provider
+
+    return call_as(user_id, update_activity, activity_id=activity_id, data=data, provider=live_provider(get_settings()))
+
+
 def forget_portfolio_reads() -> None:
     """After a change to holdings or transactions: drop the cached portfolio reads."""
-    for loader in (load_holdings, load_portfolio_summary, load_performance, load_transactions, load_transactions_csv):
+    for loader in (
+        load_holdings,
+        load_portfolio_summary,
+        load_performance,
+        load_transactions,
+        load_transactions_csv,
+        load_activities,
+        load_closed_positions,
+        load_income,
+    ):
         loader.clear()
 
 

@@ -3,15 +3,13 @@ changes to the user's data."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from core.chat.evaluation import build_cases, hit_rate, missed_questions
 from core.chat.intents import parse_question
 from core.chat.service import reindex_user, retrieve
-from core.db.tables import TransactionType
 from core.portfolio.activities import record_activity
+from core.portfolio.holdings import list_holdings
 from core.portfolio.schemas import ActivityCreate
-from tests.chat.factories import make_portfolio, record_forecast
+from tests.chat.factories import LAST_PRICE_DATE, make_portfolio, record_forecast
 
 HOLDINGS = {"ORCH": (40.0, 45.0), "VOLT": (25.0, 95.0), "NIMB": (10.0, 100.0), "CRAN": (100.0, 28.0)}
 
@@ -37,8 +35,9 @@ def test_index_follows_an_edit(session, chat_settings):
     question = parse_question("How many shares of MEDX do I own?", names={"MEDX": None}, own=["MEDX"])
     before = retrieve(session, settings=chat_settings, user=user, question=question, k=1)[0]
     assert before.metadata["key"] == "holding:MEDX" and "7 shares" in before.page_content
-    buy = ActivityCreate(date=dt.date(2026, 6, 1), ticker="MEDX", type=TransactionType.BUY, quantity=5, price=60.0)
-    record_activity(session, owner=user, data=buy)
+    stock = list_holdings(session, owner=user)[0][0]
+    buy = ActivityCreate(date=LAST_PRICE_DATE, ticker="MEDX", type="buy", quantity=5.0, price=stock.avg_cost)
+    record_activity(session, owner=user, data=buy)  # holdings change through activities
     after = retrieve(session, settings=chat_settings, user=user, question=question, k=1)[0]
     assert "12 shares" in after.page_content
 

@@ -52,13 +52,15 @@ def test_a_duplicate_holding_is_refused_with_the_reason(ui_settings, empty_user)
     assert holdings_in_db(ui_settings, empty_user.user_id) == {"KO": (5.0, 40.0)}
 
 
-def test_edit_then_delete_a_holding(ui_settings, empty_user):
+def test_edit_notes_then_delete_a_holding(ui_settings, empty_user):
     at = add_through_form(open_page(PAGE, empty_user), "JNJ", 5, 100)
-    (holding_id,) = [int(n.key.rsplit("_", 1)[1]) for n in at.number_input if n.key.startswith("edit_quantity_")]
-    at.number_input(key=f"edit_quantity_{holding_id}").set_value(8)
+    # Quantity and cost come from the activities: the holding's form edits only its notes.
+    assert not [n for n in at.number_input if (n.key or "").startswith("edit_cost_")]
+    (notes_key,) = [t.key for t in at.text_input if (t.key or "").startswith("edit_notes_")]
+    at.text_input(key=notes_key).input("core position")
     at = submit(at, "Save changes")
     assert not error_texts(at)
-    assert holdings_in_db(ui_settings, empty_user.user_id) == {"JNJ": (8.0, 100.0)}
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {"JNJ": (5.0, 100.0)}
     at.checkbox(key="delete_confirm").check().run()
     at.button(key="delete_button").click().run()
     assert at.success[0].value == "Deleted JNJ."
