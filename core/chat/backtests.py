@@ -11,9 +11,10 @@ import logging
 import pandas as pd
 from langchain_core.documents import Document
 
-from core.chat.facts import optional_service, percent
+from core.chat.facts import optional_service
 from core.config import Settings
 from core.errors import CoreError
+from core.formatting import MISSING, number, plain_percent
 
 logger = logging.getLogger(__name__)
 
@@ -21,20 +22,39 @@ logger = logging.getLogger(__name__)
 RANKING_METRICS = ("mase", "mae", "mape", "rmse", "smape")
 
 
-def backtest_table(settings: Settings, ticker: str) -> pd.DataFrame | None:
-    """The latest backtest's skill per model on `ticker` (a `model` column, metric columns),
-    or None when tracking is unavailable (MLflow down) or holds no backtest of it."""
+def tracked_skills(settings: Settings, ticker: str, model: str | None = None) -> list:
+    """The latest tracked backtest of each model on `ticker` (`BacktestSkill` records, the
+    ones the Stock page shows), or [] when tracking is unavailable or holds none."""
     latest = optional_service("core.tracking.summary", "latest_backtest_summary")
     store_file = optional_service("core.tracking.store", "sqlite_path")
     if latest is None:
-        return None
+        return []
     if store_file is not None and (path := store_file(settings.mlflow_tracking_uri)) and not path.exists():
-        return None  # no tracking database yet, so no backtest: don't create one just to read it
+        return []  # no tracking database yet, so no backtest: don't create one just to read it
     try:
-        skills = latest(ticker, settings=settings)
+        return list(latest(ticker, settings=settings, model=model))
     except CoreError as exc:
         logger.info("no backtest summary", extra={"ticker": ticker, "reason": exc.message})
-        return None
+        return []
+
+
+def describe_skill(skill) -> str:
+    """A backtest's skill in the Stock page's formats (skill vs naive, MASE, coverage, folds)."""
+    metrics = getattr(skill, "metrics", None) or {}
+    cover80 = skill.coverage_80 if skill.coverage_80 is not None else metrics.get("coverage_80")
+    cover95 = skill.coverage_95 if skill.coverage_95 is not None else metrics.get("coverage_95")
+    return (
+        f"skill vs naive {plain_percent(skill.skill_vs_naive)} (above 0 means it beat the naive forecast "
+        f"'tomorrow = today' in the backtest), MASE {number(skill.mase, 3)}, 80% interval coverage "
+        f"{plain_percent(cover80, 0)}, 95% interval coverage {plain_percent(cover95, 0)}; "
+        f"{skill.folds or '?'} folds, horizon {skill.horizon or '?'}, data up to {skill.data_end or MISSING}"
+    )
+
+
+def backtest_table(settings: Settings, ticker: str) -> pd.DataFrame | None:
+    """The latest backtest's skill per model on `ticker` (a `model` column, metric columns),
+    or None when tracking is unavailable (MLflow down) or holds no backtest of it."""
+    skills = tracked_skills(settings, ticker)
     rows = [
         {
             **{name: value for name, value in skill.metrics.items() if name in RANKING_METRICS},
@@ -57,8 +77,9 @@ def describe_backtest(ticker: str, frame: pd.DataFrame) -> str:
     ordered = frame.sort_values(metric) if metric else frame
     parts = []
     for row in ordered.to_dict("records"):
-        metrics = [f"{name.upper()} {row[name]:,.3f}" for name in RANKING_METRICS if pd.notna(row.get(name))]
-        metrics += [f"{level}% interval coverage {percent(row.get(f'coverage_{level}'))}" for level in (80, 95)]
+        metrics = [f"{name.upper()} {number(row[name], 3)}" for name in RANKING_METRICS if pd.notna(row.get(name))]
+        for level in (80, 95):
+            metrics.append(f"{level}% interval coverage {plain_percent(row.get(f'coverage_{level}'), 0)}")
         parts.append(f"{row['model']}: {', '.join(metrics)}")
     best = f" The most accurate model by {metric.upper()} is {ordered.iloc[0]['model']}." if metric else ""
     return f"Latest backtest results for {ticker}: " + "; ".join(parts) + "." + best

@@ -17,11 +17,13 @@ from langchain_core.documents import Document
 from sqlalchemy.orm import Session
 
 from core.chat import repository
-from core.chat.facts import TickerFacts, compute_ticker_facts, money, optional_service, percent, signed_money
+from core.chat.facts import describe_ticker, load_ticker_facts, optional_service
+from core.chat.ledger_answers import weight_text
+from core.chat.risk import describe_performance, page_performance
 from core.config import Settings
 from core.db.tables import User
 from core.errors import CoreError
-from core.market.repository import read_price_history
+from core.formatting import money, number, plain_percent, signed_money, signed_percent
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +45,6 @@ def build_help_documents() -> tuple[Document, ...]:
     return tuple(documents)
 
 
-def load_ticker_facts(session: Session, ticker: str) -> TickerFacts | None:
-    return compute_ticker_facts(read_price_history(session, ticker)["close"])
-
-
 def _portfolio_documents(session: Session, user: User) -> list[Document]:
     summarize = optional_service("core.portfolio.analytics", "summarize_portfolio")
     if summarize is None:
@@ -55,13 +53,13 @@ def _portfolio_documents(session: Session, user: User) -> list[Document]:
     if not summary.holdings:
         text = "Portfolio summary: you hold no stocks yet, so the portfolio value is 0."
         return [_document("portfolio", "portfolio", "Portfolio summary", text)]
-    sectors = ", ".join(f"{name} {percent(weight)}" for name, weight in summary.allocation_by_sector.items())
+    sectors = ", ".join(f"{name} {weight_text(weight)}" for name, weight in summary.allocation_by_sector.items())
     text = (
         f"Portfolio summary as of {summary.as_of}: total market value {money(summary.market_value)}, "
         f"cost basis {money(summary.cost_basis)}, unrealized profit and loss (P&L) "
         f"{signed_money(summary.unrealized_pnl)}, realized P&L {signed_money(summary.realized_pnl)}, "
         f"total P&L {signed_money(summary.total_pnl)}, day change {signed_money(summary.day_change)} "
-        f"({percent(summary.day_change_pct, signed=True)}). {len(summary.holdings)} holdings. "
+        f"({signed_percent(summary.day_change_pct)}). {len(summary.holdings)} holdings. "
         f"Allocation by sector: {sectors}."
     )
     documents = [_document("portfolio", "portfolio", "Portfolio summary", text)]
@@ -70,7 +68,7 @@ def _portfolio_documents(session: Session, user: User) -> list[Document]:
             f"Holding {h.ticker} ({h.name or h.ticker}, sector {h.sector or 'unknown'}): {h.quantity:g} shares, "
             f"last price {money(h.last_price)}, market value {money(h.market_value)}, cost basis "
             f"{money(h.cost_basis)}, unrealized P&L {signed_money(h.unrealized_pnl)}, realized P&L "
-            f"{signed_money(h.realized_pnl)}, day change {signed_money(h.day_change)}, weight {percent(h.weight)} "
+            f"{signed_money(h.realized_pnl)}, day change {signed_money(h.day_change)}, weight {weight_text(h.weight)} "
             "of the portfolio."
         )
         documents.append(_document(f"holding:{h.ticker}", "holding", f"Holding {h.ticker}", text, h.ticker))
@@ -78,20 +76,13 @@ def _portfolio_documents(session: Session, user: User) -> list[Document]:
 
 
 def _risk_documents(session: Session, user: User) -> list[Document]:
-    measure = optional_service("core.portfolio.analytics", "measure_performance")
-    if measure is None:
-        return []
     try:
-        report = measure(session, owner=user)
+        report = page_performance(session, user=user)
     except CoreError:
         return []  # too little history to measure: nothing to say
-    text = (
-        f"Portfolio performance and risk: time-weighted return {percent(report.twr, signed=True)}, "
-        f"XIRR {percent(report.xirr, signed=True)}, annualised volatility {percent(report.volatility)}, "
-        f"maximum drawdown {percent(report.max_drawdown)}, Sharpe ratio "
-        f"{'n/a' if report.sharpe is None else f'{report.sharpe:.2f}'}, beta "
-        f"{'n/a' if report.beta is None else f'{report.beta:.2f}'}."
-    )
+    if report is None or not report.series:
+        return []
+    text = f"Portfolio performance and risk measures. {describe_performance(report)}"
     return [_document("risk", "risk", "Portfolio performance and risk", text)]
 
 
@@ -115,16 +106,14 @@ def _ticker_documents(session: Session, symbols: list[str]) -> list[Document]:
     metadata = repository.ticker_metadata(session, symbols)
     documents = []
     for ticker in symbols:
-        facts = load_ticker_facts(session, ticker)
-        if facts is None:
+        stats = load_ticker_facts(session, ticker)
+        if stats is None:
             continue
         meta = metadata.get(ticker)
-        returns = ", ".join(f"{label} {percent(value, signed=True)}" for label, value in facts.returns.items())
         text = (
             f"{ticker} ({meta.name if meta and meta.name else ticker}), sector "
-            f"{meta.sector if meta and meta.sector else 'unknown'}: latest close price {money(facts.last_close)} "
-            f"on {facts.last_date}; price returns {returns or 'n/a'}; annualised volatility "
-            f"{percent(facts.volatility)}."
+            f"{meta.sector if meta and meta.sector else 'unknown'}: latest close price and returns. "
+            f"{describe_ticker(stats)}"
         )
         documents.append(_document(f"ticker:{ticker}", "ticker", f"{ticker} price facts", text, ticker))
     return documents
@@ -159,16 +148,13 @@ def _accuracy_documents(session: Session, user: User) -> list[Document]:
         ticker, model = row.get("ticker"), row.get("model")
         text = (
             f"How my predictions did for {ticker} with the {model} model: {row.get('n')} scored predictions, "
-            f"mean absolute error {money(row.get('mae'))}, MAPE {_number(row.get('mape'))}%, "
-            f"80% interval coverage {percent(row.get('coverage_80'))}, 95% coverage {percent(row.get('coverage_95'))}."
+            f"mean absolute error {money(row.get('mae'))}, MAPE {number(row.get('mape'))}%, "
+            f"80% interval coverage {plain_percent(row.get('coverage_80'), 0)}, "
+            f"95% coverage {plain_percent(row.get('coverage_95'), 0)}."
         )
         title = f"Prediction accuracy {ticker} ({model})"
         documents.append(_document(f"accuracy:{ticker}:{model}", "accuracy", title, text, ticker))
     return documents
-
-
-def _number(value: object) -> str:
-    return "n/a" if value is None else f"{float(value):.2f}"
 
 
 def build_user_documents(session: Session, *, settings: Settings, user: User) -> list[Document]:

@@ -1,66 +1,38 @@
-"""Facts about one ticker's prices, and the number formats every chat text uses.
+"""Facts the chat reads from other areas' services, so that its figures are the pages' figures.
 
-Returns are simple returns over a number of sessions; volatility is the annualised standard
-deviation of daily log returns over the last year (252 sessions).
+A ticker's facts are the Stock page's key statistics (`core.market.statistics`); the numbers
+are written with `core.formatting`, as on every page.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from sqlalchemy.orm import Session
 
-SESSIONS_PER_YEAR = 252
-RETURN_WINDOWS = {"1 month": 21, "3 months": 63, "1 year": 252}
-
-
-@dataclass(frozen=True)
-class TickerFacts:
-    last_close: float
-    last_date: dt.date
-    returns: dict[str, float]  # window label → simple return (fraction), windows with enough history only
-    volatility: float | None  # annualised, fraction
+from core.errors import NotFoundError
+from core.formatting import money, plain_percent, signed_percent
+from core.market.statistics import PriceStatistics, get_ticker_statistics
 
 
-def compute_ticker_facts(close: pd.Series) -> TickerFacts | None:
-    """Facts from a date-indexed close series (ascending); None when it is empty."""
-    close = close.dropna()
-    if close.empty:
+def load_ticker_facts(session: Session, ticker: str) -> PriceStatistics | None:
+    """The Stock page's key statistics of `ticker`; None when it has no stored prices."""
+    try:
+        return get_ticker_statistics(session, ticker=ticker)
+    except NotFoundError:
         return None
-    returns = {
-        label: float(close.iloc[-1] / close.iloc[-1 - sessions] - 1)
-        for label, sessions in RETURN_WINDOWS.items()
-        if len(close) > sessions and close.iloc[-1 - sessions] > 0
-    }
-    log_returns = np.diff(np.log(close.to_numpy(dtype=float)[-(SESSIONS_PER_YEAR + 1) :]))
-    volatility = float(np.std(log_returns, ddof=1) * math.sqrt(SESSIONS_PER_YEAR)) if len(log_returns) > 1 else None
-    last_date = close.index[-1]
-    return TickerFacts(
-        last_close=float(close.iloc[-1]),
-        last_date=last_date.date() if hasattr(last_date, "date") else last_date,
-        returns=returns,
-        volatility=volatility,
+
+
+def describe_ticker(stats: PriceStatistics) -> str:
+    """The Stock page's key statistics in one sentence."""
+    day = f" ({signed_percent(stats.day_change_pct)} on the day)" if stats.day_change_pct is not None else ""
+    return (
+        f"{stats.ticker} closed at {money(stats.last_close)} on {stats.last_date}{day}; 52-week range "
+        f"{money(stats.low_52w)} – {money(stats.high_52w)}, 1-year return {plain_percent(stats.return_1y)}, "
+        f"annualised volatility {plain_percent(stats.volatility)}."
     )
-
-
-def money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-def signed_money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+,.2f}"
-
-
-def percent(fraction: float | None, *, signed: bool = False) -> str:
-    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
-        return "n/a"
-    return f"{fraction:+.2%}" if signed else f"{fraction:.2%}"
 
 
 def optional_service(module: str, name: str) -> Callable[..., Any] | None:

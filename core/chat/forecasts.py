@@ -1,19 +1,28 @@
-"""Grounded answers about forecasts: the forecast for a ticker, the most accurate model, and how
-the user's recorded predictions did. Numbers come from the recorded predictions, the
-forecasting service, the tracked backtests and `realised_accuracy`."""
+"""Grounded answers about forecasts: the forecast for a ticker with its backtested skill, the
+most accurate model, and how the user's recorded predictions did. Numbers come from the
+recorded predictions, the forecasting service, the tracked backtests and `realised_accuracy`.
+
+Every forecast answer ends with `NOT_ADVICE`: a forecast is an estimate, never a recommendation.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from core.chat import repository
-from core.chat.backtests import backtest_table, describe_backtest
+from core.chat.backtests import backtest_table, describe_backtest, describe_skill, tracked_skills
 from core.chat.context import AskContext, GroundedAnswer, ask_which_ticker
-from core.chat.documents import load_ticker_facts
-from core.chat.facts import money, optional_service, percent
+from core.chat.facts import load_ticker_facts, optional_service
 from core.chat.schemas import Source
+from core.formatting import money, number, plain_percent, signed_percent
 
-FORECAST_HORIZON = 5
+# A fresh forecast is the Stock page's: its default model and horizon, so the figures agree.
+FORECAST_MODEL = "arima"
+FORECAST_HORIZON = 10
+NOT_ADVICE = (
+    "This is not investment advice: a forecast is a statistical estimate with the uncertainty its intervals "
+    "show, and Stockcast does not tell you to buy, sell or hold."
+)
 
 
 def _change(ctx: AskContext, ticker: str, value: float) -> str:
@@ -21,7 +30,20 @@ def _change(ctx: AskContext, ticker: str, value: float) -> str:
     if facts is None or not facts.last_close:
         return ""
     change = value / facts.last_close - 1
-    return f", {percent(change, signed=True)} from the last close of {money(facts.last_close)} on {facts.last_date}"
+    return f", {signed_percent(change)} from the last close of {money(facts.last_close)} on {facts.last_date}"
+
+
+def skill_sentence(ctx: AskContext, ticker: str, model: str, skill=None) -> str:
+    """The backtested skill of `model` on `ticker`: the forecast's own when it carries one (a
+    champion's), else the latest tracked backtest of that model, as the Stock page shows."""
+    if skill is None:
+        skill = next((s for s in tracked_skills(ctx.settings, ticker, model) if s.model == model), None)
+    if skill is None:
+        return (
+            f" No backtest of the {model} model on {ticker} is tracked yet, so its skill against the naive forecast "
+            "is unknown: run one on the Backtests page before trusting this forecast."
+        )
+    return f" Backtested skill of {model} on {ticker}: {describe_skill(skill)}."
 
 
 def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
@@ -38,6 +60,7 @@ def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
         f"{_change(ctx, ticker, last.predicted_value)}; 80% interval {money(last.lo80)} to {money(last.hi80)}, "
         f"95% interval {money(last.lo95)} to {money(last.hi95)}."
     )
+    text += skill_sentence(ctx, ticker, model) + " " + NOT_ADVICE
     return GroundedAnswer(
         "forecast", text, [Source(title=f"Forecast {ticker} ({model})", kind="forecast", ticker=ticker)]
     )
@@ -48,7 +71,14 @@ def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
     if forecast is None:
         text = f"There is no recorded forecast for {ticker} yet; open the Forecast page to make one."
         return GroundedAnswer("forecast", text)
-    result = forecast(ctx.session, settings=ctx.settings, ticker=ticker, horizon=FORECAST_HORIZON, user=ctx.user)
+    result = forecast(
+        ctx.session,
+        settings=ctx.settings,
+        ticker=ticker,
+        horizon=FORECAST_HORIZON,
+        model=FORECAST_MODEL,
+        user=ctx.user,
+    )
     frame = result.frame.reset_index() if "date" not in result.frame.columns else result.frame
     last = frame.iloc[-1]
     when = pd.Timestamp(last["date"]).date()
@@ -57,6 +87,7 @@ def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
         f"{len(frame)} sessions ahead{_change(ctx, ticker, float(last['mean']))}; 80% interval "
         f"{money(last['lo80'])} to {money(last['hi80'])}, 95% interval {money(last['lo95'])} to {money(last['hi95'])}."
     )
+    text += skill_sentence(ctx, ticker, result.model, result.skill) + " " + NOT_ADVICE
     source = Source(title=f"Forecast {ticker} ({result.model})", kind="forecast", ticker=ticker)
     return GroundedAnswer("forecast", text, [source])
 
@@ -94,7 +125,7 @@ def answer_best_model(ctx: AskContext) -> GroundedAnswer:
         scope = f"for {ticker}" if ticker else "across your tickers"
         parts.append(
             f"Among your scored predictions {scope}, the most accurate model is {best} "
-            f"(MAPE {by_model.loc[best, 'mape']:.2f}% over {int(by_model.loc[best, 'n'])} predictions)."
+            f"(MAPE {number(by_model.loc[best, 'mape'])}% over {int(by_model.loc[best, 'n'])} predictions)."
         )
         sources.append(Source(title=f"Prediction accuracy {ticker or 'all tickers'}", kind="accuracy", ticker=ticker))
     if parts:
@@ -119,8 +150,8 @@ def answer_predictions_review(ctx: AskContext) -> GroundedAnswer:
         return GroundedAnswer("predictions_review", text)
     lines = [
         f"{row['ticker']} ({row['model']}): {int(row['n'])} predictions, MAE {money(row['mae'])}, "
-        f"MAPE {row['mape']:.2f}%, inside the 80% interval {percent(row.get('coverage_80'))}, "
-        f"inside the 95% interval {percent(row.get('coverage_95'))}"
+        f"MAPE {number(row['mape'])}%, inside the 80% interval {plain_percent(row.get('coverage_80'), 0)}, "
+        f"inside the 95% interval {plain_percent(row.get('coverage_95'), 0)}"
         for row in realised.sort_values(["ticker", "model"]).to_dict("records")
     ]
     text = f"Your {int(realised['n'].sum())} scored predictions: " + "; ".join(lines) + "."

@@ -13,26 +13,30 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from core.chat import repository
+from core.chat.advice import answer_advice
+from core.chat.closed_answers import answer_cash, answer_closed, closed_ticker_answer
 from core.chat.context import AskContext, GroundedAnswer
-from core.chat.documents import load_ticker_facts
-from core.chat.facts import money, optional_service, percent, signed_money
 from core.chat.forecasts import answer_best_model, answer_forecast, answer_predictions_review
-from core.chat.intents import Question
+from core.chat.intents import OUT_OF_SCOPE, Question
+from core.chat.ledger_answers import (
+    answer_income,
+    answer_largest_smallest,
+    holding_source,
+    portfolio_source,
+    portfolio_summary,
+    weight_text,
+)
+from core.chat.risk import answer_risk, answer_ticker_risk
 from core.chat.schemas import Source
 from core.config import Settings
 from core.db.tables import User
 from core.errors import CoreError
+from core.formatting import money, signed_money, signed_percent
 
 logger = logging.getLogger(__name__)
 
 
-def _summary(ctx: AskContext):
-    summarize = optional_service("core.portfolio.analytics", "summarize_portfolio")
-    return None if summarize is None else summarize(ctx.session, owner=ctx.user)
-
-
-def _portfolio_source(summary) -> Source:
-    return Source(title=f"Portfolio valuation as of {summary.as_of}", kind="portfolio")
+OUT_OF_SCOPE_ANSWER = "I can answer questions about your portfolio, prices, forecasts and backtests"
 
 
 def _holding_of(summary, tickers: tuple[str, ...]):
@@ -41,18 +45,20 @@ def _holding_of(summary, tickers: tuple[str, ...]):
 
 def _empty_portfolio(summary) -> GroundedAnswer:
     text = "Your portfolio holds no stocks yet: its value is 0. Add holdings or import transactions to start."
-    return GroundedAnswer("value", text, [_portfolio_source(summary)])
+    return GroundedAnswer("value", text, [portfolio_source(summary)])
 
 
 def _not_held(ctx: AskContext, intent: str) -> GroundedAnswer | None:
-    facts = answer_ticker_facts(ctx, intent)
+    if len(ctx.question.tickers) == 1 and (closed := closed_ticker_answer(ctx, intent, ctx.question.tickers[0])):
+        return closed  # fully sold: what it earned, not "you don't hold it"
+    facts = answer_ticker_risk(ctx, intent)
     named = ", ".join(ctx.question.tickers)
     prefix = f"You don't hold {named}."
     return GroundedAnswer(intent, f"{prefix} {facts.text}", facts.sources) if facts else None
 
 
 def answer_value(ctx: AskContext) -> GroundedAnswer | None:
-    summary = _summary(ctx)
+    summary = portfolio_summary(ctx)
     if summary is None:
         return None
     if not summary.holdings:
@@ -63,21 +69,21 @@ def answer_value(ctx: AskContext) -> GroundedAnswer | None:
     if holding is not None:
         text = (
             f"Your {holding.quantity:g} shares of {holding.ticker} are worth {money(holding.market_value)} at the "
-            f"last price of {money(holding.last_price)} ({percent(holding.weight)} of the portfolio)."
+            f"last price of {money(holding.last_price)} ({weight_text(holding.weight)} of the portfolio)."
         )
-        return GroundedAnswer(
-            "value", text, [Source(title=f"Holding {holding.ticker}", kind="holding", ticker=holding.ticker)]
-        )
+        return GroundedAnswer("value", text, [holding_source(holding.ticker)])
     text = (
         f"Your portfolio is worth {money(summary.market_value)} as of {summary.as_of}, across "
         f"{len(summary.holdings)} holdings, for a cost basis of {money(summary.cost_basis)} "
         f"(unrealized P&L {signed_money(summary.unrealized_pnl)})."
     )
-    return GroundedAnswer("value", text, [_portfolio_source(summary)])
+    if summary.cash_tracked:
+        text += f" With your cash of {money(summary.cash)}, the total value is {money(summary.total_value)}."
+    return GroundedAnswer("value", text, [portfolio_source(summary)])
 
 
 def answer_pnl(ctx: AskContext) -> GroundedAnswer | None:
-    summary = _summary(ctx)
+    summary = portfolio_summary(ctx)
     if summary is None:
         return None
     if not summary.holdings and not summary.realized_pnl:
@@ -91,17 +97,15 @@ def answer_pnl(ctx: AskContext) -> GroundedAnswer | None:
             f"{money(holding.cost_basis)}, realized P&L {signed_money(holding.realized_pnl)}, day change "
             f"{signed_money(holding.day_change)}."
         )
-        return GroundedAnswer(
-            "pnl", text, [Source(title=f"Holding {holding.ticker}", kind="holding", ticker=holding.ticker)]
-        )
+        return GroundedAnswer("pnl", text, [holding_source(holding.ticker)])
     ratio = summary.unrealized_pnl / summary.cost_basis if summary.cost_basis else None
     text = (
-        f"Your unrealized P&L is {signed_money(summary.unrealized_pnl)} ({percent(ratio, signed=True)} on a cost "
+        f"Your unrealized P&L is {signed_money(summary.unrealized_pnl)} ({signed_percent(ratio)} on a cost "
         f"basis of {money(summary.cost_basis)}), realized P&L {signed_money(summary.realized_pnl)}, so total P&L "
         f"{signed_money(summary.total_pnl)}. Today's change: {signed_money(summary.day_change)} "
-        f"({percent(summary.day_change_pct, signed=True)})."
+        f"({signed_percent(summary.day_change_pct)})."
     )
-    return GroundedAnswer("pnl", text, [_portfolio_source(summary)])
+    return GroundedAnswer("pnl", text, [portfolio_source(summary)])
 
 
 def holding_return(holding) -> float | None:
@@ -110,7 +114,7 @@ def holding_return(holding) -> float | None:
 
 
 def answer_best_worst(ctx: AskContext) -> GroundedAnswer | None:
-    summary = _summary(ctx)
+    summary = portfolio_summary(ctx)
     if summary is None:
         return None
     ranked = sorted((h for h in summary.holdings if holding_return(h) is not None), key=holding_return)
@@ -121,7 +125,7 @@ def answer_best_worst(ctx: AskContext) -> GroundedAnswer | None:
     def line(label: str, h) -> str:
         return (
             f"{label} holding is {h.ticker} ({h.name or h.ticker}) with an unrealized return of "
-            f"{percent(holding_return(h), signed=True)} ({signed_money(h.unrealized_pnl)})"
+            f"{signed_percent(holding_return(h))} ({signed_money(h.unrealized_pnl)})"
         )
 
     text = (
@@ -129,12 +133,12 @@ def answer_best_worst(ctx: AskContext) -> GroundedAnswer | None:
         if best is not worst
         else f"{line('Your only', best)}."
     )
-    sources = [Source(title=f"Holding {h.ticker}", kind="holding", ticker=h.ticker) for h in (best, worst)]
+    sources = [holding_source(h.ticker) for h in (best, worst)]
     return GroundedAnswer("best_worst", text, sources if best is not worst else sources[:1])
 
 
 def answer_allocation(ctx: AskContext) -> GroundedAnswer | None:
-    summary = _summary(ctx)
+    summary = portfolio_summary(ctx)
     if summary is None:
         return None
     if not summary.holdings:
@@ -144,10 +148,10 @@ def answer_allocation(ctx: AskContext) -> GroundedAnswer | None:
     sectors = sorted(summary.allocation_by_sector.items(), key=lambda item: -item[1])
     holdings = sorted(summary.holdings, key=lambda h: -(h.weight or 0))
     text = (
-        "Allocation by sector: " + ", ".join(f"{name} {percent(weight)}" for name, weight in sectors) + ". "
-        "By holding: " + ", ".join(f"{h.ticker} {percent(h.weight)}" for h in holdings) + "."
+        "Allocation by sector: " + ", ".join(f"{name} {weight_text(weight)}" for name, weight in sectors) + ". "
+        "By holding: " + ", ".join(f"{h.ticker} {weight_text(h.weight)}" for h in holdings) + "."
     )
-    return GroundedAnswer("allocation", text, [_portfolio_source(summary)])
+    return GroundedAnswer("allocation", text, [portfolio_source(summary)])
 
 
 def _ticker_sectors(ctx: AskContext, summary) -> GroundedAnswer:
@@ -160,53 +164,22 @@ def _ticker_sectors(ctx: AskContext, summary) -> GroundedAnswer:
         line = f"{ticker} is in the {sector} sector" if sector else f"I don't know the sector of {ticker}"
         if ticker in held:
             weight = summary.allocation_by_sector.get(sector or "Unknown")
-            line += f"; it is {percent(held[ticker].weight)} of your portfolio"
-            line += f" (the sector: {percent(weight)})" if weight is not None else ""
-            sources.append(Source(title=f"Holding {ticker}", kind="holding", ticker=ticker))
+            line += f"; it is {weight_text(held[ticker].weight)} of your portfolio"
+            line += f" (the sector: {weight_text(weight)})" if weight is not None else ""
+            sources.append(holding_source(ticker))
         else:
             sources.append(Source(title=f"{ticker} price facts", kind="ticker", ticker=ticker))
         parts.append(line + ".")
     return GroundedAnswer("allocation", " ".join(parts), sources)
 
 
-def answer_ticker_facts(ctx: AskContext, intent: str) -> GroundedAnswer | None:
-    parts, sources = [], []
-    for ticker in ctx.question.tickers:
-        facts = load_ticker_facts(ctx.session, ticker)
-        if facts is None:
-            parts.append(f"I have no prices for {ticker}.")
-            continue
-        returns = ", ".join(f"{label} {percent(value, signed=True)}" for label, value in facts.returns.items())
-        parts.append(
-            f"{ticker} closed at {money(facts.last_close)} on {facts.last_date}; returns {returns or 'n/a'}; "
-            f"annualised volatility {percent(facts.volatility)}."
-        )
-        sources.append(Source(title=f"{ticker} price facts", kind="ticker", ticker=ticker))
-    return GroundedAnswer(intent, " ".join(parts), sources) if parts else None
-
-
-def answer_risk(ctx: AskContext) -> GroundedAnswer | None:
-    if ctx.question.tickers:
-        return answer_ticker_facts(ctx, "risk")
-    measure = optional_service("core.portfolio.analytics", "measure_performance")
-    if measure is None:
-        return None
-    report = measure(ctx.session, owner=ctx.user)
-    text = (
-        f"Your portfolio's annualised volatility is {percent(report.volatility)}, its maximum drawdown "
-        f"{percent(report.max_drawdown)}, Sharpe ratio {'n/a' if report.sharpe is None else f'{report.sharpe:.2f}'} "
-        f"and beta {'n/a' if report.beta is None else f'{report.beta:.2f}'} "
-        f"(time-weighted return {percent(report.twr, signed=True)})."
-    )
-    summary = _summary(ctx)
-    if summary is not None and summary.holdings:
-        largest = max(summary.holdings, key=lambda h: h.weight or 0)
-        text += f" Your largest position is {largest.ticker} at {percent(largest.weight)} of the portfolio."
-    return GroundedAnswer("risk", text, [Source(title="Portfolio performance and risk", kind="risk")])
-
-
 def answer_price(ctx: AskContext) -> GroundedAnswer | None:
-    return answer_ticker_facts(ctx, "price") if ctx.question.tickers else None
+    return answer_ticker_risk(ctx, "price") if ctx.question.tickers else None
+
+
+def answer_out_of_scope(ctx: AskContext) -> GroundedAnswer:
+    # No sources: nothing in the user's data is about the question, so none is cited.
+    return GroundedAnswer(OUT_OF_SCOPE, OUT_OF_SCOPE_ANSWER)
 
 
 HANDLERS: dict[str, Callable[[AskContext], GroundedAnswer | None]] = {
@@ -219,6 +192,12 @@ HANDLERS: dict[str, Callable[[AskContext], GroundedAnswer | None]] = {
     "forecast": answer_forecast,
     "best_model": answer_best_model,
     "predictions_review": answer_predictions_review,
+    "largest_smallest": answer_largest_smallest,
+    "income": answer_income,
+    "advice": answer_advice,
+    "closed": answer_closed,
+    "cash": answer_cash,
+    OUT_OF_SCOPE: answer_out_of_scope,
 }
 
 

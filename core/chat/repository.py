@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.tables import ChatHistory, PredictionHistory, Price, Stock, Ticker, Transaction, User
+from core.db.tables import ChatHistory, PredictionHistory, Price, Stock, Ticker, Transaction, TransactionType, User
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ def held_symbols(session: Session, *, user: User) -> list[str]:
 
 
 def traded_symbols(session: Session, *, user: User) -> list[str]:
-    query = select(Transaction.ticker).where(Transaction.owner_id == user.id).distinct()
+    query = select(Transaction.ticker).where(Transaction.owner_id == user.id, Transaction.ticker.is_not(None))
+    query = query.distinct()
     return sorted(session.scalars(query))
 
 
@@ -77,23 +78,25 @@ def state_fingerprint(session: Session, *, user: User) -> str:
 
 
 def transaction_totals(session: Session, *, user: User) -> list[TransactionTotals]:
-    query = (
-        select(
-            Transaction.ticker,
-            Transaction.type,
-            func.count(),
-            func.sum(Transaction.quantity),
-            func.sum(Transaction.quantity * Transaction.price),
-            func.min(Transaction.date),
-            func.max(Transaction.date),
-        )
-        .where(Transaction.owner_id == user.id)
-        .group_by(Transaction.ticker, Transaction.type)
-        .order_by(Transaction.ticker, Transaction.type)
-    )
+    """Per ticker and type: how many entries, shares, and the money they moved (`cash_amount`,
+    what the analytics count: a fee entry's fee, a buy's cost with its commission)."""
+    from core.portfolio.positions import cash_amount
+
+    query = select(Transaction).where(Transaction.owner_id == user.id, Transaction.ticker.is_not(None))
+    groups: dict[tuple[str, str], list[Transaction]] = {}
+    for entry in session.scalars(query.order_by(Transaction.ticker, Transaction.date, Transaction.id)):
+        groups.setdefault((entry.ticker, TransactionType(entry.type).value), []).append(entry)
     return [
-        TransactionTotals(ticker, str(kind), count, float(quantity or 0), float(amount or 0), first, last)
-        for ticker, kind, count, quantity, amount, first, last in session.execute(query)
+        TransactionTotals(
+            ticker,
+            kind,
+            len(entries),
+            float(sum(e.quantity for e in entries)),
+            float(sum(cash_amount(e) for e in entries)),
+            min(e.date for e in entries),
+            max(e.date for e in entries),
+        )
+        for (ticker, kind), entries in sorted(groups.items())
     ]
 
 

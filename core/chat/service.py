@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from core.chat import index, repository
 from core.chat.documents import HELP_PATH, build_help_documents, build_user_documents
+from core.chat.forecasts import NOT_ADVICE
 from core.chat.grounded import answer_grounded
-from core.chat.intents import Question, parse_question
+from core.chat.intents import OUT_OF_SCOPE, Question, parse_question
 from core.chat.llm import LanguageModelError, build_chat_model, describe_model, generate_answer
 from core.chat.schemas import MAX_MESSAGE_CHARS, ChatAnswer, Source
 from core.config import Settings
@@ -37,7 +38,10 @@ logger = logging.getLogger(__name__)
 RETRIEVED_DOCUMENTS = 4  # given to a language model
 FACTS_SHOWN = 3  # quoted by the built-in answer
 NOTHING_FOUND = "I found nothing about that in your portfolio data or the app's help. Try asking about your "
-NOTHING_FOUND += "portfolio's value, P&L, best and worst holdings, allocation, risk, or a ticker's forecast."
+NOTHING_FOUND += "portfolio's value, P&L, largest, best and worst holdings, closed positions, dividends and fees, "
+NOTHING_FOUND += "cash, allocation, risk, or a ticker's forecast."
+# Answers that must carry the caveat even when a language model words them.
+CAVEATED_INTENTS = {"advice", "forecast"}
 
 
 def validate_message(message: str) -> str:
@@ -125,7 +129,10 @@ def ask(session: Session, *, settings: Settings, user: User, message: str, strea
     grounded = answer_grounded(session, settings=settings, user=user, question=question)
     model = build_chat_model(settings)
     notice = None
-    if model is None and grounded is not None and grounded.sources:
+    if question.intent == OUT_OF_SCOPE and grounded is not None:
+        # Nothing in the user's data is about it: no retrieval, no model, no sources.
+        answer, sources = grounded.text, []
+    elif model is None and grounded is not None and grounded.sources:
         answer, sources = grounded.text, grounded.sources
     else:
         documents = retrieve(session, settings=settings, user=user, question=question)
@@ -141,6 +148,8 @@ def ask(session: Session, *, settings: Settings, user: User, message: str, strea
                 answer = generate_answer(model, question=text, context=context, stream=stream)
             except LanguageModelError as exc:
                 notice = _notice(settings, exc)
+            if question.intent in CAVEATED_INTENTS and NOT_ADVICE not in answer:
+                answer = f"{answer}\n\n{NOT_ADVICE}"
     repository.add_chat_message(session, user=user, role="user", content=text, sources=[])
     stored_sources = [source.model_dump(exclude_none=True) for source in sources]
     repository.add_chat_message(session, user=user, role="assistant", content=answer, sources=stored_sources)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.chat.facts import compute_ticker_facts, money, percent, signed_money
 from core.chat.service import ask
+from core.formatting import money, number, plain_percent, signed_money
+from core.market.statistics import get_ticker_statistics
 from core.portfolio.analytics import measure_performance, summarize_portfolio
 from tests.chat.factories import add_ticker, make_portfolio, record_forecast
 
@@ -53,30 +54,31 @@ def test_allocation_by_sector_and_holding(session, chat_settings, investor):
     summary = summarize_portfolio(session, owner=investor)
     reply = ask(session, settings=chat_settings, user=investor, message="How is my portfolio allocated?")
     for sector, weight in summary.allocation_by_sector.items():
-        assert f"{sector} {percent(weight)}" in reply.answer
+        assert f"{sector} {plain_percent(weight, 2)}" in reply.answer
     for holding in summary.holdings:
-        assert f"{holding.ticker} {percent(holding.weight)}" in reply.answer
+        assert f"{holding.ticker} {plain_percent(holding.weight, 2)}" in reply.answer
 
 
 def test_sector_of_a_holding(session, chat_settings, investor):
     summary = summarize_portfolio(session, owner=investor)
     holding = next(h for h in summary.holdings if h.ticker == "VOLT")
     reply = ask(session, settings=chat_settings, user=investor, message="Which sector is VOLT in?")
-    assert reply.answer.startswith("VOLT is in the Energy sector") and percent(holding.weight) in reply.answer
+    assert reply.answer.startswith("VOLT is in the Energy sector") and plain_percent(holding.weight, 2) in reply.answer
 
 
 def test_portfolio_risk(session, chat_settings, investor):
     report = measure_performance(session, owner=investor)
     reply = ask(session, settings=chat_settings, user=investor, message="How risky is my portfolio?")
-    assert percent(report.volatility) in reply.answer and percent(report.max_drawdown) in reply.answer
-    assert f"{report.sharpe:.2f}" in reply.answer
+    assert plain_percent(report.volatility) in reply.answer and plain_percent(report.max_drawdown) in reply.answer
+    assert number(report.sharpe) in reply.answer
 
 
 def test_ticker_volatility_and_price(session, chat_settings, investor):
-    closes = add_ticker(session, "VOLT")
-    facts = compute_ticker_facts(closes)
+    add_ticker(session, "VOLT")
+    facts = get_ticker_statistics(session, ticker="VOLT")  # the Stock page's key statistics
     reply = ask(session, settings=chat_settings, user=investor, message="What is the volatility of VOLT?")
-    assert percent(facts.volatility) in reply.answer and money(facts.last_close) in reply.answer
+    assert plain_percent(facts.volatility) in reply.answer and money(facts.last_close) in reply.answer
+    assert plain_percent(facts.return_1y) in reply.answer
     assert reply.sources[0].kind == "ticker"
     # Named by company rather than symbol:
     reply = ask(session, settings=chat_settings, user=investor, message="latest price of Voltline?")
@@ -112,6 +114,58 @@ def test_empty_portfolio(session, chat_settings):
 
 
 def test_value_of_a_ticker_not_held(session, chat_settings, investor):
-    facts = compute_ticker_facts(add_ticker(session, "MEDX"))
+    add_ticker(session, "MEDX")
+    facts = get_ticker_statistics(session, ticker="MEDX")
     reply = ask(session, settings=chat_settings, user=investor, message="How much is my MEDX worth?")
     assert reply.answer.startswith("You don't hold MEDX.") and money(facts.last_close) in reply.answer
+
+
+def test_forecast_carries_the_tracked_backtest_skill_and_the_caveat(session, chat_settings, investor, tmp_path):
+    from core.chat.backtests import describe_skill
+    from core.chat.forecasts import NOT_ADVICE
+    from core.tracking.store import ensure_experiments
+    from core.tracking.summary import latest_backtest_summary
+    from core.tracking.training import train_model
+
+    settings = chat_settings.model_copy(
+        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}", "mlflow_artifact_root": tmp_path / "art"}
+    )
+    ensure_experiments(settings)
+    closes = add_ticker(session, "NIMB")
+    train_model(settings, ticker="NIMB", model="drift", series=closes, horizon=5, folds=3, n_jobs=1)
+    [skill] = latest_backtest_summary("NIMB", settings=settings, model="drift")
+    record_forecast(session, user=investor, ticker="NIMB", model="drift")
+    reply = ask(session, settings=settings, user=investor, message="What is the forecast for NIMB?")
+    assert describe_skill(skill) in reply.answer and plain_percent(skill.skill_vs_naive) in reply.answer
+    assert number(skill.mase, 3) in reply.answer and reply.answer.endswith(NOT_ADVICE)
+    # Another model's forecast has no tracked backtest: its skill is said to be unknown.
+    record_forecast(session, user=investor, ticker="ORCH", model="arima")
+    reply = ask(session, settings=settings, user=investor, message="What is the forecast for ORCH?")
+    assert "skill against the naive forecast is unknown" in reply.answer
+
+
+def test_a_fee_entry_is_indexed_with_its_real_amount(session, chat_settings, investor):
+    import datetime as dt
+
+    from core.chat.documents import build_user_documents
+    from core.db.tables import TransactionType
+    from core.portfolio.activities import record_activity
+    from core.portfolio.schemas import ActivityCreate
+
+    fee = ActivityCreate(date=dt.date(2026, 7, 1), ticker="NIMB", type=TransactionType.FEE, fee=12.5)
+    record_activity(session, owner=investor, data=fee)
+    built = build_user_documents(session, settings=chat_settings, user=investor)
+    documents = {d.metadata["key"]: d.page_content for d in built}
+    assert "1 fee transaction (0 shares, amount $12.50)" in documents["transactions:NIMB"]
+
+
+def test_beta_against_the_portfolio_pages_default_benchmark(session, chat_settings, investor):
+    from sqlalchemy import update
+
+    from core.db.tables import Ticker
+
+    session.execute(update(Ticker).where(Ticker.symbol.in_(list(HOLDINGS))).values(source="bundled"))
+    report = measure_performance(session, owner=investor, benchmark="EQUAL_WEIGHT")
+    assert report.beta is not None
+    reply = ask(session, settings=chat_settings, user=investor, message="What is my portfolio's beta?")
+    assert f"beta {number(report.beta)} against the equal-weight universe" in reply.answer

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from core.chat.facts import money
 from core.chat.service import ask
+from core.formatting import money
 from core.portfolio.analytics import summarize_portfolio
 from tests.chat.factories import make_portfolio
 from tests.chat.ollama_server import FakeOllama
