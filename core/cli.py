@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "core.portfolio.cli",
     "core.demo",
     "core.chat.cli",
+    "core.mcp_server.cli",
 ]
 
 
