@@ -26,6 +26,7 @@ NAVIGATION = [
     ("pages/4_Backtests.py", "Backtests", ()),
     ("pages/5_Chat.py", "Chat", ()),
     ("pages/6_Admin.py", "Admin", ("admin",)),
+    ("pages/7_Settings.py", "Settings", ()),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 MAX_EXPIRY_DAYS = 365
 DEFAULT_EXPIRY_DAYS = 90
@@ -49,6 +49,14 @@ class AccessTokenRead(BaseModel):
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
     created_at: dt.datetime
+
+    @computed_field
+    @property
+    def status(self) -> str:
+        """active, expired or revoked (revoked wins)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= dt.datetime.now(dt.UTC) else "active"
 
 
 class AccessTokenCreated(AccessTokenRead):
