@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep, call_service
+from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
 from core.audit import record_audit
 from core.portfolio.holdings import add_holding, delete_holding, get_holding, list_holdings, update_holding
+from core.portfolio.pricing import live_provider
 from core.portfolio.schemas import StockCreate, StockPage, StockRead, StockUpdate
 
 router = APIRouter(prefix="/api/portfolio", tags=["portfolio"])
@@ -25,8 +26,10 @@ async def read_portfolio(
 
 
 @router.post("/stock", response_model=StockRead, status_code=status.HTTP_201_CREATED)
-async def create_stock(data: StockCreate, session: SessionDep, user: CurrentUser) -> StockRead:
-    return StockRead.model_validate(await call_service(session, add_holding, owner=user, data=data))
+async def create_stock(data: StockCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> StockRead:
+    """Add a holding: a buy dated `opened_at` or, by default, the ticker's last stored price date."""
+    stock = await call_service(session, add_holding, owner=user, data=data, provider=live_provider(settings))
+    return StockRead.model_validate(stock)
 
 
 @router.get("/stock/{stock_id}", response_model=StockRead)

@@ -1,4 +1,5 @@
-"""Portfolio analytics, the transaction ledger (with CSV import/export) and price alerts."""
+"""Portfolio analytics, the ledger of activities (with CSV import/export), cash, closed
+positions, income, and price alerts."""
 
 from __future__ import annotations
 
@@ -11,16 +12,28 @@ from fastapi.responses import Response
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
 from core.errors import InvalidInputError
+from core.portfolio.activities import delete_activity, get_activity, record_activity, update_activity
 from core.portfolio.alerts import create_alert, delete_alert, list_alerts
 from core.portfolio.analytics import measure_performance, summarize_portfolio
-from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
-from core.portfolio.ledger import export_transactions, import_transactions, list_transactions, record_transaction
+from core.portfolio.analytics_schemas import (
+    CashBalance,
+    ClosedPosition,
+    IncomeReport,
+    PerformanceReport,
+    PortfolioSummary,
+)
+from core.portfolio.cash import cash_balance
+from core.portfolio.closed import list_closed_positions
+from core.portfolio.income import income_by_period
+from core.portfolio.ledger import export_transactions, import_transactions, list_transactions
+from core.portfolio.pricing import live_provider
 from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
 from core.portfolio.schemas import (
+    ActivityCreate,
+    ActivityUpdate,
     ImportResult,
     PriceAlertCreate,
     PriceAlertRead,
-    TransactionCreate,
     TransactionPage,
     TransactionRead,
 )
@@ -79,14 +92,63 @@ async def read_transactions(
 
 
 @router.post("/transactions", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
-async def create_transaction(data: TransactionCreate, session: SessionDep, user: CurrentUser) -> TransactionRead:
-    """Record a buy, sell, dividend or fee; selling more than is held is refused (422)."""
-    return TransactionRead.model_validate(await call_service(session, record_transaction, owner=user, data=data))
+async def create_transaction(
+    data: ActivityCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> TransactionRead:
+    """Record a buy, sell, dividend, fee, deposit or withdrawal (`date` required). Refused (422)
+    with the reason: an unpriced ticker, a date outside its stored prices, an oversell, or
+    cash below zero once deposits are recorded."""
+    entry = await call_service(session, record_activity, owner=user, data=data, provider=live_provider(settings))
+    return TransactionRead.model_validate(entry)
+
+
+@router.get("/transactions/{activity_id:int}", response_model=TransactionRead)
+async def read_transaction(activity_id: int, session: SessionDep, user: CurrentUser) -> TransactionRead:
+    entry = await call_service(session, get_activity, owner=user, activity_id=activity_id)
+    return TransactionRead.model_validate(entry)
+
+
+@router.put("/transactions/{activity_id:int}", response_model=TransactionRead)
+async def change_transaction(
+    activity_id: int, data: ActivityUpdate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> TransactionRead:
+    """Change the fields given; refused (422, naming the date) when the whole ledger would
+    break a rule with the change. No other activity is touched."""
+    entry = await call_service(
+        session, update_activity, owner=user, activity_id=activity_id, data=data, provider=live_provider(settings)
+    )
+    return TransactionRead.model_validate(entry)
+
+
+@router.delete("/transactions/{activity_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_transaction(activity_id: int, session: SessionDep, user: CurrentUser) -> None:
+    """Delete one activity, unless a later sell (or the cash) relied on it (422)."""
+    await call_service(session, delete_activity, owner=user, activity_id=activity_id)
+
+
+@router.get("/cash", response_model=CashBalance)
+async def read_cash(session: SessionDep, user: CurrentUser) -> CashBalance:
+    return await call_service(session, cash_balance, owner=user)
+
+
+@router.get("/closed", response_model=list[ClosedPosition])
+async def read_closed_positions(session: SessionDep, user: CurrentUser) -> list[ClosedPosition]:
+    """Tickers sold down to zero, with realised P&L, dividends, fees, opened and closed dates."""
+    return await call_service(session, list_closed_positions, owner=user)
+
+
+@router.get("/income", response_model=IncomeReport)
+async def read_income(
+    session: SessionDep, user: CurrentUser, freq: Annotated[str, Query(pattern="^[MYmy]$")] = "M"
+) -> IncomeReport:
+    """Dividends, fee charges and commissions per month (M) or year (Y), with totals."""
+    return await call_service(session, income_by_period, owner=user, freq=freq)
 
 
 @router.post("/transactions/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
 async def import_transaction_file(
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="CSV: date,ticker,type,quantity,price,fee")],
     mapping: Annotated[str | None, Form(description='JSON {"their header": "our column"}')] = None,
@@ -106,6 +168,7 @@ async def import_transaction_file(
         mapping=columns,
         mapping_name=mapping_name,
         save_mapping_as=save_mapping_as,
+        provider=live_provider(settings),
     )
 
 

@@ -87,6 +87,8 @@ class TransactionType(enum.StrEnum):
     SELL = "sell"
     DIVIDEND = "dividend"
     FEE = "fee"
+    DEPOSIT = "deposit"  # cash in: no ticker, `amount` (revision 0004)
+    WITHDRAWAL = "withdrawal"  # cash out: no ticker, `amount` (revision 0004)
 
 
 class AlertKind(enum.StrEnum):
@@ -219,16 +221,19 @@ class Transaction(Base):
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     date: Mapped[dt.date] = mapped_column(Date)
-    ticker: Mapped[str] = mapped_column(String(16))
+    ticker: Mapped[str | None] = mapped_column(String(16))  # None for deposits and withdrawals
     type: Mapped[TransactionType] = mapped_column(_enum(TransactionType, "transaction_type"))
     quantity: Mapped[float] = mapped_column(Float, default=0.0)
     price: Mapped[float] = mapped_column(Float, default=0.0)
     fee: Mapped[float] = mapped_column(Float, default=0.0)
+    # Money moved by a deposit, withdrawal, fee or total dividend (revision 0004).
+    amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

@@ -62,6 +62,15 @@ def _store(
     )
 
 
+def fetch_and_store(session: Session, *, provider: PriceProvider, ticker: str, start: dt.date | None = None) -> int:
+    """Fetch `ticker`'s bars from `start` (default: the provider's full history) and store them
+    with its metadata; returns rows added. Provider errors propagate as CoreErrors."""
+    ticker = normalise_ticker(ticker)
+    frame = provider.fetch_history(ticker, start=start)
+    with session.begin_nested():
+        return _store(session, provider, ticker, frame)
+
+
 def load_bundled_prices(
     session: Session, *, settings: Settings, tickers: list[str] | None = None, progress: Progress | None = None
 ) -> int:

@@ -7,19 +7,18 @@ Both read the owner's ledger (see core.portfolio.ledger) and the stored closes i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.tables import Stock, TransactionType, User
+from core.db.tables import User
 from core.errors import InvalidInputError, NotFoundError
 from core.market import repository
 from core.portfolio import returns as perf
+from core.portfolio.activities import ledger_entries
 from core.portfolio.analytics_schemas import HoldingValuation, PerformanceReport, PortfolioSummary, SeriesPoint
-from core.portfolio.ledger import owner_transactions
-from core.portfolio.positions import replay_ledger
+from core.portfolio.cash import summarize_cash
+from core.portfolio.positions import EPSILON, replay_ledger
 from core.portfolio.schemas import EARLIEST_DATE, normalise_ticker
 from core.portfolio.valuation import entries_frame, value_history
 
@@ -27,33 +26,18 @@ LATEST_DATE = dt.date(2200, 1, 1)  # pandas timestamps end in 2262
 EQUAL_WEIGHT_NAMES = {"EQUAL_WEIGHT", "EQUAL-WEIGHT", "EW", "UNIVERSE"}
 
 
-@dataclass
-class _Opening:
-    """A stand-in ledger entry for a holding that predates the ledger."""
-
-    date: dt.date
-    ticker: str
-    quantity: float
-    price: float
-    type: TransactionType = TransactionType.BUY
-    fee: float = 0.0
-    id: int = 0
-
-
 def load_ledger(session: Session, *, owner: User) -> list:
-    """The owner's entries, plus an opening buy for any holding without ledger entries."""
-    entries: list = owner_transactions(session, owner=owner)
-    in_ledger = {entry.ticker for entry in entries}
-    for stock in session.scalars(select(Stock).where(Stock.owner_id == owner.id)):
-        if stock.ticker not in in_ledger and stock.quantity > 0:
-            opened = stock.opened_at or stock.created_at.date()
-            entries.append(_Opening(date=opened, ticker=stock.ticker, quantity=stock.quantity, price=stock.avg_cost))
-    return entries
+    """The entries every figure is computed from (see activities.ledger_entries)."""
+    return ledger_entries(session, owner=owner)
 
 
 def summarize_portfolio(session: Session, *, owner: User) -> PortfolioSummary:
-    positions = replay_ledger(load_ledger(session, owner=owner))
-    open_positions = {ticker: p for ticker, p in positions.items() if p.quantity > 0}
+    """Value at the last close, cost, P&L (unrealised; realised split into open holdings and
+    closed positions, which add up to it), day change, weights, allocation, cash and income."""
+    entries = load_ledger(session, owner=owner)
+    positions = replay_ledger(entries)
+    cash = summarize_cash(entries)
+    open_positions = {ticker: p for ticker, p in positions.items() if p.quantity > EPSILON}
     closes = repository.last_two_closes(session, open_positions)
     metadata = {row.symbol: row for row in repository.list_ticker_rows(session) if row.symbol in open_positions}
     holdings: list[HoldingValuation] = []
@@ -90,14 +74,23 @@ def summarize_portfolio(session: Session, *, owner: User) -> PortfolioSummary:
         by_sector[sector] = by_sector.get(sector, 0.0) + holding.weight
     cost = sum(h.cost_basis for h in holdings)
     day_change = sum(h.day_change for h in holdings)
-    realized = sum(p.realized_pnl for p in positions.values())
+    realized_open = sum(h.realized_pnl for h in holdings)
+    realized_closed = sum(p.realized_pnl for t, p in positions.items() if t not in open_positions)
+    realized = realized_open + realized_closed
     dates = [h.last_price_date for h in holdings if h.last_price_date]
     return PortfolioSummary(
         market_value=total,
         cost_basis=cost,
         unrealized_pnl=total - cost,
         realized_pnl=realized,
+        realized_pnl_open=realized_open,
+        realized_pnl_closed=realized_closed,
         total_pnl=total - cost + realized,
+        commissions=sum(p.commissions for p in positions.values()),
+        cash=cash.balance,
+        cash_tracked=cash.tracked,
+        net_deposits=cash.deposits - cash.withdrawals,
+        total_value=total + cash.balance if cash.tracked else total,
         day_change=day_change,
         day_change_pct=day_change / (total - day_change) if total - day_change else None,
         dividends=sum(p.dividends for p in positions.values()),
@@ -148,12 +141,14 @@ def measure_performance(
             raise InvalidInputError(f"{day} is outside {EARLIEST_DATE} … {LATEST_DATE}")
     entries = load_ledger(session, owner=owner)
     frame = entries_frame(entries)
-    closes = repository.read_closes(session, frame["ticker"].unique(), None, end)
+    closes = repository.read_closes(session, [t for t in frame["ticker"].unique() if t], None, end)
     history = value_history(frame, closes, pd.Timestamp(end) if end else None)
     before = history[history.index < pd.Timestamp(start)] if start else history.iloc[:0]
     period = history[history.index >= pd.Timestamp(start)] if start else history
     previous_value = float(before["value"].iloc[-1]) if len(before) else 0.0
-    daily = perf.daily_returns(period["value"], period["inflow"], period["outflow"], previous_value)
+    daily = perf.daily_returns(
+        period["value"], period["inflow"], period["outflow"], previous_value, period["inflow_close"]
+    )
     # Returns count from the first day with money invested.
     invested = daily[(period["value"] + period["outflow"]).to_numpy() > 0]
     report = PerformanceReport(
@@ -161,7 +156,7 @@ def measure_performance(
         end=period.index[-1].date() if len(period) else end,
         start_value=previous_value,
         end_value=float(period["value"].iloc[-1]) if len(period) else 0.0,
-        net_inflow=float(period["inflow"].sum() - period["outflow"].sum()),
+        net_inflow=float(period["inflow"].sum() + period["inflow_close"].sum() - period["outflow"].sum()),
         twr=perf.time_weighted_return(invested) if len(invested) else None,
         xirr=perf.xirr(_xirr_flows(period, previous_value)),
         volatility=perf.annualised_volatility(invested),
@@ -187,7 +182,7 @@ def _xirr_flows(period: pd.DataFrame, previous_value: float) -> list[tuple[dt.da
     if period.empty:
         return []
     days = [day.date() for day in period.index]
-    net = (period["outflow"] - period["inflow"]).to_numpy()
+    net = (period["outflow"] - period["inflow"] - period["inflow_close"]).to_numpy()
     flows = [(day, float(amount)) for day, amount in zip(days, net, strict=True) if amount]
     if previous_value:
         flows.insert(0, (days[0], -previous_value))

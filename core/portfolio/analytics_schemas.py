@@ -30,11 +30,18 @@ class PortfolioSummary(BaseModel):
     cost_basis: float
     unrealized_pnl: float
     realized_pnl: float = Field(description="Closed trades, dividends and fees, all tickers")
+    realized_pnl_open: float = Field(default=0.0, description="The part of realised P&L on tickers still held")
+    realized_pnl_closed: float = Field(default=0.0, description="The part on closed positions")
     total_pnl: float
     day_change: float
     day_change_pct: float | None
     dividends: float
-    fees: float
+    fees: float = Field(description="Fee charges (fee activities)")
+    commissions: float = Field(default=0.0, description="Fees paid on buys and sells")
+    cash: float = Field(default=0.0, description="Cash balance (see CashBalance)")
+    cash_tracked: bool = Field(default=False, description="Deposits are recorded, so cash is real money held")
+    net_deposits: float = Field(default=0.0, description="Deposits − withdrawals")
+    total_value: float = Field(default=0.0, description="Market value + cash when cash is tracked, else market value")
     holdings: list[HoldingValuation]
     allocation_by_holding: dict[str, float]
     allocation_by_sector: dict[str, float]
@@ -64,3 +71,49 @@ class PerformanceReport(BaseModel):
     series: list[SeriesPoint] = Field(description="Market value at each close")
     twr_series: list[SeriesPoint] = Field(default_factory=list, description="Growth of 100, time-weighted")
     benchmark_series: list[SeriesPoint] = Field(default_factory=list, description="Benchmark growth of 100")
+
+
+class CashBalance(BaseModel):
+    balance: float = Field(description="Deposits − withdrawals + sale proceeds + dividends − buys − fee charges")
+    tracked: bool = Field(description="Deposits are recorded: the balance is real cash and never below zero")
+    deposits: float
+    withdrawals: float
+    purchases: float = Field(description="Money paid for buys, their fees included")
+    sale_proceeds: float = Field(description="Money received for sells, their fees deducted")
+    dividends: float
+    fees: float = Field(description="Fee charges (fee activities)")
+
+
+class ClosedPosition(BaseModel):
+    """A ticker sold down to zero: what was traded and what it earned, to the cent."""
+
+    ticker: str
+    name: str | None = None
+    quantity_bought: float
+    quantity_sold: float
+    cost: float = Field(description="Money paid for its buys, fees included")
+    proceeds: float = Field(description="Money received for its sells, fees deducted")
+    realized_pnl: float = Field(description="Trading gain + dividends − fee charges")
+    dividends: float
+    fees: float = Field(description="Fee charges of the ticker")
+    commissions: float = Field(description="Fees paid on its buys and sells (inside cost and proceeds)")
+    opened_at: dt.date | None
+    closed_at: dt.date | None
+
+
+class IncomePeriod(BaseModel):
+    period: str = Field(description="YYYY-MM or YYYY")
+    start: dt.date
+    dividends: float
+    fees: float
+    commissions: float
+    net: float = Field(description="dividends − fees − commissions")
+
+
+class IncomeReport(BaseModel):
+    freq: str
+    periods: list[IncomePeriod]
+    dividends: float
+    fees: float
+    commissions: float
+    net: float

@@ -1,9 +1,15 @@
-"""Replaying a ledger into positions (average-cost method): pure functions, no database.
+"""Replaying a ledger into positions and cash (average-cost method): pure functions, no database.
 
 Average cost: a buy adds `quantity × price + fee` to the cost basis; a sell removes the
 average cost of the shares sold and realises `proceeds − fee − that cost`; dividends add
-to realised P&L, fee transactions subtract from it. Within a day, entries are replayed in
-the order buy, dividend, fee, sell (so a same-day buy covers a same-day sell).
+to realised P&L, fee transactions subtract from it. Deposits and withdrawals (no ticker)
+move cash only. Within a day, entries are replayed in the order deposit, buy, dividend,
+fee, sell, withdrawal (so a same-day buy covers a same-day sell).
+
+Cash: deposits, sale proceeds and dividends add to it; buys (with their fees), fee charges
+and withdrawals draw it down. Once any deposit (or withdrawal) is recorded the balance may not end a day
+below zero (`replay_cash` refuses naming the day); before that it is simply the net of the
+trades (negative: money put in from outside), so portfolios without deposits keep working.
 """
 
 from __future__ import annotations
@@ -14,14 +20,24 @@ from typing import Protocol
 
 from core.db.tables import TransactionType
 from core.errors import InvalidInputError
+from core.formatting import money
 
 EPSILON = 1e-9
-TYPE_ORDER = {TransactionType.BUY: 0, TransactionType.DIVIDEND: 1, TransactionType.FEE: 2, TransactionType.SELL: 3}
+CASH_TOLERANCE = 0.005  # half a cent: sums of floats may miss zero by rounding noise
+TYPE_ORDER = {
+    TransactionType.DEPOSIT: 0,
+    TransactionType.BUY: 1,
+    TransactionType.DIVIDEND: 2,
+    TransactionType.FEE: 3,
+    TransactionType.SELL: 4,
+    TransactionType.WITHDRAWAL: 5,
+}
+CASH_TYPES = {TransactionType.DEPOSIT, TransactionType.WITHDRAWAL}
 
 
 class LedgerEntry(Protocol):
     date: dt.date
-    ticker: str
+    ticker: str | None
     type: TransactionType
     quantity: float
     price: float
@@ -36,15 +52,27 @@ class Position:
     realized_pnl: float = 0.0
     dividends: float = 0.0
     fees: float = 0.0
+    commissions: float = 0.0  # fees paid on buys and sells (inside cost basis and proceeds)
+    bought_quantity: float = 0.0
+    sold_quantity: float = 0.0
+    bought_amount: float = 0.0  # money paid for buys, fees included
+    sold_amount: float = 0.0  # money received for sells, fees deducted
     opened_at: dt.date | None = None
+    first_opened_at: dt.date | None = None
+    closed_at: dt.date | None = None
 
     @property
     def avg_cost(self) -> float:
         return self.cost_basis / self.quantity if self.quantity > EPSILON else 0.0
 
 
+def entry_amount(entry: LedgerEntry) -> float:
+    return float(getattr(entry, "amount", 0.0) or 0.0)
+
+
 def cash_amount(entry: LedgerEntry) -> float:
-    """The money the entry moves: paid for a buy/fee, received for a sell/dividend (always >= 0)."""
+    """The money the entry moves, always >= 0: paid for a buy, fee or withdrawal; received
+    for a sell, dividend or deposit."""
     gross = entry.quantity * entry.price
     kind = TransactionType(entry.type)
     if kind == TransactionType.BUY:
@@ -52,8 +80,18 @@ def cash_amount(entry: LedgerEntry) -> float:
     if kind == TransactionType.SELL:
         return gross - entry.fee
     if kind == TransactionType.DIVIDEND:
-        return (gross if entry.quantity > 0 else entry.price) - entry.fee
-    return entry.fee + gross
+        total = entry_amount(entry) or (gross if entry.quantity > 0 else entry.price)
+        return total - entry.fee
+    if kind in CASH_TYPES:
+        return entry_amount(entry)
+    return entry_amount(entry) + entry.fee + gross
+
+
+def cash_change(entry: LedgerEntry) -> float:
+    """The entry's effect on the cash balance (signed)."""
+    kind = TransactionType(entry.type)
+    incoming = kind in (TransactionType.SELL, TransactionType.DIVIDEND, TransactionType.DEPOSIT)
+    return cash_amount(entry) if incoming else -cash_amount(entry)
 
 
 def sort_key(entry: LedgerEntry) -> tuple:
@@ -66,8 +104,13 @@ def apply_entry(position: Position, entry: LedgerEntry) -> None:
     if kind == TransactionType.BUY:
         if position.quantity <= EPSILON:
             position.opened_at = entry.date
+            position.first_opened_at = position.first_opened_at or entry.date
+            position.closed_at = None
         position.quantity += entry.quantity
         position.cost_basis += cash_amount(entry)
+        position.bought_quantity += entry.quantity
+        position.bought_amount += cash_amount(entry)
+        position.commissions += entry.fee
     elif kind == TransactionType.SELL:
         if entry.quantity > position.quantity + EPSILON:
             raise InvalidInputError(
@@ -78,20 +121,57 @@ def apply_entry(position: Position, entry: LedgerEntry) -> None:
         position.realized_pnl += cash_amount(entry) - sold_cost
         position.cost_basis -= sold_cost
         position.quantity -= entry.quantity
+        position.sold_quantity += entry.quantity
+        position.sold_amount += cash_amount(entry)
+        position.commissions += entry.fee
         if position.quantity <= EPSILON:
             position.quantity, position.cost_basis, position.opened_at = 0.0, 0.0, None
+            position.closed_at = entry.date
     elif kind == TransactionType.DIVIDEND:
         position.dividends += cash_amount(entry)
         position.realized_pnl += cash_amount(entry)
-    else:
+    elif kind == TransactionType.FEE:
         position.fees += cash_amount(entry)
         position.realized_pnl -= cash_amount(entry)
 
 
 def replay_ledger(entries: list[LedgerEntry]) -> dict[str, Position]:
-    """Positions by ticker after every entry (entries may come in any order)."""
+    """Positions by ticker after every entry (entries may come in any order; cash entries
+    have no position)."""
     positions: dict[str, Position] = {}
     for entry in sorted(entries, key=sort_key):
+        if TransactionType(entry.type) in CASH_TYPES or not entry.ticker:
+            continue
         position = positions.setdefault(entry.ticker, Position(ticker=entry.ticker))
         apply_entry(position, entry)
+    return positions
+
+
+def has_deposits(entries: list[LedgerEntry]) -> bool:
+    """Whether cash is tracked: any deposit (or withdrawal) is recorded."""
+    return any(TransactionType(entry.type) in CASH_TYPES for entry in entries)
+
+
+def replay_cash(entries: list[LedgerEntry]) -> float:
+    """The cash balance after every entry; with deposits recorded, InvalidInputError naming
+    the first day that would end below zero."""
+    checked = has_deposits(entries)
+    balance = 0.0
+    ordered = sorted(entries, key=sort_key)
+    for index, entry in enumerate(ordered):
+        balance += cash_change(entry)
+        end_of_day = index + 1 == len(ordered) or ordered[index + 1].date != entry.date
+        if checked and end_of_day and balance < -CASH_TOLERANCE:
+            raise InvalidInputError(
+                f"cash would be {money(balance)} at the end of {entry.date}: record a deposit on or "
+                "before that day, or a smaller buy or withdrawal"
+            )
+    return balance
+
+
+def check_ledger(entries: list[LedgerEntry]) -> dict[str, Position]:
+    """Every rule the whole ledger must keep (no oversell, no overdrawn cash once deposits are
+    recorded); returns the positions. Raises InvalidInputError naming the date."""
+    positions = replay_ledger(entries)
+    replay_cash(entries)
     return positions

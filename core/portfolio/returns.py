@@ -1,10 +1,15 @@
 """Performance math as small pure functions over daily series (numpy/pandas, no database).
 
-Conventions: a day's external cash flows are split into money put in (`inflow`: buys with
-their fees, fee charges) and money taken out (`outflow`: sale proceeds, dividends). Inflows
-count at the start of the day, outflows at its end, so the daily return is
+Conventions: a day's external cash flows are split into money put in (`inflow`: deposits,
+or without deposits buys with their fees and fee charges) and money taken out (`outflow`:
+withdrawals, or sale proceeds and dividends). Inflows count at the start of the day,
+outflows at its end; money put in at the close (`inflow_close`: a buy at the closing price)
+counts at the end, so it earns nothing that day and dilutes nothing. The daily return is
 
-    r_t = (V_t + outflow_t) / (V_{t-1} + inflow_t) − 1
+    r_t = (V_t + outflow_t − inflow_close_t) / (V_{t-1} + inflow_t) − 1
+
+except on a day that opens the portfolio (V_{t-1} = 0), where all money put in counts from
+the start (there is nothing else to earn a return on).
 
 and the time-weighted return links them: TWR = Π(1 + r_t) − 1. Annualisation uses 252
 trading days; XIRR uses actual/365 day counts.
@@ -22,10 +27,19 @@ from scipy.optimize import brentq
 TRADING_DAYS = 252
 
 
-def daily_returns(value: pd.Series, inflow: pd.Series, outflow: pd.Series, previous_value: float = 0.0) -> pd.Series:
+def daily_returns(
+    value: pd.Series,
+    inflow: pd.Series,
+    outflow: pd.Series,
+    previous_value: float = 0.0,
+    inflow_close: pd.Series | None = None,
+) -> pd.Series:
     """Cash-flow adjusted daily returns; 0 on days with nothing invested."""
-    before = value.shift(1).fillna(previous_value).to_numpy() + inflow.to_numpy()
-    after = value.to_numpy() + outflow.to_numpy()
+    previous = value.shift(1).fillna(previous_value).to_numpy()
+    at_close = np.zeros(len(value)) if inflow_close is None else inflow_close.to_numpy()
+    opening = previous <= 1e-9
+    before = previous + inflow.to_numpy() + np.where(opening, at_close, 0.0)
+    after = value.to_numpy() + outflow.to_numpy() - np.where(opening, 0.0, at_close)
     with np.errstate(divide="ignore", invalid="ignore"):
         returns = np.where(before > 1e-9, after / before - 1.0, 0.0)
     return pd.Series(returns, index=value.index)

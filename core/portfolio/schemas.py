@@ -73,28 +73,52 @@ class StockPage(BaseModel):
 # --- the transaction ledger ------------------------------------------------------------------
 
 
-class TransactionCreate(StockBase):
-    """One ledger entry. Amounts by type (all in the ticker's currency):
+TICKER_TYPES = {TransactionType.BUY, TransactionType.SELL, TransactionType.DIVIDEND, TransactionType.FEE}
+
+
+class ActivityCreate(StockBase):
+    """One ledger entry (an "activity"). Amounts by type (all in the ticker's currency):
 
     - buy / sell: `quantity` shares at `price` each, `fee` on top (buy) or deducted (sell);
-    - dividend: `quantity` shares × `price` per share (or `quantity` 0 and `price` the total), less `fee`;
-    - fee: `fee` (plus `quantity` × `price`, if given) charged against the holding.
+    - dividend: `amount` (the total), or `quantity` shares × `price` per share (or `quantity`
+      0 and `price` the total, as older files have it), less `fee` withheld;
+    - fee: `amount` (or `fee`, plus `quantity` × `price` if given) charged against the holding;
+    - deposit / withdrawal: `amount` of cash in or out, no ticker.
     """
 
-    date: dt.date
-    ticker: str = Field(pattern=TICKER_PATTERN)
+    date: dt.date = Field(description="The trade or booking date (required)")
+    ticker: str | None = Field(default=None, pattern=TICKER_PATTERN, description="None for deposits and withdrawals")
     type: TransactionType
     quantity: float = Field(default=0.0, ge=0, le=MAX_QUANTITY, allow_inf_nan=False)
     price: float = Field(default=0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
     fee: float = Field(default=0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    amount: float = Field(default=0.0, ge=0, le=MAX_PRICE * 1000, allow_inf_nan=False)
+
+    @field_validator("ticker", mode="before")
+    @classmethod
+    def _blank_ticker(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
-    def _check_amounts(self) -> TransactionCreate:
-        if self.type in (TransactionType.BUY, TransactionType.SELL) and self.quantity <= 0:
-            raise ValueError(f"a {self.type.value} needs a quantity greater than 0")
-        if self.type == TransactionType.DIVIDEND and self.price <= 0:
-            raise ValueError("a dividend needs a price (per share, or the total with quantity 0) greater than 0")
-        if self.type == TransactionType.FEE and self.fee + self.quantity * self.price <= 0:
+    def _check_amounts(self) -> ActivityCreate:
+        kind = self.type
+        if kind in TICKER_TYPES and not self.ticker:
+            raise ValueError(f"a {kind.value} needs a ticker")
+        if kind not in TICKER_TYPES:
+            if self.ticker:
+                raise ValueError(f"a {kind.value} is cash: leave the ticker empty")
+            if self.amount <= 0:
+                raise ValueError(f"a {kind.value} needs an amount greater than 0")
+            if self.quantity or self.price or self.fee:
+                raise ValueError(f"a {kind.value} has only an amount (no quantity, price or fee)")
+        if kind in (TransactionType.BUY, TransactionType.SELL):
+            if self.quantity <= 0:
+                raise ValueError(f"a {kind.value} needs a quantity greater than 0")
+            if self.amount:
+                raise ValueError(f"a {kind.value} has a quantity and a price, not an amount")
+        if kind == TransactionType.DIVIDEND and self.price <= 0 and self.amount <= 0:
+            raise ValueError("a dividend needs an amount (or a price per share) greater than 0")
+        if kind == TransactionType.FEE and self.amount + self.fee + self.quantity * self.price <= 0:
             raise ValueError("a fee transaction needs a fee greater than 0")
         if self.date > dt.date.today():
             raise ValueError("the date is in the future")
@@ -103,17 +127,37 @@ class TransactionCreate(StockBase):
         return self
 
 
+TransactionCreate = ActivityCreate  # the name the CSV import and older callers use
+
+
+class ActivityUpdate(StockBase):
+    """A change to one activity: only the fields given change; the result is validated as a
+    whole (as an ActivityCreate) and against the whole ledger."""
+
+    date: dt.date | None = None
+    ticker: str | None = Field(default=None, pattern=TICKER_PATTERN)
+    type: TransactionType | None = None
+    quantity: float | None = Field(default=None, ge=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    price: float | None = Field(default=None, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    fee: float | None = Field(default=None, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    amount: float | None = Field(default=None, ge=0, le=MAX_PRICE * 1000, allow_inf_nan=False)
+
+
 class TransactionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     date: dt.date
-    ticker: str
+    ticker: str | None
     type: TransactionType
     quantity: float
     price: float
     fee: float
+    amount: float = 0.0
     created_at: dt.datetime
+
+
+ActivityRead = TransactionRead
 
 
 class TransactionPage(BaseModel):

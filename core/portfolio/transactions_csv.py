@@ -1,4 +1,5 @@
-"""Transactions as CSV: `date,ticker,type,quantity,price,fee` (extra columns ignored).
+"""Transactions as CSV: `date,ticker,type,quantity,price,fee,amount` (extra columns ignored;
+`amount` optional: the money of a deposit, withdrawal, fee or total dividend; no ticker for cash).
 
 A broker's export with other headers is mapped onto these with a column mapping
 `{their header: our column}`, which can be saved per user under a name and reused.
@@ -22,7 +23,7 @@ from core.errors import InvalidInputError, NotFoundError
 from core.market.providers.csv_upload import MAX_REPORTED_PROBLEMS, read_csv_text
 from core.portfolio.schemas import TransactionCreate
 
-COLUMNS = ["date", "ticker", "type", "quantity", "price", "fee"]
+COLUMNS = ["date", "ticker", "type", "quantity", "price", "fee", "amount"]
 REQUIRED = ["date", "ticker", "type"]
 TYPE_ALIASES = {"bought": "buy", "purchase": "buy", "sold": "sell", "div": "dividend", "commission": "fee"}
 
@@ -79,7 +80,7 @@ def collect_transaction_rows(
         if "type" in values:
             kind = values["type"].lower()
             values["type"] = TYPE_ALIASES.get(kind, kind)
-        for column in ("quantity", "price", "fee"):
+        for column in ("quantity", "price", "fee", "amount"):
             if column in values:
                 values[column] = values[column].replace(",", "").replace("$", "")
         try:
@@ -92,7 +93,7 @@ def collect_transaction_rows(
 
 
 def export_csv(entries: list[Transaction]) -> str:
-    """The entries as CSV with the import columns, oldest first (re-importable as is)."""
+    """The entries as CSV with the import columns, in replay order (re-importable as is)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -100,11 +101,12 @@ def export_csv(entries: list[Transaction]) -> str:
         writer.writerow(
             [
                 entry.date.isoformat(),
-                entry.ticker,
+                entry.ticker or "",
                 entry.type.value,
                 f"{entry.quantity:g}",
                 repr(entry.price),
                 repr(entry.fee),
+                repr(entry.amount or 0.0),
             ]
         )
     return buffer.getvalue()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 
-async def test_crud_flow(api):
+async def test_crud_flow(api, api_prices):
+    await api_prices("AAPL")
     headers = await api.signup()
     created = await api.client.post(
         "/api/portfolio/stock",
@@ -20,15 +21,19 @@ async def test_crud_flow(api):
     assert listing["total"] == 1 and listing["items"][0]["id"] == stock["id"]
     assert (await api.client.get("/portfolio", headers=headers)).json()["total"] == 1
 
-    updated = await api.client.put(f"/api/portfolio/stock/{stock['id']}", json={"quantity": 12}, headers=headers)
+    # Quantity comes from the activities: editing it here would rewrite the buy.
+    refused = await api.client.put(f"/api/portfolio/stock/{stock['id']}", json={"quantity": 12}, headers=headers)
+    assert refused.status_code == 409 and "record a buy or sell of AAPL" in refused.json()["detail"]
+    updated = await api.client.put(f"/api/portfolio/stock/{stock['id']}", json={"notes": "long"}, headers=headers)
     assert updated.status_code == 200
-    assert updated.json()["quantity"] == 12 and updated.json()["avg_cost"] == 120.5
+    assert (updated.json()["quantity"], updated.json()["avg_cost"], updated.json()["notes"]) == (10, 120.5, "long")
 
     assert (await api.client.delete(f"/api/portfolio/stock/{stock['id']}", headers=headers)).status_code == 204
     assert (await api.client.get(f"/api/portfolio/stock/{stock['id']}", headers=headers)).status_code == 404
 
 
-async def test_pagination(api):
+async def test_pagination(api, api_prices):
+    await api_prices("MSFT", "AAPL", "JPM")
     headers = await api.signup()
     for ticker in ["MSFT", "AAPL", "JPM"]:
         await api.client.post(
@@ -39,7 +44,8 @@ async def test_pagination(api):
     assert [item["ticker"] for item in page["items"]] == ["JPM", "MSFT"]
 
 
-async def test_other_users_cannot_see_or_touch_holdings(api):
+async def test_other_users_cannot_see_or_touch_holdings(api, api_prices):
+    await api_prices("GE")
     alice = await api.signup("alice@example.com")
     bob = await api.signup("bob@example.com")
     stock = (
@@ -55,7 +61,8 @@ async def test_other_users_cannot_see_or_touch_holdings(api):
     assert (await api.client.get(url, headers=alice)).json()["quantity"] == 5
 
 
-async def test_duplicate_ticker_is_409(api):
+async def test_duplicate_ticker_is_409(api, api_prices):
+    await api_prices("KO")
     headers = await api.signup()
     body = {"ticker": "KO", "quantity": 1, "avg_cost": 40}
     assert (await api.client.post("/api/portfolio/stock", json=body, headers=headers)).status_code == 201

@@ -6,9 +6,10 @@ from __future__ import annotations
 from core.chat.evaluation import build_cases, hit_rate, missed_questions
 from core.chat.intents import parse_question
 from core.chat.service import reindex_user, retrieve
-from core.portfolio.holdings import list_holdings, update_holding
-from core.portfolio.schemas import StockUpdate
-from tests.chat.factories import make_portfolio, record_forecast
+from core.portfolio.activities import record_activity
+from core.portfolio.holdings import list_holdings
+from core.portfolio.schemas import ActivityCreate
+from tests.chat.factories import LAST_PRICE_DATE, make_portfolio, record_forecast
 
 HOLDINGS = {"ORCH": (40.0, 45.0), "VOLT": (25.0, 95.0), "NIMB": (10.0, 100.0), "CRAN": (100.0, 28.0)}
 
@@ -35,7 +36,8 @@ def test_index_follows_an_edit(session, chat_settings):
     before = retrieve(session, settings=chat_settings, user=user, question=question, k=1)[0]
     assert before.metadata["key"] == "holding:MEDX" and "7 shares" in before.page_content
     stock = list_holdings(session, owner=user)[0][0]
-    update_holding(session, owner=user, stock_id=stock.id, data=StockUpdate(quantity=12.0))
+    buy = ActivityCreate(date=LAST_PRICE_DATE, ticker="MEDX", type="buy", quantity=5.0, price=stock.avg_cost)
+    record_activity(session, owner=user, data=buy)  # holdings change through activities
     after = retrieve(session, settings=chat_settings, user=user, question=question, k=1)[0]
     assert "12 shares" in after.page_content
 

@@ -42,7 +42,7 @@ async def test_import_then_summary_and_performance(api, api_prices):
 
     exported = await api.client.get("/api/portfolio/transactions/export", headers=headers)
     assert exported.headers["content-type"].startswith("text/csv")
-    assert exported.text.splitlines()[1] == "2016-01-04,AAPL,buy,10,105.35,4.95"
+    assert exported.text.splitlines()[1] == "2016-01-04,AAPL,buy,10,105.35,4.95,0.0"
 
 
 async def test_bad_file_gets_a_row_report(api, api_prices):

@@ -73,7 +73,8 @@ def test_transaction_validation():
         _tx(dt.date(2016, 1, 4), "AAPL", "buy", 1e300, 1e300)
 
 
-def test_hand_added_holding_records_an_opening_buy(session):
+def test_hand_added_holding_records_an_opening_buy(session, load_prices):
+    load_prices("GE")
     user = make_user(session)
     stock = add_holding(
         session, owner=user, data=StockCreate(ticker="GE", quantity=5, avg_cost=30, opened_at=dt.date(2015, 1, 2))
@@ -81,12 +82,30 @@ def test_hand_added_holding_records_an_opening_buy(session):
     rows, _ = list_transactions(session, owner=user)
     assert [(r.date, r.type, r.quantity, r.price) for r in rows] == [(dt.date(2015, 1, 2), "buy", 5, 30)]
 
-    update_holding(session, owner=user, stock_id=stock.id, data=StockUpdate(quantity=8, avg_cost=31))
+    # Quantity and cost come from the ledger: an edit would rewrite the buy, so it is refused.
+    with pytest.raises(ConflictError, match="record a buy or sell of GE"):
+        update_holding(session, owner=user, stock_id=stock.id, data=StockUpdate(quantity=8, avg_cost=31))
+    update_holding(session, owner=user, stock_id=stock.id, data=StockUpdate(notes="long term"))
+    assert stock.notes == "long term" and stock.quantity == 5
     rows, _ = list_transactions(session, owner=user)
-    assert (rows[0].quantity, rows[0].price) == (8, 31)
+    assert (rows[0].quantity, rows[0].price) == (5, 30)
 
     delete_holding(session, owner=user, stock_id=stock.id)
     assert list_transactions(session, owner=user)[1] == 0
+
+
+def test_hand_added_holding_is_dated_by_the_last_price_not_the_clock(session, load_prices):
+    load_prices("GE")
+    user = make_user(session)
+    stock = add_holding(session, owner=user, data=StockCreate(ticker="GE", quantity=5, avg_cost=30))
+    assert stock.opened_at == dt.date(2016, 12, 30)  # the last bundled close
+    with pytest.raises(InvalidInputError, match="after the last stored price of KO"):
+        load_prices("KO")
+        add_holding(
+            session, owner=user, data=StockCreate(ticker="KO", quantity=1, avg_cost=40, opened_at=dt.date(2017, 1, 3))
+        )
+    with pytest.raises(InvalidInputError, match="unknown ticker ZZZZ"):
+        add_holding(session, owner=user, data=StockCreate(ticker="ZZZZ", quantity=1, avg_cost=1))
 
 
 def test_editing_a_traded_holding_must_go_through_the_ledger(session, load_prices):
@@ -117,8 +136,8 @@ def test_import_export_round_trip(session, load_prices):
     assert _holding(session, user, "AAPL").quantity == 6
 
     exported = export_transactions(session, owner=user)
-    assert exported.splitlines()[0] == "date,ticker,type,quantity,price,fee"
-    assert exported.splitlines()[1] == "2016-01-04,AAPL,buy,10,105.35,4.95"
+    assert exported.splitlines()[0] == "date,ticker,type,quantity,price,fee,amount"
+    assert exported.splitlines()[1] == "2016-01-04,AAPL,buy,10,105.35,4.95,0.0"
     other = make_user(session)
     assert import_transactions(session, owner=other, content=exported).imported == 5
     assert export_transactions(session, owner=other) == exported

@@ -1,14 +1,16 @@
 """Performance math against hand-computed cases (no database).
 
 The tiny fixture: one ticker closing 100, 110, 99, 121 on four days; buy 10 @ 100 on day 1,
-buy 10 @ 99 on day 3, sell 5 @ 121 on day 4. By hand:
+buy 10 @ 99 on day 3, sell 5 @ 121 on day 4 (every trade at that day's close). By hand:
     values      1000, 1100, 1980, 1815
-    returns     r1 = 1000/(0+1000) − 1 = 0
+    returns     r1 = 1000/(0+1000) − 1 = 0          (the opening buy counts from the start)
                 r2 = 1100/1000 − 1 = 0.1
-                r3 = 1980/(1100+990) − 1            (the day-3 buy counts from the start of the day)
+                r3 = (1980−990)/1100 − 1 = −0.1     (the day-3 buy at the close counts at the close)
                 r4 = (1815+605)/1980 − 1            (the day-4 sale counts at the end of the day)
-    TWR = 1.1 × 1980/2090 × 2420/1980 − 1 = 2662/2090 − 1 ≈ 0.27368
-    drawdown: peak 1.1 after day 2, trough 1.1 × 1980/2090 on day 3 → 1980/2090 − 1 ≈ −0.05263
+    TWR = 1.1 × 0.9 × 2420/1980 − 1 = 0.21, the stock's own 100 → 121, as a one-stock portfolio
+    traded at its closes must give; drawdown: peak 1.1 after day 2, trough 0.99 → −0.1.
+With the day-3 buy at 100 instead (not the close), its money counts from the start of the day:
+    values 1000, 1100, 1980, 1815; r3 = 1980/(1100+1000) − 1; r4 as above.
 """
 
 from __future__ import annotations
@@ -50,22 +52,39 @@ def _fixture():
     return entries, closes
 
 
+def _daily(history):
+    return perf.daily_returns(
+        history["value"], history["inflow"], history["outflow"], inflow_close=history["inflow_close"]
+    )
+
+
 def test_value_history_and_flows():
     entries, closes = _fixture()
     history = value_history(entries_frame(entries), closes)
     assert history["value"].tolist() == [1000.0, 1100.0, 1980.0, 1815.0]
-    assert history["inflow"].tolist() == [1000.0, 0.0, 990.0, 0.0]
+    # Buys at the day's close are money put in at the close.
+    assert history["inflow"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert history["inflow_close"].tolist() == [1000.0, 0.0, 990.0, 0.0]
     assert history["outflow"].tolist() == [0.0, 0.0, 0.0, 605.0]
 
 
 def test_hand_computed_twr_and_drawdown():
     entries, closes = _fixture()
+    daily = _daily(value_history(entries_frame(entries), closes))
+    assert daily.tolist() == pytest.approx([0.0, 0.1, -0.1, 2420 / 1980 - 1])
+    assert perf.time_weighted_return(daily) == pytest.approx(121 / 100 - 1)
+    assert perf.max_drawdown(daily) == pytest.approx(0.99 / 1.1 - 1)
+    assert perf.growth_index(daily).iloc[-1] == pytest.approx(121.0)
+
+
+def test_a_buy_away_from_the_close_counts_from_the_start_of_the_day():
+    entries, closes = _fixture()
+    entries[1].price = 100.0
     history = value_history(entries_frame(entries), closes)
-    daily = perf.daily_returns(history["value"], history["inflow"], history["outflow"])
-    assert daily.tolist() == pytest.approx([0.0, 0.1, 1980 / 2090 - 1, 2420 / 1980 - 1])
-    assert perf.time_weighted_return(daily) == pytest.approx(2662 / 2090 - 1)
-    assert perf.max_drawdown(daily) == pytest.approx(1980 / 2090 - 1)
-    assert perf.growth_index(daily).iloc[-1] == pytest.approx(100 * 2662 / 2090)
+    assert history["inflow"].tolist() == [0.0, 0.0, 1000.0, 0.0]
+    daily = _daily(history)
+    assert daily.tolist() == pytest.approx([0.0, 0.1, 1980 / 2100 - 1, 2420 / 1980 - 1])
+    assert perf.time_weighted_return(daily) == pytest.approx(1.1 * 1980 / 2100 * 2420 / 1980 - 1)
 
 
 def test_hand_computed_xirr():

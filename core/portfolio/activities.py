@@ -1,0 +1,188 @@
+"""Activities: the ledger of buys, sells, dividends, fees, deposits and withdrawals per user,
+the one source of truth for holdings, cash, closed positions, income and performance.
+
+Rules every change keeps (`record_activity`, `update_activity`, `delete_activity`, and the
+CSV import through `record_activities`):
+- the ticker has stored prices and the date lies within them (see core.portfolio.pricing);
+- the whole ledger is replayed after the change: a sell of more than is held at its date,
+  or (once deposits are recorded) cash ending a day below zero, refuses the change with the
+  date named, and nothing is written;
+- a change touches only the activity named; the `Stock` row of each ticker touched is then
+  rewritten from the ledger (`sync_holding`), a position sold down to zero having none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth.permissions import ensure_can_write
+from core.db.tables import Stock, Transaction, TransactionType, User
+from core.errors import InvalidInputError, NotFoundError
+from core.market.providers import PriceProvider
+from core.market.repository import get_ticker_row
+from core.portfolio.positions import Position, check_ledger, replay_ledger, sort_key
+from core.portfolio.pricing import require_priced
+from core.portfolio.schemas import ActivityCreate, ActivityUpdate
+
+ACTIVITY_FIELDS = ("date", "ticker", "type", "quantity", "price", "fee", "amount")
+
+
+def list_activities(session: Session, *, owner: User, ticker: str | None = None) -> list[Transaction]:
+    """The owner's activities in replay order (date, then deposit → buy → … → withdrawal)."""
+    query = select(Transaction).where(Transaction.owner_id == owner.id)
+    if ticker is not None:
+        query = query.where(Transaction.ticker == ticker.strip().upper())
+    entries = list(session.scalars(query.order_by(Transaction.date, Transaction.id)))
+    return sorted(entries, key=sort_key)
+
+
+@dataclass
+class _Opening:
+    """A stand-in ledger entry for a holding that predates the ledger."""
+
+    date: dt.date
+    ticker: str
+    quantity: float
+    price: float
+    type: TransactionType = TransactionType.BUY
+    fee: float = 0.0
+    amount: float = 0.0
+    id: int = 0
+
+
+def ledger_entries(session: Session, *, owner: User) -> list:
+    """What every figure is computed from: the owner's activities, plus an opening buy for
+    any holding stored before the ledger existed (no activities of its ticker)."""
+    entries: list = list_activities(session, owner=owner)
+    in_ledger = {entry.ticker for entry in entries}
+    for stock in session.scalars(select(Stock).where(Stock.owner_id == owner.id)):
+        if stock.ticker not in in_ledger and stock.quantity > 0:
+            opened = stock.opened_at or stock.created_at.date()
+            entries.append(_Opening(date=opened, ticker=stock.ticker, quantity=stock.quantity, price=stock.avg_cost))
+    return sorted(entries, key=sort_key)
+
+
+def get_activity(session: Session, *, owner: User, activity_id: int) -> Transaction:
+    """One of the owner's activities; another user's is reported as not found."""
+    entry = session.scalar(select(Transaction).where(Transaction.id == activity_id, Transaction.owner_id == owner.id))
+    if entry is None:
+        raise NotFoundError(f"activity {activity_id} not found")
+    return entry
+
+
+def sync_holding(session: Session, *, owner: User, ticker: str) -> Stock | None:
+    """Rewrite the `Stock` row of `ticker` from the ledger; returns it (None when closed)."""
+    position = replay_ledger(list_activities(session, owner=owner, ticker=ticker)).get(ticker, Position(ticker=ticker))
+    stock = session.scalar(select(Stock).where(Stock.owner_id == owner.id, Stock.ticker == ticker))
+    if position.quantity <= 0:
+        if stock is not None:
+            session.delete(stock)
+            session.flush()
+        return None
+    if stock is None:
+        meta = get_ticker_row(session, ticker)
+        stock = Stock(owner_id=owner.id, ticker=ticker, currency=meta.currency if meta else "USD")
+        session.add(stock)
+    stock.quantity = position.quantity
+    stock.avg_cost = position.avg_cost
+    stock.opened_at = position.opened_at
+    session.flush()
+    return stock
+
+
+def ensure_consistent(entries: list, *, action: str) -> None:
+    """Replay `entries` (the whole ledger as it would be); InvalidInputError "<action> is
+    refused: …" naming the date when a rule breaks."""
+    try:
+        check_ledger(entries)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{action} is refused: {exc.message}", details=exc.details) from exc
+
+
+def record_activity(
+    session: Session, *, owner: User, data: ActivityCreate, provider: PriceProvider | None = None
+) -> Transaction:
+    """Add one activity (see the module's rules); updates the ticker's holding."""
+    ensure_can_write(owner)
+    require_priced(session, ticker=data.ticker, day=data.date, provider=provider)
+    entry = Transaction(owner_id=owner.id, **data.model_dump())
+    ensure_consistent([*list_activities(session, owner=owner), entry], action=f"the {data.type.value}")
+    session.add(entry)
+    session.flush()
+    if entry.ticker:
+        sync_holding(session, owner=owner, ticker=entry.ticker)
+    return entry
+
+
+def record_activities(session: Session, *, owner: User, rows: list[ActivityCreate]) -> list[Transaction]:
+    """Add many already-checked activities at once, all or nothing (the whole ledger is checked)."""
+    ensure_can_write(owner)
+    entries = [Transaction(owner_id=owner.id, **row.model_dump()) for row in rows]
+    ensure_consistent([*list_activities(session, owner=owner), *entries], action="the import")
+    session.add_all(entries)
+    session.flush()
+    for ticker in sorted({entry.ticker for entry in entries if entry.ticker}):
+        sync_holding(session, owner=owner, ticker=ticker)
+    return entries
+
+
+def _merged(entry: Transaction, data: ActivityUpdate) -> ActivityCreate:
+    from pydantic import ValidationError
+
+    values = {name: getattr(entry, name) for name in ACTIVITY_FIELDS} | data.model_dump(exclude_unset=True)
+    try:
+        return ActivityCreate(**values)
+    except ValidationError as exc:
+        problems = [
+            {
+                "column": ".".join(str(p) for p in e["loc"]) or "activity",
+                "reason": e["msg"].removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
+        raise InvalidInputError(
+            f"the changed activity is not valid: {problems[0]['reason']}", details=problems
+        ) from exc
+
+
+def update_activity(
+    session: Session,
+    *,
+    owner: User,
+    activity_id: int,
+    data: ActivityUpdate,
+    provider: PriceProvider | None = None,
+) -> Transaction:
+    """Change the fields given of one activity, after checking the whole ledger with the change."""
+    ensure_can_write(owner)
+    entry = get_activity(session, owner=owner, activity_id=activity_id)
+    changed = _merged(entry, data)
+    if (changed.ticker, changed.date) != (entry.ticker, entry.date):
+        require_priced(session, ticker=changed.ticker, day=changed.date, provider=provider)
+    candidate = Transaction(id=entry.id, owner_id=owner.id, **changed.model_dump())
+    others = [other for other in list_activities(session, owner=owner) if other.id != entry.id]
+    ensure_consistent([*others, candidate], action=f"changing the {entry.type.value} of {entry.date}")
+    old_ticker = entry.ticker
+    for name, value in changed.model_dump().items():
+        setattr(entry, name, value)
+    session.flush()
+    for ticker in sorted({t for t in (old_ticker, entry.ticker) if t}):
+        sync_holding(session, owner=owner, ticker=ticker)
+    return entry
+
+
+def delete_activity(session: Session, *, owner: User, activity_id: int) -> None:
+    """Remove one activity, unless the ledger without it breaks a rule (named with its date)."""
+    ensure_can_write(owner)
+    entry = get_activity(session, owner=owner, activity_id=activity_id)
+    others = [other for other in list_activities(session, owner=owner) if other.id != entry.id]
+    ensure_consistent(others, action=f"deleting the {entry.type.value} of {entry.date}")
+    ticker = entry.ticker
+    session.delete(entry)
+    session.flush()
+    if ticker:
+        sync_holding(session, owner=owner, ticker=ticker)

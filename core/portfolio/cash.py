@@ -1,0 +1,35 @@
+"""The portfolio's cash balance, from the ledger (rules in core.portfolio.positions)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.db.tables import TransactionType, User
+from core.portfolio.activities import ledger_entries
+from core.portfolio.analytics_schemas import CashBalance
+from core.portfolio.positions import LedgerEntry, cash_amount, has_deposits
+
+
+def summarize_cash(entries: list[LedgerEntry]) -> CashBalance:
+    """The balance and its parts (pure: any ledger entries)."""
+    totals = {kind: 0.0 for kind in TransactionType}
+    for entry in entries:
+        totals[TransactionType(entry.type)] += cash_amount(entry)
+    inflow = totals[TransactionType.DEPOSIT] + totals[TransactionType.SELL] + totals[TransactionType.DIVIDEND]
+    outflow = totals[TransactionType.WITHDRAWAL] + totals[TransactionType.BUY] + totals[TransactionType.FEE]
+    return CashBalance(
+        balance=inflow - outflow,
+        tracked=has_deposits(entries),
+        deposits=totals[TransactionType.DEPOSIT],
+        withdrawals=totals[TransactionType.WITHDRAWAL],
+        purchases=totals[TransactionType.BUY],
+        sale_proceeds=totals[TransactionType.SELL],
+        dividends=totals[TransactionType.DIVIDEND],
+        fees=totals[TransactionType.FEE],
+    )
+
+
+def cash_balance(session: Session, *, owner: User) -> CashBalance:
+    """The owner's cash: deposits, withdrawals, sale proceeds, dividends and fees; buys draw it
+    down. Negative only while no deposit is recorded (then it is minus the money put in)."""
+    return summarize_cash(ledger_entries(session, owner=owner))
