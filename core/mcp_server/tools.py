@@ -26,11 +26,10 @@ from core.db.session import session_scope
 from core.errors import CoreError
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.market.schemas import PriceHistoryRead
-from core.mcp_server.activities import list_activities, record_activity
 from core.mcp_server.gate import current_caller
 from core.mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
-from core.portfolio.schemas import StockRead, TransactionCreate, TransactionPage, TransactionRead
+from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
 from models.catalog import describe_models, list_models
 
 Ticker = Annotated[str, Field(min_length=1, max_length=16, description="Exchange symbol, e.g. AAPL")]
@@ -79,7 +78,8 @@ def _progress_reporter(ctx: Context) -> Callable[[int, int], None]:
 
 
 def register_tools(server: MCPServer, settings: Settings) -> None:
-    from core.portfolio import analytics, holdings
+    from core.portfolio import activities, analytics, holdings, ledger
+    from core.portfolio.pricing import live_provider
 
     run = ServiceRunner(settings)
 
@@ -108,16 +108,27 @@ def register_tools(server: MCPServer, settings: Settings) -> None:
         offset: Annotated[int, Field(ge=0)] = 0,
         ticker: Ticker | None = None,
     ) -> TransactionPage:
-        """Your activities (buys, sells, dividends, fees), newest first, optionally for one ticker."""
-        return await run(list_activities, limit=limit, offset=offset, ticker=ticker)
+        """Your activities (buys, sells, dividends, fees, deposits, withdrawals), newest first."""
+
+        def page(session, *, owner):
+            rows, total = ledger.list_transactions(session, owner=owner, limit=limit, offset=offset, ticker=ticker)
+            items = [TransactionRead.model_validate(row) for row in rows]
+            return TransactionPage(items=items, total=total, limit=limit, offset=offset)
+
+        return await run(page)
 
     @server.tool(
         name="record_activity",
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
     )
-    async def record_activity_tool(activity: TransactionCreate) -> TransactionRead:
-        """Record a buy, sell, dividend or fee (needs a `write`-scoped token; viewers cannot)."""
-        return await run(record_activity, data=activity)
+    async def record_activity_tool(activity: ActivityCreate) -> TransactionRead:
+        """Record a buy, sell, dividend, fee, deposit or withdrawal (needs a `write` token; not viewers)."""
+
+        def record(session, *, owner):
+            entry = activities.record_activity(session, owner=owner, data=activity, provider=live_provider(settings))
+            return TransactionRead.model_validate(entry)
+
+        return await run(record)
 
     @server.tool(annotations=READ_ONLY)
     async def performance(

@@ -51,27 +51,29 @@ async def test_write_scope_implies_read_and_bad_input_names_the_field(api):
     assert blank.status_code == 422 and "name" in blank.text
 
 
-async def test_a_token_acts_as_its_user_only(api):
+async def test_a_token_acts_as_its_user_only(api, api_prices):
+    await api_prices("AAPL", "MSFT")
     alice = await api.signup("alice-pat@example.com")
     bob = await api.signup("bob-pat@example.com")
-    await api.client.post("/api/portfolio/stock", json={"ticker": "GE", "quantity": 5, "avg_cost": 30}, headers=alice)
-    await api.client.post("/api/portfolio/stock", json={"ticker": "KO", "quantity": 2, "avg_cost": 40}, headers=bob)
+    await api.client.post("/api/portfolio/stock", json={"ticker": "AAPL", "quantity": 5, "avg_cost": 30}, headers=alice)
+    await api.client.post("/api/portfolio/stock", json={"ticker": "MSFT", "quantity": 2, "avg_cost": 40}, headers=bob)
     alice_token = _bearer((await _create(api, alice))["token"])
     bob_token = _bearer((await _create(api, bob))["token"])
 
     alice_view = (await api.client.get("/api/portfolio", headers=alice_token)).json()
     bob_view = (await api.client.get("/api/portfolio", headers=bob_token)).json()
-    assert [item["ticker"] for item in alice_view["items"]] == ["GE"]
-    assert [item["ticker"] for item in bob_view["items"]] == ["KO"]
+    assert [item["ticker"] for item in alice_view["items"]] == ["AAPL"]
+    assert [item["ticker"] for item in bob_view["items"]] == ["MSFT"]
     me = (await api.client.get("/api/auth/me", headers=alice_token)).json()
     assert me["email"] == "alice-pat@example.com"
 
 
-async def test_a_read_token_cannot_change_anything_and_a_write_token_can(api):
+async def test_a_read_token_cannot_change_anything_and_a_write_token_can(api, api_prices):
+    await api_prices("AAPL")
     headers = await api.signup()
     read = _bearer((await _create(api, headers, scopes=["read"]))["token"])
     write = _bearer((await _create(api, headers, scopes=["read", "write"]))["token"])
-    body = {"ticker": "GE", "quantity": 5, "avg_cost": 30}
+    body = {"ticker": "AAPL", "quantity": 5, "avg_cost": 30}
     refused = await api.client.post("/api/portfolio/stock", json=body, headers=read)
     assert refused.status_code == 403 and "write" in refused.json()["detail"]
     assert (await api.client.post("/api/portfolio/stock", json=body, headers=write)).status_code == 201
