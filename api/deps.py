@@ -2,6 +2,10 @@
 
 `SessionDep` is the unit of work: committed when the route returns, rolled back on error.
 Routes reach the sync services through `await session.run_sync(service, ...)`.
+
+`CurrentUser` accepts a log-in JWT or a personal access token (`sc_pat_…`) as the bearer; a
+token needs the `write` scope for any method but GET/HEAD/OPTIONS, and each use is audited
+(`token.use`). `LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth.access_token_schemas import TokenScope
+from core.auth.access_tokens import audit_token_use, authenticate_personal_token, is_personal_token
 from core.auth.service import get_user
 from core.auth.tokens import decode_access_token
 from core.config import Settings
 from core.db.session import session_scope
 from core.db.tables import User
-from core.errors import AuthenticationError, NotFoundError
+from core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -44,11 +50,42 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _user_of_personal_token(session: AsyncSession, request: Request, secret: str) -> User:
+    scope = TokenScope.READ if request.method in READ_METHODS else TokenScope.WRITE
+
+    def authenticate(sync_session) -> User:
+        user, token = authenticate_personal_token(sync_session, secret=secret, scope=scope)
+        audit_token_use(
+            sync_session,
+            user=user,
+            token=token,
+            action="token.use",
+            via="api",
+            method=request.method,
+            path=request.url.path,
+        )
+        return user
+
+    return await session.run_sync(authenticate)
+
+
 async def get_current_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     if not token:
         raise AuthenticationError("not authenticated")
+    if is_personal_token(token):
+        return await _user_of_personal_token(session, request, token)
+    return await _user_of_jwt(session, settings, token)
+
+
+async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) -> User:
     user_id = decode_access_token(settings, token)
     try:
         user = await session.run_sync(lambda s: get_user(s, user_id=user_id))
@@ -62,12 +99,28 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_optional_user(
+async def get_logged_in_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    if not token:
+        raise AuthenticationError("not authenticated")
+    if is_personal_token(token):
+        raise PermissionDeniedError("access tokens cannot manage access tokens; log in with your password")
+    return await _user_of_jwt(session, settings, token)
+
+
+LoggedInUser = Annotated[User, Depends(get_logged_in_user)]
+
+
+async def get_optional_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
     if not token:
         return None
-    return await get_current_user(session, settings, token)
+    return await get_current_user(request, session, settings, token)
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

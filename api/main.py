@@ -15,7 +15,19 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware, install_tracing
-from api.routes import auth, chat, forecasts, health, jobs, market, ops, portfolio, portfolio_analytics, users
+from api.routes import (
+    access_tokens,
+    auth,
+    chat,
+    forecasts,
+    health,
+    jobs,
+    market,
+    ops,
+    portfolio,
+    portfolio_analytics,
+    users,
+)
 from core.config import Settings, get_settings
 from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
@@ -27,6 +39,7 @@ ROUTERS = [
     health.router,
     auth.router,
     users.router,
+    access_tokens.router,
     portfolio.router,
     portfolio.legacy_router,
     portfolio_analytics.router,

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "core.portfolio.cli",
     "core.demo",
     "core.chat.cli",
+    "core.mcp_server.cli",
 ]
 
 

@@ -36,6 +36,7 @@ NAVIGATION = [
     ("pages/5_Chat.py", "Chat", ()),
     ("pages/7_Watchlist.py", "Watchlist", ()),
     ("pages/6_Admin.py", "Admin", ("admin",)),
+    ("pages/7_Settings.py", "Settings", ()),
 ]
 
 

@@ -369,4 +369,23 @@ class ForecastSkillRecord(Base):
     coverage_95: Mapped[float | None] = mapped_column(Float)
     run_id: Mapped[str | None] = mapped_column(String(64))
     run_url: Mapped[str | None] = mapped_column(String(500))
+
+
+# --- personal access tokens (revision 0006) -------------------------------------------------
+
+
+class PersonalAccessToken(Base):
+    """A long-lived credential for scripts and MCP clients; only the secret's SHA-256 is kept."""
+
+    __tablename__ = "personal_access_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -32,6 +32,7 @@ PAGES = {
     "4_Backtests": ("Backtests", "button:has-text('Run backtest')"),
     "5_Chat": ("Chat", "[data-testid='stChatInput']"),
     "6_Admin": ("Admin", "text=Users and roles"),
+    "7_Settings": ("Settings", "text=Personal access tokens"),
 }
 
 

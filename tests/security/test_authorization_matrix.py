@@ -80,6 +80,7 @@ RESOURCES: dict[str, tuple[str, Callable[..., Any]]] = {
     "user": ("user_id", lambda _session, owner: owner.id),
     "alert": ("alert_id", lambda session, owner: _as_writer(owner, lambda: _alert(session, owner))),
     "watched": ("ticker", lambda session, owner: _as_writer(owner, lambda: _watched(session, owner))),
+    "access_token": ("token_id", lambda session, owner: _access_token(session, owner)),
 }
 
 # Market data every cell can see: tickers known to the app (AAPL with prices).
@@ -107,6 +108,13 @@ def _as_writer(owner: User, make: Callable[[], Any]) -> Any:
 
 def _holding(session, owner: User) -> int:
     return make_holding(session, owner=owner, ticker="T" + uuid.uuid4().hex[:5].upper()).id
+
+
+def _access_token(session, owner: User) -> int:
+    from core.auth.access_token_schemas import AccessTokenCreate
+    from core.auth.access_tokens import create_personal_token
+
+    return create_personal_token(session, user=owner, data=AccessTokenCreate(name="matrix")).id
 
 
 def _alert(session, owner: User) -> int:
@@ -157,6 +165,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/users/{user_id}"): Rule("user_record", resource="user"),
     ("PUT", "/api/users/{user_id}"): Rule("user_record", resource="user", json={"full_name": "Renamed"}),
     ("DELETE", "/api/users/{user_id}"): Rule("user_record", resource="user"),
+    # personal access tokens: everyone (viewers too) manages their own, nobody another's
+    ("GET", "/api/users/me/tokens"): Rule("signed_in"),
+    ("POST", "/api/users/me/tokens"): Rule("signed_in", json={"name": "matrix", "scopes": ["read"]}),
+    ("DELETE", "/api/users/me/tokens/{token_id}"): Rule("owned", resource="access_token"),
     # --- holdings
     ("GET", "/api/portfolio"): Rule("signed_in"),
     ("GET", "/portfolio"): Rule("signed_in"),

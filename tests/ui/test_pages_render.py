@@ -26,7 +26,7 @@ def test_page_renders_for_the_demo_portfolio(page, ui_settings, demo_user):
     assert not error_texts(at)
 
 
-@pytest.mark.parametrize("page", [*PAGES, "pages/6_Admin.py"])
+@pytest.mark.parametrize("page", [*PAGES, "pages/6_Admin.py", "pages/7_Settings.py"])
 def test_logged_out_visitors_get_the_login_form(page, ui_settings):
     at = open_page(page, None)
     assert not at.exception

@@ -1,0 +1,239 @@
+"""The MCP tools and resources: thin calls into the same `core` services as the API.
+
+Each tool runs its service in a worker thread, in its own unit of work, as the user of the
+access token that `CallerGate` authorised (`current_caller()`), so isolation and roles are
+the services' own. Inputs are typed (pydantic validates them and names the field at fault);
+a `CoreError` reaches the client as a tool error with its message and per-field details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from core.auth.service import get_user
+from core.chat.schemas import ChatAnswer
+from core.config import Settings
+from core.db.session import session_scope
+from core.errors import CoreError
+from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
+from core.market.schemas import PriceHistoryRead
+from core.mcp_server.gate import current_caller
+from core.mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
+from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
+from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
+from models.catalog import describe_models, list_models
+
+Ticker = Annotated[str, Field(min_length=1, max_length=16, description="Exchange symbol, e.g. AAPL")]
+ModelName = Literal[tuple(list_models())]  # type: ignore[valid-type]
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+MAX_BACKTEST_FOLDS = 20
+MAX_BACKTEST_HORIZON = 60
+
+
+def describe_error(error: CoreError) -> str:
+    """The message, then each detail as `field: reason` so the client knows what to fix."""
+    parts = [error.message]
+    for detail in error.details[:20]:
+        field = detail.get("field") or detail.get("column") or detail.get("loc") or "input"
+        parts.append(f"{field}: {detail.get('reason') or detail.get('msg') or detail}")
+    return "; ".join(parts)
+
+
+class ServiceRunner:
+    """Runs a sync `core` service as the authorised caller, off the event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, service: Callable[..., Any], /, *, user_arg: str = "owner", **kwargs: Any) -> Any:
+        caller = current_caller()
+
+        def in_own_session() -> Any:
+            with session_scope(self.settings) as session:
+                user = get_user(session, user_id=caller.user_id)
+                return service(session, **{user_arg: user}, **kwargs)
+
+        try:
+            return await anyio.to_thread.run_sync(in_own_session)
+        except CoreError as exc:
+            raise ToolError(describe_error(exc)) from exc
+
+
+def _progress_reporter(ctx: Context) -> Callable[[int, int], None]:
+    """A `progress(done, total)` callback for a worker thread, sent as MCP progress notifications."""
+
+    def report(done: int, total: int) -> None:
+        anyio.from_thread.run(ctx.report_progress, float(done), float(total), f"{done} of {total} done")
+
+    return report
+
+
+def register_tools(server: MCPServer, settings: Settings) -> None:
+    from core.portfolio import activities, analytics, holdings, ledger
+    from core.portfolio.pricing import live_provider
+
+    run = ServiceRunner(settings)
+
+    @server.tool(annotations=READ_ONLY)
+    async def portfolio_summary() -> PortfolioSummary:
+        """Your portfolio now: market value, cost, P&L, day change, holdings, weights, allocation."""
+        return await run(analytics.summarize_portfolio)
+
+    @server.tool(name="holdings", annotations=READ_ONLY)
+    async def list_holdings(
+        limit: Annotated[int, Field(ge=1, le=500)] = 100, offset: Annotated[int, Field(ge=0)] = 0
+    ) -> HoldingsPage:
+        """Your holdings (ticker, quantity, average cost), paginated, with the total count."""
+
+        def page(session, *, owner):
+            rows, total = holdings.list_holdings(session, owner=owner, limit=limit, offset=offset)
+            return HoldingsPage(
+                items=[StockRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+            )
+
+        return await run(page)
+
+    @server.tool(name="list_activities", annotations=READ_ONLY)
+    async def list_activities_tool(
+        limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Field(ge=0)] = 0,
+        ticker: Ticker | None = None,
+    ) -> TransactionPage:
+        """Your activities (buys, sells, dividends, fees, deposits, withdrawals), newest first."""
+
+        def page(session, *, owner):
+            rows, total = ledger.list_transactions(session, owner=owner, limit=limit, offset=offset, ticker=ticker)
+            items = [TransactionRead.model_validate(row) for row in rows]
+            return TransactionPage(items=items, total=total, limit=limit, offset=offset)
+
+        return await run(page)
+
+    @server.tool(
+        name="record_activity",
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+    )
+    async def record_activity_tool(activity: ActivityCreate) -> TransactionRead:
+        """Record a buy, sell, dividend, fee, deposit or withdrawal (needs a `write` token; not viewers)."""
+
+        def record(session, *, owner):
+            entry = activities.record_activity(session, owner=owner, data=activity, provider=live_provider(settings))
+            return TransactionRead.model_validate(entry)
+
+        return await run(record)
+
+    @server.tool(annotations=READ_ONLY)
+    async def performance(
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        benchmark: Annotated[str | None, Field(max_length=16, description="A ticker, or EQUAL_WEIGHT")] = None,
+    ) -> PerformanceReport:
+        """Performance over [start, end]: TWR, XIRR, volatility, drawdown, Sharpe; beta vs a benchmark."""
+        return await run(analytics.measure_performance, start=start, end=end, benchmark=benchmark)
+
+    register_market_tools(server, run)
+    register_forecast_tools(server, run, settings)
+
+    @server.tool(annotations=READ_ONLY)
+    async def ask_question(
+        question: Annotated[str, Field(min_length=1, max_length=2000, description="About your own portfolio")],
+    ) -> ChatAnswer:
+        """Ask the chat a question about your portfolio; the answer lists its sources."""
+        from core.chat.service import ask
+
+        return await run(ask, user_arg="user", settings=settings, message=question, stream=False)
+
+
+def register_market_tools(server: MCPServer, run: ServiceRunner) -> None:
+    from core.market import service as market
+
+    @server.tool(annotations=READ_ONLY)
+    async def price_history(
+        ticker: Ticker, start: dt.date | None = None, end: dt.date | None = None
+    ) -> PriceHistoryRead:
+        """Daily OHLCV bars of a ticker between start and end (inclusive)."""
+        return await run(lambda session, **kw: market.get_price_bars(session, ticker=ticker, start=start, end=end))
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_tickers() -> TickerList:
+        """Every ticker with stored prices: name, sector, currency, first and last date."""
+        return TickerList(tickers=await run(lambda session, **kw: market.list_tickers(session)))
+
+    @server.resource("stockcast://tickers", name="ticker-catalogue", mime_type="application/json")
+    async def ticker_catalogue() -> str:
+        """The tickers with stored prices (JSON)."""
+        tickers = await run(lambda session, **kw: market.list_tickers(session))
+        return json.dumps([ticker.model_dump(mode="json") for ticker in tickers])
+
+    @server.resource("stockcast://models", name="model-catalogue", mime_type="application/json")
+    def model_catalogue() -> str:
+        """The forecasters: name, minimum history, interval method, default parameters (JSON)."""
+        return json.dumps(describe_models())
+
+
+def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Settings) -> None:
+    from core.forecasting import accuracy
+    from core.forecasting import service as forecasting
+
+    @server.tool(annotations=READ_ONLY)
+    async def forecast(
+        ticker: Ticker,
+        ctx: Context,
+        horizon: Annotated[int, Field(ge=1, le=260, description="Trading days ahead")] = 5,
+        model: ModelName = "ensemble",
+    ) -> ForecastRead:
+        """The forecast the app serves, with 80/95% intervals and its backtested skill vs naive."""
+        result = await run(
+            forecasting.forecast,
+            user_arg="user",
+            settings=settings,
+            ticker=ticker,
+            horizon=horizon,
+            model=model,
+            progress=_progress_reporter(ctx),
+        )
+        return ForecastRead.from_result(result)
+
+    @server.tool(annotations=READ_ONLY)
+    async def run_backtest(
+        ticker: Ticker,
+        ctx: Context,
+        models: Annotated[list[ModelName], Field(min_length=1, max_length=6)] = ["naive", "drift"],  # noqa: B006
+        horizon: Annotated[int, Field(ge=1, le=MAX_BACKTEST_HORIZON)] = 5,
+        folds: Annotated[int, Field(ge=1, le=MAX_BACKTEST_FOLDS)] = 5,
+    ) -> BacktestReport:
+        """A rolling-origin backtest on the stored closes; progress is reported after each fold."""
+        from core.forecasting.backtest import BacktestConfig
+        from core.forecasting.serving import load_closes
+
+        def backtest(session, **_caller):
+            _, closes = load_closes(session, ticker)
+            config = BacktestConfig(horizon=horizon, folds=folds)
+            result = forecasting.backtest_models({ticker.upper(): closes}, models, config, progress=report)
+            return forecasting.result_rows(result)
+
+        report = _progress_reporter(ctx)
+        rows = await run(backtest)
+        return BacktestReport(ticker=ticker.upper(), horizon=horizon, folds=folds, models=list(models), rows=rows)
+
+    @server.tool(annotations=READ_ONLY)
+    async def realised_accuracy(
+        ticker: Ticker | None = None,
+        model: ModelName | None = None,
+        days: Annotated[int | None, Field(ge=1, le=3650)] = None,
+    ) -> AccuracyTable:
+        """How recorded forecasts did once prices arrived: MAE, MAPE, MASE, interval coverage."""
+
+        def table(session, **_caller):
+            frame = accuracy.realised_accuracy(session, ticker=ticker, model=model, days=days)
+            return RealisedAccuracyRead.rows_from(frame)
+
+        return AccuracyTable(rows=await run(table))

@@ -1,0 +1,123 @@
+"""What every transport must show: each tool answered as the token's user, with numbers that
+match the owning services (and a hand calculation), and nothing of another user's."""
+
+from __future__ import annotations
+
+from mcp import Client
+
+from core.auth.service import get_user
+from core.db.session import session_scope
+from core.market.service import get_price_history
+from core.portfolio.analytics import measure_performance, summarize_portfolio
+from tests.mcp.conftest import World
+
+TOOLS = {
+    "portfolio_summary",
+    "holdings",
+    "list_activities",
+    "record_activity",
+    "performance",
+    "price_history",
+    "list_tickers",
+    "forecast",
+    "run_backtest",
+    "realised_accuracy",
+    "ask_question",
+}
+OWN_TICKER = {"alice": "AAPL", "bob": "MSFT"}
+
+
+async def call(client: Client, tool: str, arguments: dict | None = None, **kwargs) -> dict:
+    result = await client.call_tool(tool, arguments or {}, **kwargs)
+    assert not result.is_error, result.content[0].text
+    return result.structured_content
+
+
+async def check_tool_list(client: Client) -> None:
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == TOOLS
+    assert all(tool.description and tool.output_schema for tool in tools.values())
+    assert tools["forecast"].input_schema["properties"]["horizon"]["maximum"] == 260
+    assert tools["record_activity"].annotations.read_only_hint is False
+    assert tools["holdings"].annotations.read_only_hint is True
+
+
+async def check_reads_as(client: Client, world: World, who: str) -> None:
+    """Every read tool and both resources, as `who` (alice holds AAPL, bob MSFT)."""
+    other = "bob" if who == "alice" else "alice"
+    with session_scope(world.settings) as session:
+        user = get_user(session, user_id=world.user_ids[who])
+        expected = summarize_portfolio(session, owner=user)
+        expected_performance = measure_performance(session, owner=user, benchmark="MSFT")
+        closes = {t: get_price_history(session, ticker=t)["close"] for t in ("AAPL", "MSFT")}
+
+    summary = await call(client, "portfolio_summary")
+    assert summary == expected.model_dump(mode="json")
+    by_ticker = {h["ticker"]: h for h in summary["holdings"]}
+    assert OWN_TICKER[other] not in by_ticker or who == "alice"  # alice may have bought MSFT herself
+    hand = sum(h["quantity"] * float(closes[t].iloc[-1]) for t, h in by_ticker.items())
+    assert abs(summary["market_value"] - hand) < 1e-6
+
+    holdings = await call(client, "holdings")
+    assert OWN_TICKER[who] in [item["ticker"] for item in holdings["items"]]
+    if who == "bob":
+        assert [item["ticker"] for item in holdings["items"]] == ["MSFT"] and holdings["total"] == 1
+
+    activities = await call(client, "list_activities")
+    assert activities["total"] >= 1
+    assert OWN_TICKER[who] in {item["ticker"] for item in activities["items"]}
+    if who == "bob":
+        assert {item["ticker"] for item in activities["items"]} == {"MSFT"}
+
+    performance = await call(client, "performance", {"benchmark": "MSFT"})
+    assert performance["benchmark"] == "MSFT"
+    assert performance["twr"] == expected_performance.twr
+    assert performance["end_value"] == expected_performance.end_value
+
+    bars = await call(client, "price_history", {"ticker": "aapl", "start": "2016-12-01", "end": "2016-12-31"})
+    december = closes["AAPL"]["2016-12-01":"2016-12-31"]
+    assert bars["ticker"] == "AAPL" and [b["close"] for b in bars["prices"]] == december.tolist()
+
+    tickers = await call(client, "list_tickers")
+    assert {t["symbol"] for t in tickers["tickers"]} == {"AAPL", "MSFT"}
+
+    accuracy = await call(client, "realised_accuracy", {"ticker": "AAPL"})
+    assert isinstance(accuracy["rows"], list)
+
+    answer = await call(client, "ask_question", {"question": "What is my portfolio worth?"})
+    assert f"{summary['market_value']:,.2f}" in answer["answer"]
+
+    resources = {str(r.uri) for r in (await client.list_resources()).resources}
+    assert resources == {"stockcast://tickers", "stockcast://models"}
+    catalogue = (await client.read_resource("stockcast://tickers")).contents[0].text
+    assert '"AAPL"' in catalogue and '"MSFT"' in catalogue
+    models = (await client.read_resource("stockcast://models")).contents[0].text
+    assert '"naive"' in models and '"ensemble"' in models
+
+
+async def check_forecast_and_backtest(client: Client) -> None:
+    forecast = await call(client, "forecast", {"ticker": "MSFT", "horizon": 3, "model": "naive"})
+    assert forecast["ticker"] == "MSFT" and len(forecast["points"]) == 3
+    assert forecast["skill"] is not None and forecast["skill"]["mase"] > 0
+    assert all(p["lo95"] <= p["lo80"] <= p["mean"] <= p["hi80"] <= p["hi95"] for p in forecast["points"])
+
+    progress: list[tuple[float, float | None]] = []
+
+    async def on_progress(done: float, total: float | None, _message: str | None) -> None:
+        progress.append((done, total))
+
+    report = await call(
+        client,
+        "run_backtest",
+        {"ticker": "AAPL", "models": ["naive", "drift"], "horizon": 2, "folds": 2},
+        progress_callback=on_progress,
+    )
+    assert {row["model"] for row in report["rows"]} == {"naive", "drift"}
+    assert all(row["folds"] == 2 and row["points"] == 4 for row in report["rows"])
+    assert progress == [(1.0, 4.0), (2.0, 4.0), (3.0, 4.0), (4.0, 4.0)]
+
+
+async def tool_error(client: Client, tool: str, arguments: dict) -> str:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, result.structured_content
+    return result.content[0].text
