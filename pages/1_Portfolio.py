@@ -294,7 +294,9 @@ if holdings:
         render_kpis()
 
 tab_holdings, tab_activities, tab_closed, tab_income, tab_allocation, tab_performance = st.tabs(
-    ["Holdings", "Activities", "Closed positions", "Income", "Allocation", "Performance & risk"], key="tab", bind="query-params"
+    ["Holdings", "Activities", "Closed positions", "Income", "Allocation", "Performance & risk"],
+    key="tab",
+    bind="query-params",
 )
 with tab_holdings:
     if holdings:

@@ -369,6 +369,7 @@ class ForecastSkillRecord(Base):
     coverage_95: Mapped[float | None] = mapped_column(Float)
     run_id: Mapped[str | None] = mapped_column(String(64))
     run_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 # --- personal access tokens (revision 0006) -------------------------------------------------
