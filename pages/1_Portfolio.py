@@ -56,10 +56,11 @@ def points_frame(points) -> pd.DataFrame:
 
 def render_kpis() -> None:
     summary = load_portfolio_summary(key, account.id)
-    value, cash, day, pnl, realised, twr = st.columns(6)
+    value, cash, day = st.columns(3)
     value.metric("Market value", money(summary.market_value), border=True)
     cash.metric("Cash", border=True, **summary_figures(summary))
     day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    pnl, realised, twr = st.columns(3)
     pnl.metric(
         "Total P&L",
         signed_money(summary.total_pnl),
@@ -113,12 +114,12 @@ def render_holdings_table(holdings) -> None:
                 "name": "Name",
                 "sector": "Sector",
                 "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
-                "last_price": st.column_config.NumberColumn("Last price", format="$%.2f"),
-                "market_value": st.column_config.NumberColumn("Market value", format="$%.2f"),
-                "cost_basis": st.column_config.NumberColumn("Cost basis", format="$%.2f"),
-                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="$%.2f"),
-                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="$%.2f"),
-                "day_change": st.column_config.NumberColumn("Day change", format="$%.2f"),
+                "last_price": st.column_config.NumberColumn("Last price", format="dollar"),
+                "market_value": st.column_config.NumberColumn("Market value", format="dollar"),
+                "cost_basis": st.column_config.NumberColumn("Cost basis", format="dollar"),
+                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="dollar"),
+                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="dollar"),
+                "day_change": st.column_config.NumberColumn("Day change", format="dollar"),
                 "weight": st.column_config.NumberColumn("Weight", format="percent"),
             },
         )
