@@ -3,7 +3,8 @@
 The search is a fixed small grid (p, q in 0..max_order, d = 1, with and without drift), so
 the chosen model is deterministic; each fit is capped in iterations, the training window is
 capped at `max_train` prices, and the search stops early (with a log line) past
-`max_search_seconds`. Intervals are the model's own Gaussian forecast intervals.
+`max_search_seconds`. Intervals: the shared GARCH(1,1) volatility bands (`models.volatility`)
+around the ARIMA path; ARIMA's own Gaussian intervals assume constant volatility.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 from models.base import Forecaster
 from models.errors import ModelFitError
 from models.intervals import Bands
+from models.volatility import METHOD, volatility_bands
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ class ArimaForecaster(Forecaster):
 
     name = "arima"
     min_history = 30
-    interval_method = "model: ARIMA Gaussian forecast intervals on log prices"
+    interval_method = METHOD
     default_params: ClassVar[dict[str, Any]] = {
         "max_order": 1,
         "criterion": "bic",
@@ -120,7 +122,6 @@ class ArimaForecaster(Forecaster):
 
     def _predict(self, horizon: int) -> Bands:
         with quiet_statsmodels():
-            forecast = self._result.get_forecast(horizon)
+            forecast = self._result.get_forecast(horizon)  # the point path only
             mean = np.asarray(forecast.predicted_mean, dtype=float)
-            sd = np.sqrt(np.asarray(forecast.var_pred_mean, dtype=float))
-        return Bands.from_log_normal(mean, sd)
+        return volatility_bands(mean, self.history.to_numpy())

@@ -92,6 +92,8 @@ class Forecaster(ABC):
     interval_method: ClassVar[str]
     default_params: ClassVar[dict[str, Any]] = {}
     relative_cost: ClassVar[float] = 1.0  # scheduling hint for parallel backtests
+    # Parameters older versions had: ignored when loading a forecaster saved by them.
+    retired_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.default_params))
@@ -195,7 +197,7 @@ class Forecaster(ABC):
         meta = json.loads((path / _META_FILE).read_text())
         if meta["name"] != getattr(cls, "name", None):
             raise ForecastInputError(f"{path} holds a {meta['name']!r} forecaster, not {getattr(cls, 'name', cls)!r}")
-        forecaster = cls(**meta["params"])
+        forecaster = cls(**{k: v for k, v in meta["params"].items() if k not in cls.retired_params})
         forecaster._load_state(path)
         return forecaster
 

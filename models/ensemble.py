@@ -13,12 +13,12 @@ How `fit(history)` works, using `history` only:
 3. members are re-estimated on the full history (`refit_members`, default: `refit`, which
    keeps structural choices such as ARIMA's order) or moved to it with `update` (cheaper;
    parameters then date from the first inner origin).
-Point forecast: the weighted mean of members' log-price forecasts. Intervals: the weighted
-mean of members' log interval offsets (quantile averaging), widened or narrowed by a split-
-conformal factor per level from the inner forecasts (`conformal`), shrunk toward 1 as if
-`conformal_prior` more errors had fallen exactly on the interval edge, because inner samples
-are small and their errors overlap. A member that fails to fit or predict is dropped with a
-warning. The defaults were chosen on rolling origins through 2016 of the development prices.
+Point forecast: the weighted mean of members' log-price forecasts. Intervals: the shared
+GARCH(1,1) volatility bands (`models.volatility`) of the history around that point path, the
+one interval mechanism of every model (averaging members' intervals under-covered: members'
+errors are nearly the same random-walk error, so their spread adds nothing). A member that
+fails to fit or predict is dropped with a warning.
+The defaults were chosen on rolling origins through 2016 of the development prices.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import pandas as pd
 
 from models.base import Forecaster, MemberWeight
 from models.errors import ForecastError, ModelFitError
-from models.intervals import Bands, conformal_factor
+from models.intervals import Bands
+from models.volatility import METHOD, volatility_bands
 
 logger = logging.getLogger(__name__)
 _LEVELS = ("80", "95")
@@ -45,7 +46,7 @@ class EnsembleForecaster(Forecaster):
 
     name = "ensemble"
     min_history = 150
-    interval_method = "quantile averaging of members' intervals, conformal-scaled on inner backtest"
+    interval_method = METHOD
     default_params: ClassVar[dict[str, Any]] = {
         "members": ["naive", "drift", "arima", "prophet", "lstm"],
         "member_params": {},
@@ -56,10 +57,9 @@ class EnsembleForecaster(Forecaster):
         "inner_horizon": 5,
         "trim_worse_than_naive": True,
         "refit_members": True,
-        "conformal": True,
-        "conformal_prior": 100,
     }
     relative_cost = 4.0
+    retired_params: ClassVar[frozenset[str]] = frozenset({"conformal", "conformal_prior"})
 
     @property
     def fitted_members(self) -> dict[str, Forecaster]:
@@ -122,9 +122,8 @@ class EnsembleForecaster(Forecaster):
             name: float(np.mean(np.abs(np.exp(f["mean"]) - np.exp(targets))) / scale) for name, f in inner.items()
         }
         self.weights = self._weights()
-        self.conformal_factors = self._conformal_factors(inner, targets)
         self._members = self._members_on_full_history(series)
-        logger.debug("ensemble weights %s, conformal factors %s", self.weights, self.conformal_factors)
+        logger.debug("ensemble weights %s", self.weights)
 
     def _inner_forecasts(self, name, series, origins, horizon):
         """Member forecasts at each inner origin, as log means and log offsets."""
@@ -178,19 +177,6 @@ class EnsembleForecaster(Forecaster):
         total = sum(self.weights[n] for n in names)
         return {key: sum(self.weights[n] * logs[n][key] for n in names) / total for key in logs[names[0]]}
 
-    def _conformal_factors(self, inner, targets) -> dict[str, float]:
-        if not self.params["conformal"]:
-            return {level: 1.0 for level in _LEVELS}
-        combined = self._combine(inner)
-        error = targets - combined["mean"]
-        factors = {}
-        for level in _LEVELS:
-            raw = conformal_factor(error, combined[f"hi{level}"], combined[f"lo{level}"], int(level) / 100)
-            # Few inner points: shrink toward 1 as if `conformal_prior` points had scored 1.
-            n, prior = error.size, float(self.params["conformal_prior"])
-            factors[level] = (n * raw + prior) / (n + prior)
-        return factors
-
     def _predict(self, horizon: int) -> Bands:
         logs = {}
         for name, member in self._members.items():
@@ -201,14 +187,7 @@ class EnsembleForecaster(Forecaster):
         if not logs:
             raise ModelFitError("every ensemble member failed to predict")
         combined = self._combine(logs)
-        f80, f95 = self.conformal_factors["80"], self.conformal_factors["95"]
-        return Bands.from_log_offsets(
-            combined["mean"],
-            half80=f80 * combined["hi80"],
-            half95=f95 * combined["hi95"],
-            low80=f80 * combined["lo80"],
-            low95=f95 * combined["lo95"],
-        )
+        return volatility_bands(combined["mean"], self.history.to_numpy())
 
     def _save_state(self, path: Path) -> None:
         for name, member in self._members.items():

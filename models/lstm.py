@@ -6,8 +6,7 @@
   the chronologically last `val_fraction` being held out for early stopping;
 - fixed seed, one CPU thread, the global torch RNG left untouched; trains on the GPU when
   `device="auto"` finds one (results are bit-identical only on CPU), predicts on CPU;
-- intervals: empirical quantiles of the model's own recursive h-step errors on the recent
-  history (residual quantiles).
+- intervals: the shared GARCH(1,1) volatility bands (`models.volatility`) around the path.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from models.base import Forecaster
-from models.intervals import Bands, h_step_errors
+from models.intervals import Bands
+from models.volatility import METHOD, volatility_bands
 
 
 def _build_network(hidden: int, dropout: float):
@@ -44,7 +44,7 @@ class LSTMForecaster(Forecaster):
 
     name = "lstm"
     min_history = 80
-    interval_method = "residual quantiles: recursive h-step errors of the network on recent history"
+    interval_method = METHOD
     default_params: ClassVar[dict[str, Any]] = {
         "window": 20,
         "hidden": 16,
@@ -55,11 +55,11 @@ class LSTMForecaster(Forecaster):
         "learning_rate": 3e-3,
         "val_fraction": 0.2,
         "max_train": 750,
-        "interval_window": 500,
         "seed": 0,
         "device": "auto",
     }
     relative_cost = 1.5
+    retired_params: ClassVar[frozenset[str]] = frozenset({"interval_window"})
 
     @property
     def required_history(self) -> int:
@@ -154,12 +154,7 @@ class LSTMForecaster(Forecaster):
         scaled = (self._returns_seen - self._mean) / self._sd
         path = self._recursive_paths(scaled[-window:][None, :], horizon)[0]
         last_log = float(np.log(self.history.iloc[-1]))
-        recent = scaled[-(int(self.params["interval_window"]) + window) :]
-        origins = np.lib.stride_tricks.sliding_window_view(recent, window)
-        paths = self._recursive_paths(origins, horizon)  # origin i ends at return i+window-1
-        log_prices = np.concatenate([[0.0], np.cumsum(recent * self._sd + self._mean)])[window:]
-        errors = h_step_errors(log_prices, lambda h: paths[: len(log_prices) - h, h - 1], horizon)
-        return Bands.from_log_errors(last_log + path, errors)
+        return volatility_bands(last_log + path, self.history.to_numpy())
 
     def _save_state(self, path) -> None:
         import torch

@@ -9,8 +9,8 @@ Configuration and why:
   series costs more than anything the trend adds. The forecast is the last log price plus
   Prophet's predicted change from the last session;
 - `update` keeps the fitted curve and re-anchors at the newest price (no refit);
-- intervals: empirical quantiles of the same anchored h-step errors over the recent history
-  (Prophet's own intervals assume i.i.d. noise around the curve and are far too wide).
+- intervals: the shared GARCH(1,1) volatility bands (`models.volatility`) around the anchored
+  path (Prophet's own intervals assume i.i.d. noise around the curve and are far too wide).
 Runs offline (the bundled cmdstan); cmdstanpy's per-fit log lines are silenced.
 """
 
@@ -26,7 +26,8 @@ import pandas as pd
 
 from models.base import Forecaster
 from models.calendar import next_trading_days
-from models.intervals import Bands, h_step_errors
+from models.intervals import Bands
+from models.volatility import METHOD, volatility_bands
 
 _PROPHET_FILE = "prophet.json"
 CURVE_SESSIONS_AHEAD = 260
@@ -45,16 +46,16 @@ class ProphetForecaster(Forecaster):
 
     name = "prophet"
     min_history = 60
-    interval_method = "residual quantiles: anchored h-step in-sample errors over the interval window"
+    interval_method = METHOD
     default_params: ClassVar[dict[str, Any]] = {
         "changepoint_prior_scale": 0.05,
         "changepoint_range": 0.95,
         "yearly_seasonality": False,
-        "interval_window": 500,
         "max_train": 1000,
         "seed": 0,
     }
     relative_cost = 0.6
+    retired_params: ClassVar[frozenset[str]] = frozenset({"interval_window"})
 
     def _fit(self, series: pd.Series) -> None:
         from prophet import Prophet
@@ -98,10 +99,7 @@ class ProphetForecaster(Forecaster):
         curve = self._curve_at(next_trading_days(self.history.index[-1], horizon))
         change = curve - self._fitted_log[-1]
         log_mean = self._actual_log[-1] + change
-        window = int(self.params["interval_window"])
-        actual, fitted = self._actual_log[-window:], self._fitted_log[-window:]
-        errors = h_step_errors(actual, lambda h: fitted[h:] - fitted[:-h], horizon)
-        return Bands.from_log_errors(log_mean, errors)
+        return volatility_bands(log_mean, self.history.to_numpy())
 
     def _save_state(self, path: Path) -> None:
         from prophet.serialize import model_to_json

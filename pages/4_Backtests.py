@@ -3,9 +3,15 @@ highlighted, error by horizon and over time, realised accuracy, and links to MLf
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
+from core.forecasting.backtest import DEFAULT_FOLDS
+from core.forecasting.report import origin_text
+from core.forecasting.significance import SkillVerdict
+from core.formatting import MISSING, number, plain_percent, signed_percent
 from ui.auth import require_login
 from ui.charts import error_by_horizon_chart, error_over_time_chart
 from ui.feedback import shown_errors
@@ -29,8 +35,13 @@ METRICS = {
     "mape": "MAPE %",
     "coverage_80": "80% cov.",
     "coverage_95": "95% cov.",
+    "relative_width_80": "80% width",
+    "winkler_80": "Winkler 80",
+    "winkler_95": "Winkler 95",
+    "pinball": "Pinball",
     "skill_vs_naive": "Skill vs naive",
     "dm_pvalue": "DM p-value",
+    "verdict": "Verdict",
     "folds": "Folds",
     "failed_folds": "Failed folds",
     "fit_seconds": "Fit s",
@@ -42,7 +53,10 @@ key = database_key()
 st.title("Backtests")
 st.caption(
     "Rolling-origin backtests: each fold trains on prices up to its origin only and forecasts the next "
-    "sessions. Skill vs naive = 1 − MASE(model) / MASE(naive); above 0 beats 'tomorrow = today'."
+    "sessions; the origins spread over at least a year. Skill vs naive = 1 − MASE(model) / MASE(naive); a "
+    "model beats 'tomorrow = today' only when its skill is positive and the Diebold–Mariano p-value is "
+    "below 0.05. Winkler and pinball score the intervals (scaled like MASE, lower is better): a narrow "
+    "interval that misses scores worse than a wider one that holds."
 )
 
 symbols: list[str] = []
@@ -59,18 +73,44 @@ if not symbols or not members:
 held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in symbols]
 
 
-def highlight_skill(value: float) -> str:
-    """Green where a model beats naive, red where it loses; nothing for a tie (naive itself)."""
-    if pd.isna(value) or abs(value) < 1e-9:
-        return ""
-    return "background-color: #dafbe1; font-weight: 600" if value > 0 else "background-color: #ffebe9"
+def highlight_verdict(verdict: str) -> str:
+    """Green where a model beats naive significantly, red where it is significantly worse."""
+    if verdict == "beats naive":
+        return "background-color: #dafbe1; font-weight: 600"
+    return "background-color: #ffebe9" if verdict == "worse than naive" else ""
+
+
+def verdict_of(row: pd.Series) -> SkillVerdict:
+    def known(value: float) -> float | None:
+        return None if pd.isna(value) or not math.isfinite(value) else float(value)
+
+    return SkillVerdict(skill=known(row["skill_vs_naive"]), p_value=known(row["dm_pvalue"]), n_folds=int(row["folds"]))
+
+
+FORMATS = {
+    "skill_vs_naive": lambda v: signed_percent(v, 1),
+    "coverage_80": lambda v: plain_percent(v, 0),
+    "coverage_95": lambda v: plain_percent(v, 0),
+    "relative_width_80": lambda v: plain_percent(v, 1),
+    "dm_pvalue": lambda v: number(v, 3),
+    "mase": lambda v: number(v, 3),
+    "mae": lambda v: number(v, 2),
+    "rmse": lambda v: number(v, 2),
+    "mape": lambda v: number(v, 2),
+    "winkler_80": lambda v: number(v, 2),
+    "winkler_95": lambda v: number(v, 2),
+    "pinball": lambda v: number(v, 3),
+    "fit_seconds": lambda v: number(v, 2),
+}
 
 
 with st.form("backtest"):
     ticker_col, horizon_col, folds_col, window_col = st.columns(4)
     ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(held[0]) if held else 0, key="bt_ticker")
     horizon = horizon_col.slider("Horizon (trading days)", 1, 30, 5, key="bt_horizon")
-    folds = folds_col.slider("Folds", 2, 20, 6, key="bt_folds")
+    folds = folds_col.slider(
+        "Folds", 2, 60, DEFAULT_FOLDS, key="bt_folds", help="Origins, spread evenly over at least a year."
+    )
     window = window_col.selectbox(
         "Training window",
         ["expanding", "sliding"],
@@ -120,31 +160,25 @@ if stored is None:
 else:
     result, links = stored["result"], stored["links"]
     st.subheader(f"{stored['ticker']}: {result.config.folds} folds, horizon {result.config.horizon}")
+    st.caption(f"Origins: {origin_text(result)}.")
     summary = result.summary().drop(columns=["ticker"]).set_index("model")
-    table = summary[[c for c in METRICS if c in summary.columns]].apply(pd.to_numeric, errors="coerce")
-    styled = table.style.map(highlight_skill, subset=["skill_vs_naive"]).format(
-        {
-            "skill_vs_naive": "{:+.1%}",
-            "coverage_80": "{:.0%}",
-            "coverage_95": "{:.0%}",
-            "dm_pvalue": "{:.3f}",
-            "mase": "{:.3f}",
-            "mae": "{:.2f}",
-            "rmse": "{:.2f}",
-            "mape": "{:.2f}",
-            "fit_seconds": "{:.2f}",
-        },
-        na_rep="—",
-    )
+    numeric = [c for c in METRICS if c in summary.columns and c != "verdict"]
+    table = summary[numeric].apply(pd.to_numeric, errors="coerce")
+    table["verdict"] = summary["verdict"]
+    styled = table.style.map(highlight_verdict, subset=["verdict"]).format(FORMATS, na_rep=MISSING)
     st.dataframe(styled, width="stretch", column_config={k: v for k, v in METRICS.items()})
-    best = table["skill_vs_naive"].idxmax() if table["skill_vs_naive"].notna().any() else None
-    if best is not None and table.loc[best, "skill_vs_naive"] > 0:
-        st.success(f"Best: **{best}**, {table.loc[best, 'skill_vs_naive']:+.1%} skill vs naive.")
+    verdicts = {model: verdict_of(row) for model, row in table.iterrows() if model != "naive"}
+    winners = {model: v for model, v in verdicts.items() if v.beats_naive}
+    if winners:
+        best = max(winners, key=lambda model: winners[model].skill)
+        st.success(f"Best: **{best}**, {winners[best].text()}.")
     else:
         st.warning(
-            "No model beat the naive forecast on these folds: treat any forecast of this ticker as noise "
-            "around today's price."
+            "No model beats naive significantly (Diebold–Mariano p < 0.05) on these folds: treat any forecast "
+            "of this ticker as noise around today's price."
         )
+        if verdicts:
+            st.caption(" · ".join(f"{model}: {v.text()}" for model, v in verdicts.items()))
     failed = result.folds[result.folds["error"].notna()]
     if not failed.empty:
         with st.expander(f"{len(failed)} folds failed"):

@@ -4,6 +4,7 @@ presentation (moving-average overlays, rebasing two series to 100 to compare the
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -191,10 +192,26 @@ def performance_chart(
     return _layout(fig, title, height)
 
 
+# One colour per catalog model on every page and run (naive, the reference, in grey).
+MODEL_COLOURS = {
+    "naive": "#6e7781",
+    "drift": "#ff7f0e",
+    "arima": "#2ca02c",
+    "prophet": "#9467bd",
+    "lstm": "#d62728",
+    "ensemble": "#1f6feb",
+}
+_SPARE_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#17becf", "#7f7f7f", "#393b79")
+
+
+def model_colour(name: str) -> str:
+    """A model's colour: fixed for catalog names, else picked by a stable hash of the name."""
+    return MODEL_COLOURS.get(name) or _SPARE_COLOURS[zlib.crc32(name.encode()) % len(_SPARE_COLOURS)]
+
+
 def model_colours(models: Iterable[str]) -> dict[str, str]:
-    """The same colour for a model in every chart of a page (by sorted name)."""
-    palette = px.colors.qualitative.D3
-    return {name: palette[i % len(palette)] for i, name in enumerate(sorted(set(models)))}
+    """Name → colour for `models`; the same whichever other models are on the chart."""
+    return {name: model_colour(name) for name in set(models)}
 
 
 def value_chart(series: pd.DataFrame, *, title: str | None = None, height: int = 280) -> go.Figure:

@@ -265,10 +265,10 @@ def backtest_ticker(
 ) -> Any:
     """A rolling-origin backtest of catalog models on the ticker's stored closes."""
     backtest_models = load_feature("core.forecasting.service", "backtest_models", "Backtesting")
-    from core.forecasting.backtest import BacktestConfig
+    from core.forecasting.backtest import BacktestConfig, spread_step
 
     closes = backtest_closes(ticker)
-    config = BacktestConfig(horizon=horizon, folds=folds, window=window, train_size=train_size)
+    config = BacktestConfig(horizon=horizon, folds=folds, step=spread_step(folds), window=window, train_size=train_size)
     return backtest_models({ticker: closes}, models, config, progress=progress)
 
 

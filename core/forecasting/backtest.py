@@ -6,6 +6,9 @@ trains on prices up to its origin only (expanding from the first price, or a sli
 of `train_size`), is fitted from scratch (so every scaler and transform is fitted on the
 training part alone) and forecasts the next `horizon` sessions. The last fold's horizon ends
 at the last price; origins are `step` sessions apart (default: the horizon, non-overlapping).
+`default_config` is the plan every entry point starts from: `DEFAULT_FOLDS` origins spread
+over at least `MIN_ORIGIN_SPAN` sessions (a year), because a month of origins is one market
+regime and says little about skill or interval coverage.
 Folds of all tickers and models run in parallel processes (`n_jobs`); factories must then be
 picklable (e.g. `models.catalog.forecaster_factory("arima")`). Metrics: `core.forecasting.scores`.
 """
@@ -13,6 +16,7 @@ picklable (e.g. `models.catalog.forecaster_factory("arima")`). Metrics: `core.fo
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import sys
@@ -39,6 +43,8 @@ ProgressCallback = Callable[[int, int], None]
 # Failures a single fold may have without stopping the whole backtest.
 FOLD_FAILURES = (ForecastError, ValueError, ArithmeticError, RuntimeError)
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+DEFAULT_FOLDS = 24
+MIN_ORIGIN_SPAN = 260  # sessions between the first and last origin: a little over a year
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,17 @@ class BacktestConfig:
         return self.step or self.horizon
 
 
+def spread_step(folds: int, span: int = MIN_ORIGIN_SPAN) -> int:
+    """Sessions between origins so that `folds` origins span at least `span` sessions. Test
+    windows of horizons longer than the step overlap; the Diebold–Mariano test allows for it."""
+    return max(1, math.ceil(span / max(int(folds) - 1, 1)))
+
+
+def default_config(horizon: int = 5, folds: int = DEFAULT_FOLDS, **overrides) -> BacktestConfig:
+    """The default plan: `folds` origins spread over at least a year (see `spread_step`)."""
+    return BacktestConfig(horizon=horizon, folds=folds, **{"step": spread_step(folds), **overrides})
+
+
 @dataclass(frozen=True)
 class FoldSpec:
     """One fold: train on positions [train_start, origin], test on (origin, origin + horizon]."""
@@ -82,6 +99,13 @@ class BacktestResult:
     forecasts: pd.DataFrame  # ticker, model, fold, origin, step, date, actual, mean, lo80..hi95, last_value, scale
     folds: pd.DataFrame  # ticker, model, fold, origin, train_size, fit_seconds, predict_seconds, error
     interval_methods: dict[str, str] = field(default_factory=dict)
+
+    def origin_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The first and last origin over every ticker and model (None without folds)."""
+        if self.folds.empty:
+            return None
+        origins = pd.to_datetime(self.folds["origin"])
+        return origins.min(), origins.max()
 
     def summary(self) -> pd.DataFrame:
         """One row per ticker and model: metrics over all folds and steps."""

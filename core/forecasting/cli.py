@@ -1,7 +1,11 @@
 """`python -m core backtest …` and `python -m core forecast …` (a contract other tools use).
 
-    backtest --prices FILE.csv [--tickers A,B] --horizon H --folds K --models naive,drift,…
+    backtest --prices FILE.csv [--tickers A,B] --horizon H --folds K [--step S] --models naive,drift,…
              --out results.json [--forecasts-out forecasts.csv] [--jobs N]
+
+`backtest` writes the JSON and prints one line per model pooled over tickers: MASE, skill and
+the significance verdict against naive, coverage, width, Winkler and pinball of the
+intervals, and the origin range. Without --step, the folds spread over at least a year.
     forecast --prices FILE.csv --ticker T --horizon H --model M --out F.csv
 
 FILE.csv has columns date,ticker,open,high,low,close,volume. Without --prices, prices come
@@ -19,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import InvalidInputError, NotFoundError
+from core.forecasting.backtest import DEFAULT_FOLDS
 
 CSV_COLUMNS = {"date", "ticker", "close"}
 DEFAULT_MODELS = "naive,drift,arima,prophet,lstm,ensemble"
@@ -29,8 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_price_arguments(backtest)
     backtest.add_argument("--tickers", help="comma-separated tickers (default: all)")
     backtest.add_argument("--horizon", type=int, default=5, help="trading days ahead (default 5)")
-    backtest.add_argument("--folds", type=int, default=8, help="number of origins (default 8)")
-    backtest.add_argument("--step", type=int, help="sessions between origins (default: the horizon)")
+    backtest.add_argument(
+        "--folds", type=int, default=DEFAULT_FOLDS, help=f"number of origins (default {DEFAULT_FOLDS})"
+    )
+    backtest.add_argument("--step", type=int, help="sessions between origins (default: spread over at least a year)")
     backtest.add_argument("--window", choices=["expanding", "sliding"], default="expanding")
     backtest.add_argument("--train-size", type=int, help="sliding window length in prices")
     backtest.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated (default {DEFAULT_MODELS})")
@@ -101,11 +108,13 @@ def _split(text: str | None) -> list[str] | None:
 def run_backtest_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.forecasting.backtest import BacktestConfig
+    from core.forecasting.backtest import BacktestConfig, spread_step
+    from core.forecasting.report import model_report
     from core.forecasting.service import backtest_models, calibration_report, forecasts_table, result_rows
 
+    step = args.step or spread_step(args.folds)
     config = BacktestConfig(
-        horizon=args.horizon, folds=args.folds, step=args.step, window=args.window, train_size=args.train_size
+        horizon=args.horizon, folds=args.folds, step=step, window=args.window, train_size=args.train_size
     )
     models = _split(args.models) or []
     histories = _load(args, _split(args.tickers))
@@ -128,6 +137,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         args.forecasts_out.parent.mkdir(parents=True, exist_ok=True)
         forecasts_table(result).to_csv(args.forecasts_out, index=False)
     failed = int(result.folds["error"].notna().sum())
+    print(model_report(result, models))
     print(
         f"backtested {len(models)} model(s) on {len(histories)} ticker(s): {args.out}"
         + (f" ({failed} fold(s) failed)" if failed else "")

@@ -83,6 +83,16 @@ def winkler_score(actual: ArrayLike, lower: ArrayLike, upper: ArrayLike, alpha: 
     return float(np.mean(hi - lo + penalty))
 
 
+def pinball_loss(actual: ArrayLike, quantile_forecast: ArrayLike, quantile: float) -> float:
+    """Mean pinball (quantile) loss of forecasts of the `quantile` (e.g. 0.9); lower is better.
+
+    q · (actual − forecast) when the actual is above, (1 − q) · (forecast − actual) below.
+    """
+    a, f = _arrays(actual, quantile_forecast)
+    diff = a - f
+    return float(np.mean(np.maximum(quantile * diff, (quantile - 1) * diff)))
+
+
 def skill_vs_naive(model_mase: float, naive_mase: float) -> float:
     """1 − MASE_model / MASE_naive on the same folds: > 0 beats naive, < 0 loses to it."""
     return float(1 - model_mase / naive_mase)

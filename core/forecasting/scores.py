@@ -2,7 +2,14 @@
 
 Every table has the same columns (see `METRIC_COLUMNS`). The naive reference for skill and
 the Diebold–Mariano test is the origin's last price, computed from the same folds, so skill
-is available whether or not the naive model was part of the run.
+is available whether or not the naive model was part of the run; `verdict` is
+`core.forecasting.significance.judge_skill`'s label. Interval scores: coverage and mean
+width (price units, and as a fraction of the origin's price) at 80% and 95%; Winkler scores
+and the pinball loss are divided by the fold's in-sample naive MAE like MASE, so they pool
+across tickers. Winkler charges the width plus
+2/α times each miss, so a narrow interval that misses loses to a wider one that holds; pinball
+averages the quantile loss of the 2.5, 10, 50 (the point forecast), 90 and 97.5% quantiles
+the intervals imply. Lower is better for both.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.forecasting import metrics
+from core.forecasting.significance import judge_skill
 
 if TYPE_CHECKING:
     from core.forecasting.backtest import BacktestResult
@@ -30,10 +38,16 @@ METRIC_COLUMNS = [
     "coverage_95",
     "width_80",
     "width_95",
+    "relative_width_80",
+    "relative_width_95",
     "winkler_80",
     "winkler_95",
+    "pinball",
     "skill_vs_naive",
     "dm_pvalue",
+    "verdict",
+    "first_origin",
+    "last_origin",
     "fit_seconds",
     "predict_seconds",
 ]
@@ -45,8 +59,16 @@ def score_forecasts(frame: pd.DataFrame, dm_horizon: int) -> dict[str, float]:
     actual, mean, last, scale = (frame[c].to_numpy(dtype=float) for c in ("actual", "mean", "last_value", "scale"))
     model_mase = metrics.mae(actual / scale, mean / scale)
     naive_mase = metrics.mae(actual / scale, last / scale)
+    bounds = {column: frame[column].to_numpy(dtype=float) / scale for column in ("lo80", "hi80", "lo95", "hi95")}
+    quantiles = {0.025: bounds["lo95"], 0.10: bounds["lo80"], 0.5: mean / scale, 0.90: bounds["hi80"]}
+    quantiles[0.975] = bounds["hi95"]
+    skill = metrics.skill_vs_naive(model_mase, naive_mase) if naive_mase > 0 else np.nan
+    folds = int(frame[["ticker", "fold"]].drop_duplicates().shape[0])
+    verdict = judge_skill(
+        (actual - mean) / scale, (actual - last) / scale, horizon=dm_horizon, skill=skill, n_folds=folds
+    )
     return {
-        "folds": int(frame[["ticker", "fold"]].drop_duplicates().shape[0]),
+        "folds": folds,
         "points": len(frame),
         "mae": metrics.mae(actual, mean),
         "rmse": metrics.rmse(actual, mean),
@@ -58,12 +80,16 @@ def score_forecasts(frame: pd.DataFrame, dm_horizon: int) -> dict[str, float]:
         "coverage_95": metrics.coverage(actual, frame["lo95"], frame["hi95"]),
         "width_80": metrics.mean_interval_width(frame["lo80"], frame["hi80"]),
         "width_95": metrics.mean_interval_width(frame["lo95"], frame["hi95"]),
-        "winkler_80": metrics.winkler_score(actual, frame["lo80"], frame["hi80"], alpha=0.20),
-        "winkler_95": metrics.winkler_score(actual, frame["lo95"], frame["hi95"], alpha=0.05),
-        "skill_vs_naive": metrics.skill_vs_naive(model_mase, naive_mase) if naive_mase > 0 else np.nan,
-        "dm_pvalue": metrics.diebold_mariano_pvalue(
-            (actual - mean) / scale, (actual - last) / scale, horizon=dm_horizon
-        ),
+        "relative_width_80": metrics.mean_interval_width(frame["lo80"] / last, frame["hi80"] / last),
+        "relative_width_95": metrics.mean_interval_width(frame["lo95"] / last, frame["hi95"] / last),
+        "winkler_80": metrics.winkler_score(actual / scale, bounds["lo80"], bounds["hi80"], alpha=0.20),
+        "winkler_95": metrics.winkler_score(actual / scale, bounds["lo95"], bounds["hi95"], alpha=0.05),
+        "pinball": float(np.mean([metrics.pinball_loss(actual / scale, f, q) for q, f in quantiles.items()])),
+        "skill_vs_naive": skill,
+        "dm_pvalue": np.nan if verdict.p_value is None else verdict.p_value,
+        "verdict": verdict.label,
+        "first_origin": frame["origin"].min(),
+        "last_origin": frame["origin"].max(),
     }
 
 

@@ -97,7 +97,7 @@ def test_summary_and_by_step_tables(histories: dict[str, pd.Series]) -> None:
     by_step = result.by_step()
     assert sorted(by_step["step"].unique()) == [1, 2, 3, 4] and len(by_step) == 16
     assert len(result.by_model()) == 2
-    assert result.interval_methods["naive"].startswith("analytic")
+    assert result.interval_methods["naive"].startswith("volatility")
     # MASE by hand for one fold of the naive model.
     rows = result.forecasts.query("ticker == 'AAPL' and model == 'naive' and fold == 0")
     train = histories["AAPL"].iloc[: len(histories["AAPL"]) - 4 - 2 * 4]

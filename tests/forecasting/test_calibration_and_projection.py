@@ -47,7 +47,7 @@ def test_calibrated_intervals_are_left_alone() -> None:
 
 
 def test_interval_method_comes_from_the_catalog() -> None:
-    assert interval_method("arima").startswith("model")
+    assert interval_method("arima").startswith("volatility")
 
 
 def test_portfolio_projection(histories: dict[str, pd.Series]) -> None:

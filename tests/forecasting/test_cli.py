@@ -25,6 +25,11 @@ CONTRACT_KEYS = {
     "directional_accuracy",
     "coverage_80",
     "coverage_95",
+    "width_80",
+    "width_95",
+    "winkler_80",
+    "winkler_95",
+    "pinball",
     "fit_seconds",
     "predict_seconds",
 }
@@ -32,7 +37,7 @@ FORECAST_COLUMNS = ["ticker", "model", "origin", "date", "actual", "mean", "lo80
 REPO = Path(__file__).parents[2]
 
 
-def test_backtest_command(prices_csv: Path, tmp_path: Path) -> None:
+def test_backtest_command(prices_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, forecasts_out = tmp_path / "results.json", tmp_path / "forecasts.csv"
     code = main(
         [
@@ -57,12 +62,18 @@ def test_backtest_command(prices_csv: Path, tmp_path: Path) -> None:
         ]
     )
     assert code == 0
+    printed = capsys.readouterr().out
+    assert "4 origins from " in printed and "every 87 sessions" in printed  # spread over a year
+    for header in ("MASE", "DM p", "verdict", "cov 80", "cov 95", "width 80", "Winkler 80", "Winkler 95", "pinball"):
+        assert header in printed
+    assert [line.split()[0] for line in printed.splitlines()[3:5]] == ["naive", "drift"]
     rows = json.loads(out.read_text())["rows"]
     assert {(r["ticker"], r["model"]) for r in rows} == {(t, m) for t in ("AAPL", "JPM") for m in ("naive", "drift")}
     for row in rows:
         assert set(row) >= CONTRACT_KEYS
         assert row["horizon"] == 3 and row["folds"] == 4
         assert all(isinstance(row[k], (int, float)) for k in CONTRACT_KEYS - {"ticker", "model"})
+        assert row["verdict"] in ("beats naive", "no better than naive", "worse than naive")
     forecasts = pd.read_csv(forecasts_out)
     assert list(forecasts.columns) == FORECAST_COLUMNS
     assert len(forecasts) == 2 * 2 * 4 * 3
@@ -118,6 +129,8 @@ def test_six_model_backtest_in_a_subprocess(prices_csv: Path, tmp_path: Path) ->
             "5",
             "--folds",
             "2",
+            "--step",
+            "5",
             "--models",
             "naive,drift,arima,prophet,lstm,ensemble",
             "--out",

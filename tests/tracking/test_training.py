@@ -39,7 +39,7 @@ def test_first_training_logs_both_runs_registers_and_becomes_champion(mlflow_set
     assert (tags["ticker"], tags["model"], tags["n_prices"]) == ("AAPL", "naive", str(len(closes)))
     assert tags["data_start"] == str(closes.index[0].date()) and len(tags["data_hash"]) == 16
     assert backtest.data.params["folds"] == "3" and backtest.data.params["horizon"] == "5"
-    assert backtest.data.params["sigma_window"] == "250"
+    assert backtest.data.params["sigma_window"] == "500"
     for metric in ("mase", "mae", "rmse", "coverage_80", "coverage_95", "skill_vs_naive", "directional_accuracy"):
         assert metric in backtest.data.metrics
     per_fold = client.get_metric_history(outcome.backtest_run_id, "fold/mase")
