@@ -295,11 +295,11 @@ def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
 
 
 def _log_run(settings, request, skill, result, closes, params) -> tuple[str | None, str | None]:
-    """The backtest as an MLflow run named "TICKER · description · h sessions · data end"."""
+    """The backtest as an MLflow run named "TICKER · configuration · h<horizon> · data end · skill"."""
     from core.tracking.runs import log_backtest
     from core.tracking.store import BACKTESTS, run_url
 
-    name = f"{request.ticker} · {request.describe()} · {request.horizon} sessions · {skill.data_end.isoformat()}"
+    name = f"{request.ticker} · {request.describe()} · h{request.horizon} · {skill.data_end.isoformat()} · skill"
     try:
         run_id = log_backtest(
             settings,
