@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=10)
     parser.add_argument("--window", type=int, default=None)
     parser.add_argument("--folds", type=int, default=20)
-    parser.add_argument("--span", type=int, default=252)
+    parser.add_argument("--span", type=int, default=260)
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="skill-bench-"))

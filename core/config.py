@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     mlflow_ui_url: str = Field(default="", description="Where MLflow links point; default http://HOST:PORT above")
     backtest_workers: int = Field(default=0, ge=0, le=64, description="0 = one per CPU core")
     skill_folds: int = Field(default=20, ge=2, le=200, description="Origins of a forecast's own skill backtest")
-    skill_span: int = Field(default=252, ge=1, le=5000, description="Sessions the skill backtest's origins spread over")
+    skill_span: int = Field(default=260, ge=1, le=5000, description="Sessions the skill backtest's origins spread over")
 
     # --- chat ----------------------------------------------------------------------------
     ollama_host: str = ""

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
-from core.forecasting.backtest import BacktestConfig, BacktestResult, run_backtest
+from core.forecasting.backtest import BacktestConfig, BacktestResult, run_backtest, spread_step
 from core.forecasting.significance import SkillVerdict, judge_skill
 from core.forecasting.skill_repository import find_skill, store_skill
 
@@ -146,7 +146,7 @@ def plan_skill_backtest(
             f"{n_prices} prices are too few to backtest a {horizon}-session forecast trained on "
             f"{first_train} prices at two origins or more"
         )
-    step = max(1, math.ceil(span / max(folds - 1, 1)))
+    step = spread_step(folds, span)
     if step * (folds - 1) > room:
         step = max(1, room // max(folds - 1, 1))
     folds = min(folds, room // step + 1)
@@ -295,11 +295,11 @@ def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
 
 
 def _log_run(settings, request, skill, result, closes, params) -> tuple[str | None, str | None]:
-    """The backtest as an MLflow run named "TICKER · description · h sessions · data end"."""
+    """The backtest as an MLflow run named "TICKER · configuration · h<horizon> · data end · skill"."""
     from core.tracking.runs import log_backtest
     from core.tracking.store import BACKTESTS, run_url
 
-    name = f"{request.ticker} · {request.describe()} · {request.horizon} sessions · {skill.data_end.isoformat()}"
+    name = f"{request.ticker} · {request.describe()} · h{request.horizon} · {skill.data_end.isoformat()} · skill"
     try:
         run_id = log_backtest(
             settings,

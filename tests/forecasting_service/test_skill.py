@@ -75,7 +75,7 @@ def test_the_skill_is_the_backtest_of_the_same_configuration_and_is_cached(sessi
 
     # Logged once to MLflow with a readable name; asked again, it comes from the cache.
     runs = skill_runs(skill_settings, skill.key)
-    assert len(runs) == 1 and runs[0].info.run_name == "AAPL · drift, last 120 prices · 7 sessions · 2016-12-30"
+    assert len(runs) == 1 and runs[0].info.run_name == "AAPL · drift, last 120 prices · h7 · 2016-12-30 · skill"
     assert skill.run_id == runs[0].info.run_id and skill.run_url.endswith(skill.run_id)
     again = measure_skill(session, settings=skill_settings, request=request, closes=closes)
     assert again.cached and again.key == skill.key and len(skill_runs(skill_settings, skill.key)) == 1
