@@ -13,11 +13,11 @@ from core.errors import NotFoundError
 from core.formatting import money, number, percent, plain_percent, signed_money
 from core.portfolio.holdings import add_holding, delete_holding, update_holding
 from core.portfolio.schemas import StockCreate, StockUpdate
+from ui.activity_forms import render_csv, render_record_form
 from ui.activity_forms import render_edit_and_delete as render_activity_edits
-from ui.activity_forms import render_record_form
 from ui.auth import can_write, require_login
 from ui.charts import allocation_pie, allocation_treemap, performance_chart, value_chart
-from ui.feedback import load_feature, shown_errors
+from ui.feedback import shown_errors
 from ui.ledger_views import render_activities_table, render_closed_positions, render_income, summary_figures
 from ui.loaders import (
     call_as,
@@ -27,7 +27,6 @@ from ui.loaders import (
     load_performance,
     load_portfolio_summary,
     load_tickers,
-    load_transactions_csv,
 )
 
 FLASH_KEY = "portfolio_flash"
@@ -56,10 +55,11 @@ def points_frame(points) -> pd.DataFrame:
 
 def render_kpis() -> None:
     summary = load_portfolio_summary(key, account.id)
-    value, cash, day, pnl, realised, twr = st.columns(6)
+    value, cash, day = st.columns(3)
     value.metric("Market value", money(summary.market_value), border=True)
     cash.metric("Cash", border=True, **summary_figures(summary))
     day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    pnl, realised, twr = st.columns(3)
     pnl.metric(
         "Total P&L",
         signed_money(summary.total_pnl),
@@ -113,12 +113,12 @@ def render_holdings_table(holdings) -> None:
                 "name": "Name",
                 "sector": "Sector",
                 "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
-                "last_price": st.column_config.NumberColumn("Last price", format="$%.2f"),
-                "market_value": st.column_config.NumberColumn("Market value", format="$%.2f"),
-                "cost_basis": st.column_config.NumberColumn("Cost basis", format="$%.2f"),
-                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="$%.2f"),
-                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="$%.2f"),
-                "day_change": st.column_config.NumberColumn("Day change", format="$%.2f"),
+                "last_price": st.column_config.NumberColumn("Last price", format="dollar"),
+                "market_value": st.column_config.NumberColumn("Market value", format="dollar"),
+                "cost_basis": st.column_config.NumberColumn("Cost basis", format="dollar"),
+                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="dollar"),
+                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="dollar"),
+                "day_change": st.column_config.NumberColumn("Day change", format="dollar"),
                 "weight": st.column_config.NumberColumn("Weight", format="percent"),
             },
         )
@@ -259,30 +259,8 @@ def render_activities(holdings) -> None:
     render_activities_table(account.id)
     if can_write(account):
         render_activity_edits(account.id, changed)
-    render_csv()
-
-
-def render_csv() -> None:
     with shown_errors("prepare the export"):
-        st.download_button(
-            "Download transactions CSV",
-            data=load_transactions_csv(key, account.id),
-            file_name="stockcast-transactions.csv",
-            mime="text/csv",
-        )
-    if can_write(account):
-        upload = st.file_uploader(
-            "Import transactions CSV",
-            type=["csv"],
-            key="transactions_upload",
-            help="One row per activity: date, ticker, type (buy, sell, dividend, fee, deposit, "
-            "withdrawal), quantity, price, fee, amount. Nothing is imported if any row is invalid.",
-        )
-        if upload is not None and st.button("Import", type="primary", key="import_button"):
-            with shown_errors("import the transactions"):
-                import_transactions = load_feature("core.portfolio.ledger", "import_transactions", "Transaction import")
-                result = call_as(account.id, import_transactions, content=upload.getvalue())
-                changed(f"Imported {result.imported} transactions from {upload.name}.")
+        render_csv(account.id, writable=can_write(account), changed=changed)
 
 
 holdings = []

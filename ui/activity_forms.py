@@ -21,9 +21,11 @@ from ui.feedback import shown_errors
 from ui.loaders import (
     call_as,
     database_key,
+    import_transactions_as,
     load_activities,
     load_close_on,
     load_tickers,
+    load_transactions_csv,
     record_activity_as,
     update_activity_as,
 )
@@ -145,3 +147,26 @@ def render_edit_and_delete(user_id: int, changed: Callable[[str], None]) -> None
 
                 call_as(user_id, delete_activity, activity_id=choice.id)
                 changed(f"Deleted: {describe(choice)}.")
+
+
+def render_csv(user_id: int, *, writable: bool, changed: Callable[[str], None]) -> None:
+    """Export the ledger, and (for writers) import a broker's CSV, all rows or none."""
+    st.download_button(
+        "Download transactions CSV",
+        data=load_transactions_csv(database_key(), user_id),
+        file_name="stockcast-transactions.csv",
+        mime="text/csv",
+    )
+    if not writable:
+        return
+    upload = st.file_uploader(
+        "Import transactions CSV",
+        type=["csv"],
+        key="transactions_upload",
+        help="One row per activity: date, ticker, type (buy, sell, dividend, fee, deposit, "
+        "withdrawal), quantity, price, fee, amount. Nothing is imported if any row is invalid.",
+    )
+    if upload is not None and st.button("Import", type="primary", key="import_button"):
+        with shown_errors("import the transactions"):
+            result = import_transactions_as(user_id, upload.getvalue())
+            changed(f"Imported {result.imported} transactions from {upload.name}.")

@@ -12,7 +12,7 @@ from core.portfolio.positions import cash_change
 from ui.charts import income_chart
 from ui.loaders import database_key, load_activities, load_closed_positions, load_income, load_portfolio_summary
 
-MONEY = "$%.2f"
+MONEY = "dollar"
 FREQUENCIES = {"Monthly": "M", "Yearly": "Y"}
 
 
@@ -57,6 +57,8 @@ def render_closed_positions(user_id: int) -> None:
     if not closed:
         st.info("No closed positions yet: a ticker appears here once it is sold down to zero.")
         return
+    tickers = ", ".join(row.ticker for row in closed)
+    st.markdown(f"**{len(closed)} closed position{'s' if len(closed) != 1 else ''}:** {tickers}")
     frame = pd.DataFrame([row.model_dump() for row in closed])
     columns = ["ticker", "name", "quantity_sold", "cost", "proceeds", "realized_pnl", "dividends", "fees", "opened_at"]
     st.dataframe(
@@ -79,9 +81,9 @@ def render_closed_positions(user_id: int) -> None:
     )
     summary = load_portfolio_summary(database_key(), user_id)
     st.caption(
-        f"Realised P&L: {signed_money(summary.realized_pnl_open)} on the holdings still open + "
-        f"{signed_money(summary.realized_pnl_closed)} on closed positions = "
-        f"{signed_money(summary.realized_pnl)}, the Realised P&L figure above."
+        f"Realised P&L: {signed_money(summary.realized_pnl_open)} on the holdings still open and "
+        f"{signed_money(summary.realized_pnl_closed)} on closed positions make the "
+        f"{signed_money(summary.realized_pnl)} of the Realised P&L figure above."
     )
 
 

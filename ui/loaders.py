@@ -199,6 +199,14 @@ def record_activity_as(user_id: int, data: Any) -> Any:
     return call_as(user_id, record_activity, data=data, provider=live_provider(get_settings()))
 
 
+def import_transactions_as(user_id: int, content: bytes) -> Any:
+    """Import a transactions CSV, all or nothing (fetching unknown tickers with a live provider)."""
+    import_transactions = load_feature("core.portfolio.ledger", "import_transactions", "Transaction import")
+    from core.portfolio.pricing import live_provider
+
+    return call_as(user_id, import_transactions, content=content, provider=live_provider(get_settings()))
+
+
 def update_activity_as(user_id: int, activity_id: int, data: Any) -> Any:
     from core.portfolio.activities import update_activity
     from core.portfolio.pricing import live_provider

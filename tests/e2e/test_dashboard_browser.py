@@ -25,7 +25,28 @@ pytestmark = [
 SCREENSHOTS = REPO_ROOT / "screenshots"
 
 
+def sell_and_see_the_closed_position(page) -> None:
+    """Record a sell of the whole GOOGL holding through the form; it shows as closed."""
+    page.get_by_role("tab", name="Activities").click()
+    page.get_by_text("Sell", exact=True).locator("visible=true").first.click()
+    wait_until_idle(page)
+    ticker = page.locator("[data-testid='stSelectbox']").filter(has_text="Ticker").locator("visible=true").first
+    ticker.click()
+    page.get_by_role("option", name="GOOGL", exact=True).click()
+    wait_until_idle(page)
+    quantity = page.get_by_label("Quantity", exact=True).locator("visible=true").first
+    quantity.fill("5")
+    quantity.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Record activity").click()
+    page.get_by_text("Recorded: sell 5 GOOGL on 2016-12-30").wait_for()
+    page.get_by_role("tab", name="Closed positions").click()
+    page.get_by_text("GOOGL, XOM").first.wait_for()
+    page.screenshot(path=SCREENSHOTS / "1_Portfolio_closed.png", full_page=True)
+
+
 def show_allocation(page) -> None:
+    sell_and_see_the_closed_position(page)
     page.get_by_role("tab", name="Allocation").click()
     page.get_by_text("By sector").first.wait_for()
     page.screenshot(path=SCREENSHOTS / "1_Portfolio_allocation.png", full_page=True)
