@@ -2,7 +2,7 @@
 
 Each document is a short English paragraph with metadata `key` (unique per owner), `kind`,
 `title` and, where it is about one ticker, `ticker`. A user's documents: the portfolio
-summary, risk measures, each holding, each ticker's transactions, per-ticker facts (latest
+summary, risk measures, each holding, each ticker's transactions, each closed position, per-ticker facts (latest
 price, returns, volatility, sector), the latest forecasts they were shown, realised accuracy
 of their predictions and the latest backtest results of their tickers.
 """
@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from sqlalchemy.orm import Session
 
 from core.chat import repository
+from core.chat.closed_answers import describe_closed
 from core.chat.facts import describe_ticker, load_ticker_facts, optional_service
 from core.chat.ledger_answers import weight_text
 from core.chat.risk import describe_performance, page_performance
@@ -24,6 +25,7 @@ from core.config import Settings
 from core.db.tables import User
 from core.errors import CoreError
 from core.formatting import money, number, plain_percent, signed_money, signed_percent
+from core.portfolio.closed import list_closed_positions
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,19 @@ def _transaction_documents(session: Session, user: User) -> list[Document]:
     return documents
 
 
+def _closed_documents(session: Session, user: User) -> list[Document]:
+    return [
+        _document(
+            f"closed:{row.ticker}",
+            "closed",
+            f"Closed position {row.ticker}",
+            f"Closed position, fully sold, no longer held: {describe_closed(row)}.",
+            row.ticker,
+        )
+        for row in list_closed_positions(session, owner=user)
+    ]
+
+
 def _ticker_documents(session: Session, symbols: list[str]) -> list[Document]:
     metadata = repository.ticker_metadata(session, symbols)
     documents = []
@@ -168,6 +183,7 @@ def build_user_documents(session: Session, *, settings: Settings, user: User) ->
         documents = [_document("portfolio", "portfolio", "Portfolio summary", f"Your portfolio holds {listed}.")]
     documents += _risk_documents(session, user)
     documents += _transaction_documents(session, user)
+    documents += _closed_documents(session, user)
     documents += _ticker_documents(session, symbols)
     documents += _forecast_documents(session, user)
     documents += _accuracy_documents(session, user)

@@ -44,7 +44,10 @@ def _holding_of(summary, tickers: tuple[str, ...]):
 
 
 def _empty_portfolio(summary) -> GroundedAnswer:
-    text = "Your portfolio holds no stocks yet: its value is 0. Add holdings or import transactions to start."
+    text = (
+        f"Your portfolio holds no stocks yet: its value is {money(summary.market_value)}. Record a buy on the "
+        "Portfolio page or import transactions to start."
+    )
     return GroundedAnswer("value", text, [portfolio_source(summary)])
 
 

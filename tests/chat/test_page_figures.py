@@ -33,3 +33,13 @@ def test_risk_and_value_figures_match_the_portfolio_page(ui_settings, demo_user)
         assert f"{words} {shown[label]}" in risk, (label, shown[label], risk)
     value = _ask(ui_settings, demo_user.user_id, "What is my portfolio worth?")
     assert f"worth {shown['Market value']}" in value
+
+    ledger = {
+        "How much cash do I have?": ["Cash"],
+        "What is my realised P&L?": ["Realised P&L"],
+        "What fees have I paid?": ["Dividends", "Fees charged", "Trading commissions", "Net income"],
+    }
+    for question, labels in ledger.items():
+        answer = _ask(ui_settings, demo_user.user_id, question)
+        for label in labels:
+            assert shown[label] in answer, (question, label, shown[label], answer)

@@ -111,3 +111,13 @@ def test_a_model_that_is_down_still_gives_the_grounded_figures(session, chat_set
         intent = parse_question(text, names=names, own=own).intent
         verdict = judge(case, book, intent=intent, answer=reply.answer, sources=reply.sources)
         assert verdict.hit, (text, verdict.missing)
+
+
+def test_closed_positions_are_indexed(session, chat_settings, ledger_investor):
+    from core.chat.documents import build_user_documents
+    from core.formatting import signed_money
+
+    closed = _book(session, ledger_investor).read("closed.CRAN")
+    built = build_user_documents(session, settings=chat_settings, user=ledger_investor)
+    [document] = [d for d in built if d.metadata["key"] == "closed:CRAN"]
+    assert signed_money(closed.realized_pnl) in document.page_content and "no longer held" in document.page_content
