@@ -186,6 +186,7 @@ class EnsembleForecaster(Forecaster):
                 members[name] = member.update(series)
             except MEMBER_FAILURES as exc:
                 logger.warning("ensemble member %s failed to update and is dropped: %s", name, exc)
+                self.dropped[name] = f"failed to update: {type(exc).__name__}: {exc}"[:300]
         if not members:
             raise ModelFitError("every ensemble member failed to update")
         self._members = members
