@@ -62,7 +62,8 @@ def test_coverage_on_a_garch_series_is_near_nominal(name: str) -> None:
             inside = (actual >= forecast[f"lo{level}"]) & (actual <= forecast[f"hi{level}"])
             hits[level].append(inside.to_numpy())
     coverage = {level: float(np.mean(np.concatenate(v))) for level, v in hits.items()}
-    # Gaussian GARCH sums have light tails, so the fat-tail scale makes 95% a little generous.
-    expected_95 = 2 * norm.cdf(LEVEL_SCALE[95] * norm.ppf(0.975)) - 1
-    assert coverage[80] == pytest.approx(0.80, abs=0.05)
-    assert coverage[95] == pytest.approx(expected_95, abs=0.03)
+    # A Gaussian GARCH series has light tails, so the fat-tail scales (tuned on real prices) hold
+    # what a Gaussian holds at scale × z: a little under 80%, a little over 95%.
+    expected = {level: 2 * norm.cdf(LEVEL_SCALE[level] * norm.ppf(0.5 + level / 200)) - 1 for level in hits}
+    assert coverage[80] == pytest.approx(expected[80], abs=0.04)
+    assert coverage[95] == pytest.approx(expected[95], abs=0.03)
