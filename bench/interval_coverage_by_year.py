@@ -52,9 +52,8 @@ def main() -> None:
         pooled = errors["abs_z"].quantile(level / 100) / z
         by_year = errors.groupby("year")["abs_z"].apply(lambda a, s=scale, q=z: float((a <= s * q).mean()))
         years = "  ".join(f"{year}: {share:.1%}" for year, share in by_year.items())
-        print(
-            f"{level}%: pooled scale {pooled:.3f}; coverage by year  {years}  all: {(errors['abs_z'] <= scale * z).mean():.1%}"
-        )
+        overall = float((errors["abs_z"] <= scale * z).mean())
+        print(f"{level}%: pooled scale {pooled:.3f}; coverage by year  {years}  all: {overall:.1%}")
 
 
 if __name__ == "__main__":
