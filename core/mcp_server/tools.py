@@ -68,11 +68,13 @@ class ServiceRunner:
             raise ToolError(describe_error(exc)) from exc
 
 
-def _progress_reporter(ctx: Context) -> Callable[[int, int], None]:
-    """A `progress(done, total)` callback for a worker thread, sent as MCP progress notifications."""
+def _progress_reporter(ctx: Context) -> Callable[..., None]:
+    """A `progress(done, total[, message])` callback for a worker thread, sent as MCP progress
+    notifications."""
 
-    def report(done: int, total: int) -> None:
-        anyio.from_thread.run(ctx.report_progress, float(done), float(total), f"{done} of {total} done")
+    def report(done: int, total: int, message: str | None = None) -> None:
+        text = message or f"{done} of {total} done"
+        anyio.from_thread.run(ctx.report_progress, float(done), float(total), text)
 
     return report
 
@@ -199,6 +201,7 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
             horizon=horizon,
             model=model,
             progress=_progress_reporter(ctx),
+            measure_skill=True,  # the skill of exactly this configuration, measured once and cached
         )
         return ForecastRead.from_result(result)
 

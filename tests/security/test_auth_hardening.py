@@ -88,7 +88,10 @@ async def test_lockout_is_audited(api):
     assert locked_failure.detail == {"locked": True}
 
 
-async def test_destructive_actions_are_audited(api):
+async def test_destructive_actions_are_audited(api, settings):
+    from core.market.service import load_bundled_prices
+
+    await api.run(load_bundled_prices, settings=settings, tickers=["AAPL"])
     admin = await api.signup()
     victim = await api.client.post("/api/users", json={"email": "victim@example.com", "password": "long-enough-1"})
     victim_id = victim.json()["id"]

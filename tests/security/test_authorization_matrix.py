@@ -13,11 +13,14 @@ applies.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
@@ -77,13 +80,14 @@ class Rule:
 # Resource name → (path parameter, factory making one for an owner and returning its id).
 RESOURCES: dict[str, tuple[str, Callable[..., Any]]] = {
     "holding": ("stock_id", lambda session, owner: _as_writer(owner, lambda: _holding(session, owner))),
+    "activity": ("activity_id", lambda session, owner: _as_writer(owner, lambda: _activity(session, owner))),
     "user": ("user_id", lambda _session, owner: owner.id),
     "alert": ("alert_id", lambda session, owner: _as_writer(owner, lambda: _alert(session, owner))),
     "watched": ("ticker", lambda session, owner: _as_writer(owner, lambda: _watched(session, owner))),
     "access_token": ("token_id", lambda session, owner: _access_token(session, owner)),
 }
 
-# Market data every cell can see: tickers known to the app (AAPL with prices).
+# Market data every cell can see: tickers known to the app (AAPL and MSFT with prices).
 PRICED_TICKER, WATCH_TICKER, SPARE_TICKER = "AAPL", "WATCHME", "MSFT"
 
 
@@ -91,9 +95,8 @@ def seed_market(session, settings) -> None:
     from core.market.repository import upsert_ticker
     from core.market.service import load_bundled_prices
 
-    load_bundled_prices(session, settings=settings, tickers=[PRICED_TICKER])
-    for symbol in (WATCH_TICKER, SPARE_TICKER):
-        upsert_ticker(session, symbol, name=symbol, sector=None, currency="USD", source="test")
+    load_bundled_prices(session, settings=settings, tickers=[PRICED_TICKER, SPARE_TICKER])
+    upsert_ticker(session, WATCH_TICKER, name=WATCH_TICKER, sector=None, currency="USD", source="test")
 
 
 def _as_writer(owner: User, make: Callable[[], Any]) -> Any:
@@ -107,7 +110,23 @@ def _as_writer(owner: User, make: Callable[[], Any]) -> Any:
 
 
 def _holding(session, owner: User) -> int:
-    return make_holding(session, owner=owner, ticker="T" + uuid.uuid4().hex[:5].upper()).id
+    """A holding of a ticker of its own (one holding per ticker and owner), priced on one day."""
+    from core.market.repository import upsert_prices, upsert_ticker
+
+    symbol = "T" + uuid.uuid4().hex[:5].upper()
+    upsert_ticker(session, symbol, name=symbol, sector=None, currency="USD", source="test")
+    day = {"date": [dt.date(2016, 12, 30)], "open": [10.0], "high": [10.0], "low": [10.0], "close": [10.0]}
+    upsert_prices(session, symbol, pd.DataFrame(day | {"volume": [0.0]}), source="test")
+    return make_holding(session, owner=owner, ticker=symbol).id
+
+
+def _activity(session, owner: User) -> int:
+    """A cash deposit (an activity with no ticker), large enough to cover every buy of the cells."""
+    from core.portfolio.activities import record_activity
+    from core.portfolio.schemas import ActivityCreate
+
+    data = ActivityCreate(date=dt.date(2016, 12, 30), type="deposit", amount=10_000_000.0)
+    return record_activity(session, owner=owner, data=data).id
 
 
 def _access_token(session, owner: User) -> int:
@@ -139,7 +158,7 @@ def _watched(session, owner: User) -> str:
     return WATCH_TICKER
 
 
-_TRANSACTIONS_CSV = b"date,ticker,type,quantity,price,fee\n2024-01-02,AAPL,buy,1,100,0\n"
+_TRANSACTIONS_CSV = b"date,ticker,type,quantity,price,fee\n2016-12-30,AAPL,buy,1,100,0\n"
 _PRICES_CSV = b"date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,1000\n2024-01-03,10.5,11,10,10.8,900\n"
 
 
@@ -174,7 +193,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/portfolio"): Rule("signed_in"),
     ("POST", "/api/portfolio/stock"): Rule("writer", json={"ticker": "MSFT", "quantity": 2, "avg_cost": 300.0}),
     ("GET", "/api/portfolio/stock/{stock_id}"): Rule("owned", resource="holding"),
-    ("PUT", "/api/portfolio/stock/{stock_id}"): Rule("owned_write", resource="holding", json={"quantity": 5}),
+    ("PUT", "/api/portfolio/stock/{stock_id}"): Rule("owned_write", resource="holding", json={"notes": "kept"}),
     ("DELETE", "/api/portfolio/stock/{stock_id}"): Rule("owned_write", resource="holding"),
     # --- jobs (an unknown job name: the admin passes the gate and hears "not found")
     ("GET", "/api/jobs"): Rule("signed_in"),
@@ -199,8 +218,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/portfolio/performance"): Rule("signed_in"),
     ("GET", "/api/portfolio/projection"): Rule("signed_in", ok=frozenset({200, 422})),
     ("GET", "/api/portfolio/transactions"): Rule("signed_in"),
+    ("GET", "/api/portfolio/transactions/{activity_id:int}"): Rule("owned", resource="activity"),
+    ("PUT", "/api/portfolio/transactions/{activity_id:int}"): Rule(
+        "owned_write", resource="activity", json={"amount": 20_000_000.0}
+    ),
+    ("DELETE", "/api/portfolio/transactions/{activity_id:int}"): Rule("owned_write", resource="activity"),
+    ("GET", "/api/portfolio/cash"): Rule("signed_in"),
+    ("GET", "/api/portfolio/closed"): Rule("signed_in"),
+    ("GET", "/api/portfolio/income"): Rule("signed_in"),
     ("POST", "/api/portfolio/transactions"): Rule(
-        "writer", json={"date": "2024-01-02", "ticker": PRICED_TICKER, "type": "buy", "quantity": 1, "price": 100}
+        "writer", json={"date": "2016-12-30", "ticker": PRICED_TICKER, "type": "buy", "quantity": 1, "price": 100}
     ),
     ("GET", "/api/portfolio/transactions/export"): Rule("signed_in"),
     ("POST", "/api/portfolio/transactions/import"): Rule(
@@ -273,7 +300,7 @@ async def _call(api, settings, rule: Rule, method: str, path: str, role: str, ow
     headers = bearer(settings, caller) if caller is not None else {}
     response = await api.client.request(
         method,
-        path.format(**params),
+        re.sub(r"\{(\w+):\w+\}", r"{\1}", path).format(**params),  # {id:int} → {id}
         headers=headers,
         params=rule.query,
         json=_resolve(rule.json, ctx),
