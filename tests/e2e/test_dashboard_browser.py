@@ -137,3 +137,22 @@ def test_the_holdings_table_fits_1280_px():
         scroll, visible = table.evaluate("element => [element.scrollWidth, element.clientWidth]")
         assert scroll <= visible, f"the holdings table needs {scroll} px but has {visible} px"
         page.screenshot(path=SCREENSHOTS / "1280_1_Portfolio.png", full_page=True)
+
+
+@pytest.mark.timeout(300)
+def test_the_watchlist_adds_a_ticker_and_shows_a_triggered_alert():
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with running_dashboard() as dashboard, browser_page({"width": 1440, "height": 1400}) as page:
+        log_in(page, dashboard)
+        open_page(page, "Watchlist", "text=Price alerts")
+        page.get_by_role("button", name="Add to watchlist").click()  # the first ticker: AAPL
+        page.get_by_text("AAPL is on your watchlist.").wait_for()
+        page.get_by_role("button", name="Add alert").click()  # AAPL, closes above $5.00
+        page.get_by_text("Alert added: AAPL").wait_for()
+        page.get_by_role("button", name="Check my alerts against the latest close").click()
+        page.get_by_text("1 alert(s) triggered.").wait_for()
+        wait_until_idle(page)
+        page.screenshot(path=SCREENSHOTS / "7_Watchlist_alert.png", full_page=True)
+        page.locator("[data-testid='stSidebar']").get_by_role("link", name="Home", exact=True).click()
+        page.get_by_text("Triggered alerts").wait_for()
+        assert page.get_by_text("AAPL closed at $").first.is_visible()
