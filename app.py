@@ -50,9 +50,7 @@ def render_overview(holding_count: int) -> None:
 
 def render_triggered_alerts() -> None:
     """The newest alerts that fired (their owner's only), with what happened."""
-    fired = sorted(
-        load_alerts(database_key(), account.id, True), key=lambda a: (a.triggered_at, a.id), reverse=True
-    )
+    fired = sorted(load_alerts(database_key(), account.id, True), key=lambda a: (a.triggered_at, a.id), reverse=True)
     if not fired:
         return
     st.subheader("Triggered alerts")

@@ -6,7 +6,14 @@ import pytest
 
 from tests.ui.conftest import error_texts, open_page
 
-PAGES = ["app.py", "pages/1_Portfolio.py", "pages/2_Stock.py", "pages/3_Predictions.py", "pages/4_Backtests.py"]
+PAGES = [
+    "app.py",
+    "pages/1_Portfolio.py",
+    "pages/2_Stock.py",
+    "pages/3_Predictions.py",
+    "pages/4_Backtests.py",
+    "pages/7_Watchlist.py",
+]
 # Light models keep page tests fast; the Stock page's default (the ensemble) trains heavier ones.
 FAST_CHOICES = {"stock_model": "drift"}
 
