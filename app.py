@@ -55,7 +55,8 @@ def render_triggered_alerts() -> None:
         return
     st.subheader("Triggered alerts")
     for alert in fired[:RECENT_TRIGGERS]:
-        st.warning(f"**{alert.ticker}** · {alert.triggered_message}", icon="🔔")
+        message = (alert.triggered_message or "").replace("$", r"\$")  # "$…$" would render as LaTeX
+        st.warning(f"**{alert.ticker}** · {message}", icon="🔔")
     st.page_link("pages/7_Watchlist.py", label=f"All alerts ({len(fired)} triggered) on Watchlist")
 
 

@@ -1,6 +1,6 @@
 """Page-switch time of the dashboard with the demo portfolio (target: under 1 s).
 
-Starts `streamlit run app.py` on a fresh demo database, logs in with headless Chromium, and
+Starts `streamlit run serve.py` on a fresh demo database, logs in with headless Chromium, and
 switches through the sidebar to every page: one warm-up round (fills the caches, trains the
 Stock page's forecast), then timed rounds from the click until the page's key element is
 shown and the script run has finished. Without /usr/bin/chromium it times the page scripts

@@ -91,10 +91,10 @@ def render_holdings_table(holdings) -> None:
     with shown_errors("value the holdings"):
         summary = load_portfolio_summary(key, account.id)
         frame = pd.DataFrame([h.model_dump() if hasattr(h, "model_dump") else vars(h) for h in summary.holdings])
+        # Sector lives on the Allocation tab and headers are short, so the table fits 1280 px.
         columns = [
             "ticker",
             "name",
-            "sector",
             "quantity",
             "last_price",
             "market_value",
@@ -109,17 +109,16 @@ def render_holdings_table(holdings) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                "ticker": st.column_config.TextColumn("Ticker", width="small"),
-                "name": st.column_config.TextColumn("Name", width="medium"),
-                "sector": st.column_config.TextColumn("Sector", width="small"),
-                "quantity": st.column_config.NumberColumn("Quantity", format="%.4g", width="small"),
-                "last_price": st.column_config.NumberColumn("Last price", format="dollar"),
-                "market_value": st.column_config.NumberColumn("Market value", format="dollar"),
-                "cost_basis": st.column_config.NumberColumn("Cost basis", format="dollar"),
-                "unrealized_pnl": st.column_config.NumberColumn("Unrealised P&L", format="dollar"),
-                "realized_pnl": st.column_config.NumberColumn("Realised P&L", format="dollar"),
-                "day_change": st.column_config.NumberColumn("Day change", format="dollar"),
-                "weight": st.column_config.NumberColumn("Weight", format="percent"),
+                "ticker": st.column_config.TextColumn("Ticker", width=60, pinned=True),
+                "name": st.column_config.TextColumn("Name", width=130),
+                "quantity": st.column_config.NumberColumn("Qty", format="%.4g", width=55),
+                "last_price": st.column_config.NumberColumn("Price", format="dollar", help="Last close"),
+                "market_value": st.column_config.NumberColumn("Value", format="dollar", help="Market value"),
+                "cost_basis": st.column_config.NumberColumn("Cost", format="dollar", help="Cost basis"),
+                "unrealized_pnl": st.column_config.NumberColumn("Unrealised", format="dollar", help="Unrealised P&L"),
+                "realized_pnl": st.column_config.NumberColumn("Realised", format="dollar", help="Realised P&L"),
+                "day_change": st.column_config.NumberColumn("Day", format="dollar", help="Day change"),
+                "weight": st.column_config.NumberColumn("Weight", format="percent", width=65),
             },
         )
         return

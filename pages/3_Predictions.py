@@ -60,8 +60,10 @@ held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in symbols]
 
 with st.form("what_if"):
     ticker_col, horizon_col, window_col = st.columns(3)
-    default_ticker = held[0] if held else symbols[0]
+    default_ticker = st.query_params.get("ticker", held[0] if held else symbols[0])  # a deep link's ticker
+    default_ticker = default_ticker if default_ticker in symbols else symbols[0]
     ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(default_ticker), key="pred_ticker")
+    st.query_params["ticker"] = ticker
     horizon = horizon_col.slider("Horizon (trading days)", 1, 60, 10, key="pred_horizon")
     window = window_col.selectbox("Training window", list(WINDOWS), key="pred_window")
     chosen = st.multiselect(

@@ -107,7 +107,10 @@ FORMATS = {
 
 with st.form("backtest"):
     ticker_col, horizon_col, folds_col, window_col = st.columns(4)
-    ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(held[0]) if held else 0, key="bt_ticker")
+    wanted = st.query_params.get("ticker", held[0] if held else None)  # a deep link's ticker
+    index = symbols.index(wanted) if wanted in symbols else 0
+    ticker = ticker_col.selectbox("Ticker", symbols, index=index, key="bt_ticker")
+    st.query_params["ticker"] = ticker
     horizon = horizon_col.slider("Horizon (trading days)", 1, 30, 5, key="bt_horizon")
     folds = folds_col.slider(
         "Folds", 2, 60, DEFAULT_FOLDS, key="bt_folds", help="Origins, spread evenly over at least a year."

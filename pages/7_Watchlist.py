@@ -39,7 +39,7 @@ if flash := st.session_state.pop(FLASH_KEY, None):
 
 def done(message: str) -> None:
     forget_watchlist_reads()
-    st.session_state[FLASH_KEY] = message
+    st.session_state[FLASH_KEY] = message.replace("$", r"\$")  # "$…$" would render as LaTeX
     st.rerun()
 
 

@@ -25,6 +25,24 @@ from ui.session_routes import COOKIE_NAME, end_url, handover_available, start_ur
 USER_ID_KEY = "user_id"
 USER_ROLE_KEY = "user_role"
 SESSION_ID_KEY = "dashboard_session_id"
+LAST_PAGE_KEY = "last_page_shown"
+NARROW_SCREEN_PX = 768  # Streamlit's own breakpoint: below it the sidebar overlays the page
+# Our page links live in the sidebar, so Streamlit's own "close the sidebar after navigating on
+# a phone" (built into st.navigation's menu) never runs; this does the same once per page change.
+_COLLAPSE_SIDEBAR_JS = f"""<script>
+(() => {{
+  if (!window.matchMedia("(max-width: {NARROW_SCREEN_PX}px)").matches) return;
+  let tries = 0;
+  const collapse = () => {{
+    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    if (sidebar && sidebar.getBoundingClientRect().right <= 0) return;  // closed already
+    if (button && sidebar) {{ button.click(); return; }}
+    if (++tries < 20) setTimeout(collapse, 100);  // not rendered yet
+  }};
+  collapse();
+}})();
+</script>"""
 APP_TITLE = "Stockcast"
 # (page file, label, roles allowed or () for everyone); the Chat page is added by its own area.
 NAVIGATION = [
@@ -36,7 +54,7 @@ NAVIGATION = [
     ("pages/5_Chat.py", "Chat", ()),
     ("pages/7_Watchlist.py", "Watchlist", ()),
     ("pages/6_Admin.py", "Admin", ("admin",)),
-    ("pages/7_Settings.py", "Settings", ()),
+    ("pages/8_Settings.py", "Settings", ()),
 ]
 
 
@@ -141,6 +159,13 @@ def _render_navigation(account: Account) -> None:
             return
 
 
+def _collapse_sidebar_after_navigation(title: str | None) -> None:
+    page = title or APP_TITLE
+    if st.session_state.get(LAST_PAGE_KEY) not in (None, page):
+        st.html(_COLLAPSE_SIDEBAR_JS, unsafe_allow_javascript=True)
+    st.session_state[LAST_PAGE_KEY] = page
+
+
 def _render_sidebar(account: Account) -> None:
     with st.sidebar:
         _render_navigation(account)
@@ -163,6 +188,7 @@ def require_login(title: str | None = None) -> Account:
         _render_login_form()
         st.stop()
     _render_sidebar(account)
+    _collapse_sidebar_after_navigation(title)
     return account
 
 

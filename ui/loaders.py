@@ -379,9 +379,18 @@ def project_holdings(user_id: int, *, horizon: int, confidence: float, model: st
 @st.cache_data(ttl=5, show_spinner=False)
 def load_job_runs(database_url: str, limit: int = 50) -> pd.DataFrame:
     list_job_runs = load_feature("core.jobs.service", "list_job_runs", "Background jobs")
+    from core.jobs.schemas import JobRunRead
+
     rows, _total = call(list_job_runs, limit=limit)
-    columns = ["id", "job", "status", "started_at", "finished_at", "triggered_by", "error"]
-    return pd.DataFrame([{c: _plain(getattr(row, c, None)) for c in columns} for row in rows], columns=columns)
+    columns = ["id", "job", "status", "started_at", "duration_seconds", "triggered_by", "summary", "error"]
+    reads = [JobRunRead.model_validate(row) for row in rows]
+    return pd.DataFrame([{c: _plain(getattr(row, c, None)) for c in columns} for row in reads], columns=columns)
+
+
+def load_job_run(run_id: int) -> Any:
+    """One run as it stands now (not cached: the Admin page polls it while it runs)."""
+    get_job_run = load_feature("core.jobs.service", "get_job_run", "Background jobs")
+    return call(get_job_run, run_id=run_id)
 
 
 @st.cache_data(ttl=600, show_spinner=False)

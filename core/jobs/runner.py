@@ -28,6 +28,7 @@ from core.errors import CoreError
 from core.jobs.locks import LockKind, make_lock
 from core.jobs.registry import describe_error, get_job
 from core.jobs.schemas import JobDispatch, JobRunRead
+from core.jobs.summaries import summarize_result
 from core.metrics import record_job_run
 
 logger = logging.getLogger(__name__)
@@ -41,24 +42,28 @@ def run_job(
     triggered_by: str = "manual",
     lock_kind: LockKind | None = None,
     raise_errors: bool = False,
+    run_id: int | None = None,
 ) -> JobRunRead:
     """Run job `name` now in this process and return its recorded run.
 
     A failure is recorded and returned (status `failed`); with `raise_errors` it is re-raised
-    after being recorded, so a Celery task can retry it.
+    after being recorded, so a Celery task can retry it. `run_id` names a run already
+    recorded as `queued` (by `dispatch_job`), which this run then carries on.
     """
     spec = get_job(name)
     args = spec.check_args(args or {})
     lock = make_lock(spec.lock_name(args), settings=settings, kind=lock_kind)
     if not lock.acquire():
         logger.info("job skipped: already running", extra={"job": name, "lock": lock.name})
-        return _record_skipped(settings, name, args, triggered_by)
+        return _record_skipped(settings, name, args, triggered_by, run_id)
     try:
-        run_id = _record_start(settings, name, args, triggered_by)
+        run_id = _record_start(settings, name, args, triggered_by, run_id)
         try:
             logger.info("job started", extra={"job": name, "run_id": run_id, "job_args": args})
             with session_scope(settings) as session:
                 result = jsonable(spec.func(session, settings=settings, **args))
+            if summary := summarize_result(name, result):
+                result["summary"] = summary
             if spec.after_commit is not None:
                 spec.after_commit(settings, result)
         except Exception as exc:
@@ -78,24 +83,31 @@ def run_job(
         lock.release()
 
 
-def _record_start(settings: Settings, name: str, args: dict, triggered_by: str) -> int:
+def _record_queued(settings: Settings, name: str, args: dict, triggered_by: str) -> JobRunRead:
     with session_scope(settings) as session:
-        run = JobRun(job=name, args=jsonable(args), status=JobStatus.RUNNING, triggered_by=triggered_by)
+        run = JobRun(job=name, args=jsonable(args), status=JobStatus.QUEUED, triggered_by=triggered_by)
         session.add(run)
+        session.flush()
+        return JobRunRead.model_validate(run)
+
+
+def _record_start(settings: Settings, name: str, args: dict, triggered_by: str, run_id: int | None) -> int:
+    with session_scope(settings) as session:
+        if run_id is not None:  # queued earlier: it starts now
+            run = session.get_one(JobRun, run_id)
+            run.status, run.started_at = JobStatus.RUNNING, utcnow()
+        else:
+            run = JobRun(job=name, args=jsonable(args), status=JobStatus.RUNNING, triggered_by=triggered_by)
+            session.add(run)
         session.flush()
         return run.id
 
 
-def _record_skipped(settings: Settings, name: str, args: dict, triggered_by: str) -> JobRunRead:
+def _record_skipped(settings: Settings, name: str, args: dict, triggered_by: str, run_id: int | None) -> JobRunRead:
     with session_scope(settings) as session:
-        run = JobRun(
-            job=name,
-            args=jsonable(args),
-            status=JobStatus.SKIPPED,
-            triggered_by=triggered_by,
-            finished_at=utcnow(),
-            error="skipped: another run of this job holds its lock",
-        )
+        run = session.get_one(JobRun, run_id) if run_id is not None else JobRun(job=name, args=jsonable(args))
+        run.status, run.triggered_by, run.finished_at = JobStatus.SKIPPED, triggered_by, utcnow()
+        run.error = "skipped: another run of this job holds its lock"
         session.add(run)
         session.flush()
         record_job_run(name, status=str(JobStatus.SKIPPED))
@@ -141,8 +153,9 @@ def dispatch_job(
 ) -> JobDispatch:
     """Start a job the configured way: Celery when `REDIS_URL` is set, else in this process.
 
-    Retraining on Celery fans out one task per ticker. In-process, `background=True` runs the
-    job in a daemon thread and returns at once; otherwise the run's record is returned.
+    Retraining on Celery fans out one task per ticker. In-process, `background=True` records
+    the run as `queued` (so a caller can show it at once), runs it in a daemon thread and
+    returns that record; otherwise the finished run's record is returned.
     """
     spec = get_job(name)
     args = spec.check_args(args or {})
@@ -152,14 +165,21 @@ def dispatch_job(
         task_id = enqueue_job(name, settings=settings, args=args, triggered_by=triggered_by)
         return JobDispatch(job=name, mode="celery", task_id=task_id)
     if background:
+        queued = _record_queued(settings, name, args, triggered_by)
         thread = threading.Thread(
             target=_run_logged,
             name=f"job-{name}",
             daemon=True,
-            kwargs={"name": name, "settings": settings, "args": args, "triggered_by": triggered_by},
+            kwargs={
+                "name": name,
+                "settings": settings,
+                "args": args,
+                "triggered_by": triggered_by,
+                "run_id": queued.id,
+            },
         )
         thread.start()
-        return JobDispatch(job=name, mode="thread")
+        return JobDispatch(job=name, mode="thread", run=queued)
     return JobDispatch(
         job=name, mode="inline", run=run_job(name, settings=settings, args=args, triggered_by=triggered_by)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from core.db.tables import JobStatus
 
@@ -22,6 +22,20 @@ class JobRunRead(BaseModel):
     error: str | None
     result: dict[str, Any] | None
     triggered_by: str
+
+    @computed_field
+    @property
+    def duration_seconds(self) -> float | None:
+        """From start to finish; None while queued or running."""
+        if self.finished_at is None:
+            return None
+        return max(0.0, (self.finished_at - self.started_at).total_seconds())
+
+    @computed_field
+    @property
+    def summary(self) -> str | None:
+        """What the run did (`core.jobs.summaries`), recorded with its result."""
+        return (self.result or {}).get("summary")
 
 
 class JobRunList(BaseModel):

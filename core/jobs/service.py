@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db.tables import JobRun
+from core.errors import NotFoundError
 from core.jobs.registry import JOBS
-from core.jobs.schemas import JobInfo
+from core.jobs.schemas import JobInfo, JobRunRead
 
 MAX_PAGE = 500
 
@@ -33,3 +34,10 @@ def list_jobs(settings: Settings) -> list[JobInfo]:
         JobInfo(name=spec.name, description=spec.description, schedule=getattr(settings, spec.cron_setting))
         for spec in JOBS.values()
     ]
+
+
+def get_job_run(session: Session, *, run_id: int) -> JobRunRead:
+    run = session.get(JobRun, run_id)
+    if run is None:
+        raise NotFoundError(f"job run {run_id} not found")
+    return JobRunRead.model_validate(run)

@@ -32,7 +32,8 @@ PAGES = {
     "4_Backtests": ("Backtests", "button:has-text('Run backtest')"),
     "5_Chat": ("Chat", "[data-testid='stChatInput']"),
     "6_Admin": ("Admin", "text=Users and roles"),
-    "7_Settings": ("Settings", "text=Personal access tokens"),
+    "7_Watchlist": ("Watchlist", "text=Price alerts"),
+    "8_Settings": ("Settings", "text=Personal access tokens"),
 }
 
 
@@ -164,13 +165,29 @@ def log_in(page, dashboard: Dashboard, email: str = DEMO_EMAIL, password: str = 
     page.get_by_text("Market value").first.wait_for()
 
 
-def open_page(page, link_text: str, ready: str) -> float:
-    """Switch page through the sidebar (same session); seconds until `ready` is visible."""
+def open_page(page, link_text: str, ready: str, *, idle: bool = True) -> float:
+    """Switch page through the sidebar (same session); seconds until `ready` is visible (and,
+    with `idle`, the script run has finished)."""
     started = time.perf_counter()
     page.locator("[data-testid='stSidebar']").get_by_role("link", name=link_text, exact=True).click()
     page.locator(ready).first.wait_for(state="visible")
-    wait_until_idle(page)
+    if idle:
+        wait_until_idle(page)
     return time.perf_counter() - started
+
+
+def sidebar_right_edge(page) -> float:
+    """Where the sidebar ends on screen (0 or less: collapsed, off the page)."""
+    box = page.locator("[data-testid='stSidebar']").bounding_box()
+    return 0.0 if box is None else box["x"] + box["width"]
+
+
+def open_sidebar(page) -> None:
+    if sidebar_right_edge(page) <= 0:
+        page.locator("[data-testid='stExpandSidebarButton']").click()
+        page.wait_for_function(
+            "() => document.querySelector(\"[data-testid='stSidebar']\").getBoundingClientRect().right > 0"
+        )
 
 
 def wait_until_idle(page) -> None:

@@ -33,6 +33,9 @@ def test_refresh_is_incremental_and_invalidates_the_cache(fresh_settings):
     first = run_job("refresh_prices", settings=fresh_settings, args={"tickers": "AAPL"})
     assert first.status == JobStatus.SUCCEEDED, first.error
     assert first.result["rows_added"] > 900 and first.result["updated"] == ["AAPL"]
+    rows = f"{first.result['rows_added']:,}"
+    assert first.summary.startswith(f"{rows} price rows added for 1 ticker;")
+    assert first.duration_seconds == (first.finished_at - first.started_at).total_seconds() >= 0
     assert cache.get_value("prices", "AAPL", {}) is None  # refreshed: dropped
     assert cache.get_value("prices", "MSFT", {}) == {"other": True}  # untouched
 
@@ -40,4 +43,5 @@ def test_refresh_is_incremental_and_invalidates_the_cache(fresh_settings):
     again = run_job("refresh_prices", settings=fresh_settings, args={"tickers": "AAPL"})
     assert again.status == JobStatus.SUCCEEDED
     assert again.result["rows_added"] == 0 and again.result["updated"] == []
+    assert again.summary.startswith("0 price rows added for 0 tickers;")
     assert cache.get_value("prices", "AAPL", {}) == {"fresh": True}  # nothing new: kept

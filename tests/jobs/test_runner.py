@@ -101,7 +101,9 @@ def test_request_job_run_is_admin_only_and_runs_in_the_background(settings, gate
     with pytest.raises(PermissionDeniedError):
         request_job_run(settings=settings, actor=User(id=1, role=Role.VIEWER), name=name)
     dispatched = request_job_run(settings=settings, actor=User(id=7, role=Role.ADMIN), name=name)
-    assert dispatched.mode == "thread" and dispatched.run is None
+    # Recorded before the thread starts, so the Admin page can show the run at once.
+    assert dispatched.mode == "thread" and dispatched.run.status == JobStatus.QUEUED
+    assert [r.id for r in runs_of(settings, name)] == [dispatched.run.id]
     job.release.set()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -109,5 +111,33 @@ def test_request_job_run_is_admin_only_and_runs_in_the_background(settings, gate
         if runs and runs[0].status == JobStatus.SUCCEEDED:
             break
         time.sleep(0.1)
-    assert [(r.status, r.triggered_by) for r in runs_of(settings, name)] == [(JobStatus.SUCCEEDED, "user:7")]
+    assert [(r.id, r.status, r.triggered_by) for r in runs_of(settings, name)] == [
+        (dispatched.run.id, JobStatus.SUCCEEDED, "user:7")
+    ]
     delete_runs(settings.database_url, jobs=[name])
+
+
+def test_each_job_summarises_what_it_did():
+    from core.jobs.registry import JOBS
+    from core.jobs.summaries import SUMMARIES, summarize_result
+
+    assert set(SUMMARIES) == set(JOBS)
+    refresh = {"provider": "bundled", "rows_added": 1250, "updated": ["AAPL", "MSFT"], "alerts_triggered": 1}
+    assert summarize_result("refresh_prices", refresh | {"predictions_realised": 0}) == (
+        "1,250 price rows added for 2 tickers; 1 alert triggered; 0 predictions scored (provider bundled)."
+    )
+    retrain = {
+        "tickers": {
+            "AAPL": {"status": "trained", "outcomes": {"arima": {"promoted": True}, "naive": {"promoted": False}}},
+            "MSFT": {"status": "up_to_date"},
+        },
+        "errors": {"KO": "NotFoundError: no prices"},
+    }
+    assert summarize_result("retrain", retrain) == (
+        "2 models trained on 1 ticker, 1 promoted; 1 ticker already up to date; 1 ticker failed."
+    )
+    assert summarize_result("evaluate_realised", {"updated": 40, "dates_logged": 3}) == (
+        "40 predictions scored against realised prices; 3 dates of accuracy logged to MLflow."
+    )
+    assert summarize_result("reindex_chat", {"documents": 1}) == "1 document indexed for the chat assistant."
+    assert summarize_result("no_such_job", {"x": 1}) is None

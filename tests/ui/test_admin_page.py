@@ -50,3 +50,58 @@ def test_the_admin_link_is_shown_to_admins_only(admin, viewer):
 
     assert "Admin" in links(admin)
     assert "Admin" not in links(viewer) and "Portfolio" in links(viewer)
+
+
+def _wait_finished(settings, run_id: int, timeout: float = 60.0):
+    import time
+
+    from core.jobs.service import get_job_run
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(settings) as session:
+            run = get_job_run(session, run_id=run_id)
+        if run.finished_at is not None:
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def test_run_now_shows_the_run_at_once_then_what_it_did(ui_settings, admin):
+    at = open_page(PAGE, admin)
+    at = at.button(key="run_refresh_prices").click().run()
+    assert not at.exception and not error_texts(at)
+    run_id = at.session_state["admin_watched_run"]
+    panel = next(m.value for m in at.markdown if "run #" in m.value)
+    assert f"**Refresh prices** · run #{run_id}" in panel  # shown before any Refresh click
+    assert run_id in at.dataframe[-1].value["id"].tolist()
+
+    finished = _wait_finished(ui_settings, run_id)
+    at.run()
+    assert finished.status.value == "succeeded" and finished.summary
+    assert f"run #{run_id} · **succeeded**" in " ".join(m.value for m in at.markdown)
+    assert finished.summary in [m.value for m in at.markdown]
+    runs = at.dataframe[-1].value
+    row = runs[runs["id"] == run_id].iloc[0]
+    assert row["summary"] == finished.summary
+    assert row["duration_seconds"] == f"{finished.duration_seconds:,.1f} s"
+
+
+def test_a_failed_run_shows_its_message(ui_settings, admin):
+    from core.db.tables import JobRun, JobStatus, utcnow
+
+    with session_scope(ui_settings) as session:
+        run = JobRun(
+            job="retrain",
+            args={},
+            status=JobStatus.FAILED,
+            triggered_by="test",
+            finished_at=utcnow(),
+            error="NotFoundError: no prices stored for ticker 'ZZZZ'",
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    at = open_page(PAGE, admin, admin_watched_run=run_id)
+    assert "NotFoundError: no prices stored for ticker 'ZZZZ'" in error_texts(at)
+    assert f"run #{run_id} · **failed**" in " ".join(m.value for m in at.markdown)

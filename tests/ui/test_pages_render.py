@@ -6,7 +6,14 @@ import pytest
 
 from tests.ui.conftest import error_texts, open_page
 
-PAGES = ["app.py", "pages/1_Portfolio.py", "pages/2_Stock.py", "pages/3_Predictions.py", "pages/4_Backtests.py"]
+PAGES = [
+    "app.py",
+    "pages/1_Portfolio.py",
+    "pages/2_Stock.py",
+    "pages/3_Predictions.py",
+    "pages/4_Backtests.py",
+    "pages/7_Watchlist.py",
+]
 # Light models keep page tests fast; the Stock page's default (the ensemble) trains heavier ones.
 FAST_CHOICES = {"stock_model": "drift"}
 
@@ -26,7 +33,7 @@ def test_page_renders_for_the_demo_portfolio(page, ui_settings, demo_user):
     assert not error_texts(at)
 
 
-@pytest.mark.parametrize("page", [*PAGES, "pages/6_Admin.py", "pages/7_Settings.py"])
+@pytest.mark.parametrize("page", [*PAGES, "pages/6_Admin.py", "pages/8_Settings.py"])
 def test_logged_out_visitors_get_the_login_form(page, ui_settings):
     at = open_page(page, None)
     assert not at.exception

@@ -125,3 +125,24 @@ def test_a_revocation_ends_an_open_tab_at_its_next_run(ui_settings, empty_user, 
     at.run()
     assert "user_id" not in at.session_state
     assert at.text_input(key="login_password")
+
+
+def test_deep_links_keep_the_ticker_and_the_tab_param(ui_settings, demo_user):
+    from streamlit.testing.v1 import AppTest
+
+    from core.config import REPO_ROOT
+    from tests.ui.conftest import PAGE_TIMEOUT
+
+    for page, selectbox in (("pages/3_Predictions.py", "pred_ticker"), ("pages/4_Backtests.py", "bt_ticker")):
+        at = AppTest.from_file(str(REPO_ROOT / page), default_timeout=PAGE_TIMEOUT)
+        at.session_state["user_id"] = demo_user.user_id
+        at.query_params["ticker"] = "MSFT"
+        at.run()
+        assert not at.exception
+        assert at.selectbox(key=selectbox).value == "MSFT", page
+        assert at.query_params["ticker"] == "MSFT"
+    at = AppTest.from_file(str(REPO_ROOT / "pages/1_Portfolio.py"), default_timeout=PAGE_TIMEOUT)
+    at.session_state["user_id"] = demo_user.user_id
+    at.query_params["tab"] = "Transactions"
+    at.run()
+    assert not at.exception and at.query_params["tab"] == "Transactions"

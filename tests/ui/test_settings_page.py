@@ -8,7 +8,7 @@ from core.db.session import session_scope
 from core.errors import AuthenticationError
 from tests.ui.conftest import error_texts, open_page
 
-PAGE = "pages/7_Settings.py"
+PAGE = "pages/8_Settings.py"
 
 
 def _tokens(settings, user_id):

@@ -61,7 +61,8 @@ def test_an_alert_triggers_and_is_shown_here_and_on_home(ui_settings, empty_user
 
     home = open_page("app.py", empty_user)
     assert not home.exception
-    assert [w.value for w in home.warning] == [f"**AAPL** · {message}"]
+    escaped = message.replace("$", r"\$")  # shown literally, not as LaTeX
+    assert [w.value for w in home.warning] == [f"**AAPL** · {escaped}"]
 
 
 def test_a_viewer_sees_no_forms(viewer):
