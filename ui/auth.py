@@ -28,7 +28,7 @@ SESSION_ID_KEY = "dashboard_session_id"
 LAST_PAGE_KEY = "last_page_shown"
 NARROW_SCREEN_PX = 768  # Streamlit's own breakpoint: below it the sidebar overlays the page
 # Our page links live in the sidebar, so Streamlit's own "close the sidebar after navigating on
-# a phone" (built into st.navigation's menu) never runs; this does the same once per page change.
+# a phone" (built into Streamlit's own navigation menu) never runs; this does the same once per page change.
 _COLLAPSE_SIDEBAR_JS = f"""<script>
 (() => {{
   if (!window.matchMedia("(max-width: {NARROW_SCREEN_PX}px)").matches) return;

@@ -10,7 +10,6 @@ import anyio
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
-from starlette.applications import Starlette
 
 from core.auth.access_tokens import verify_personal_token
 from core.config import Settings
@@ -83,7 +82,8 @@ def check_stdio_token(settings: Settings, secret: str) -> None:
         verify_personal_token(session, secret=secret)
 
 
-def http_app(settings: Settings) -> Starlette:
+def http_app(settings: Settings):  # the SDK's ASGI app: core names no web framework itself
+    """The streamable-HTTP MCP endpoint as an ASGI app, for uvicorn."""
     return build_server(settings).streamable_http_app(host=settings.mcp_host)
 
 
