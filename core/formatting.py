@@ -18,37 +18,30 @@ def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
-def _sign(rounded: str, value: float, *, plus: bool) -> str:
-    """The sign to write before `rounded`; none when the figure rounds to zero."""
-    if not any(ch.isdigit() and ch != "0" for ch in rounded):
-        return ""
-    if value < 0:
-        return MINUS
-    return "+" if plus else ""
+def _write(value: float | None, body: str, *, plus: bool, prefix: str = "", suffix: str = "") -> str:
+    """`body` (the absolute value, formatted) with its sign before `prefix`; no sign when the
+    figure rounds to zero, "+" for a positive one only when `plus`."""
+    if is_missing(value):
+        return MISSING
+    sign = ""
+    if any(ch in "123456789" for ch in body):
+        sign = MINUS if value < 0 else ("+" if plus else "")
+    return f"{sign}{prefix}{body}{suffix}"
 
 
 def money(value: float | None, currency: str = "$", *, digits: int = 2) -> str:
     """1234.5 → "$1,234.50"; -40.95 → "−$40.95"; -0.001 → "$0.00"."""
-    if is_missing(value):
-        return MISSING
-    body = f"{abs(value):,.{digits}f}"
-    return f"{_sign(body, value, plus=False)}{currency}{body}"
+    return _write(value, _body(value, f",.{digits}f"), plus=False, prefix=currency)
 
 
 def signed_money(value: float | None, currency: str = "$", *, digits: int = 2) -> str:
     """A change in money: "+$12.00", "−$3.40", "$0.00"."""
-    if is_missing(value):
-        return MISSING
-    body = f"{abs(value):,.{digits}f}"
-    return f"{_sign(body, value, plus=True)}{currency}{body}"
+    return _write(value, _body(value, f",.{digits}f"), plus=True, prefix=currency)
 
 
 def signed_percent(value: float | None, digits: int = 2) -> str:
     """A fraction as a signed percentage: 0.0123 → "+1.23%", -0.00001 → "0.00%"."""
-    if is_missing(value):
-        return MISSING
-    body = f"{abs(value) * 100:.{digits}f}"
-    return f"{_sign(body, value, plus=True)}{body}%"
+    return _write(value, _body(value, f".{digits}f", scale=100), plus=True, suffix="%")
 
 
 def percent(value: float | None, digits: int = 2) -> str | None:
@@ -58,22 +51,17 @@ def percent(value: float | None, digits: int = 2) -> str | None:
 
 def plain_percent(value: float | None, digits: int = 1) -> str:
     """A share or a level, unsigned unless negative: 0.8 → "80.0%", -0.05 → "−5.0%"."""
-    if is_missing(value):
-        return MISSING
-    body = f"{abs(value) * 100:.{digits}f}"
-    return f"{_sign(body, value, plus=False)}{body}%"
+    return _write(value, _body(value, f".{digits}f", scale=100), plus=False, suffix="%")
 
 
 def number(value: float | None, digits: int = 2) -> str:
     """A plain figure with separators: 1234.5 → "1,234.50", -0.001 → "0.00"."""
-    if is_missing(value):
-        return MISSING
-    body = f"{abs(value):,.{digits}f}"
-    return f"{_sign(body, value, plus=False)}{body}"
+    return _write(value, _body(value, f",.{digits}f"), plus=False)
 
 
 def signed_number(value: float | None, digits: int = 2) -> str:
-    if is_missing(value):
-        return MISSING
-    body = f"{abs(value):,.{digits}f}"
-    return f"{_sign(body, value, plus=True)}{body}"
+    return _write(value, _body(value, f",.{digits}f"), plus=True)
+
+
+def _body(value: float | None, spec: str, *, scale: float = 1.0) -> str:
+    return "" if is_missing(value) else format(abs(value) * scale, spec)
