@@ -54,11 +54,26 @@ def summarize_reindex(result: dict[str, Any]) -> str:
     return f"{_plural(result.get('documents'), 'document')} indexed for the chat assistant."
 
 
+def summarize_replay(result: dict[str, Any]) -> str:
+    tickers = result.get("tickers") or {}
+    parts = [
+        f"{_plural(result.get('rows_added'), 'forecast step')} replayed for {_plural(len(tickers), 'ticker')}",
+        f"{_plural(result.get('predictions_scored'), 'prediction')} scored",
+        f"{_plural(result.get('months'), 'month')} of realised accuracy",
+    ]
+    if error := (result.get("monitoring") or {}).get("monitoring_error"):
+        parts.append(f"MLflow not updated: {error}")
+    if errors := result.get("errors"):
+        parts.append(f"{_plural(len(errors), 'ticker')} failed")
+    return "; ".join(parts) + "."
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "refresh_prices": summarize_refresh,
     "retrain": summarize_retrain,
     "evaluate_realised": summarize_evaluate,
     "reindex_chat": summarize_reindex,
+    "replay": summarize_replay,
 }
 
 

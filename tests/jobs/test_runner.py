@@ -140,4 +140,10 @@ def test_each_job_summarises_what_it_did():
         "40 predictions scored against realised prices; 3 dates of accuracy logged to MLflow."
     )
     assert summarize_result("reindex_chat", {"documents": 1}) == "1 document indexed for the chat assistant."
+    replay = {"tickers": {"AAPL": 52, "MSFT": 52}, "rows_added": 520, "predictions_scored": 500, "months": 13}
+    assert summarize_result("replay", replay | {"errors": {}}) == (
+        "520 forecast steps replayed for 2 tickers; 500 predictions scored; 13 months of realised accuracy."
+    )
+    down = replay | {"monitoring": {"monitoring_error": "MLflow is down"}, "errors": {"KO": "no prices"}}
+    assert summarize_result("replay", down).endswith("; MLflow not updated: MLflow is down; 1 ticker failed.")
     assert summarize_result("no_such_job", {"x": 1}) is None

@@ -143,6 +143,6 @@ def test_deep_links_keep_the_ticker_and_the_tab_param(ui_settings, demo_user):
         assert at.query_params["ticker"] == "MSFT"
     at = AppTest.from_file(str(REPO_ROOT / "pages/1_Portfolio.py"), default_timeout=PAGE_TIMEOUT)
     at.session_state["user_id"] = demo_user.user_id
-    at.query_params["tab"] = "Transactions"
+    at.query_params["tab"] = "Activities"
     at.run()
-    assert not at.exception and at.query_params["tab"] == "Transactions"
+    assert not at.exception and at.query_params["tab"] == "Activities"
