@@ -11,6 +11,10 @@ pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap stop EXIT INT TERM
 
+# The MLflow store and its experiments first, before any of the processes below opens it: two
+# processes migrating a new SQLite store at once leave it half-migrated.
+$BIN/python -c 'from core.config import get_settings; from core.tracking.store import ensure_experiments; ensure_experiments(get_settings())'
+
 bash scripts/mlflow.sh & pids+=($!)
 $BIN/python -m core scheduler & pids+=($!)
 $BIN/python main.py & pids+=($!)
