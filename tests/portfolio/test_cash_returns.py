@@ -18,7 +18,6 @@ XIRR flows (investor's view): −10,000 at d0, −5,000 at d2, +3,000 at d4, +12
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 import pytest
@@ -26,31 +25,21 @@ import pytest
 from core.db.tables import TransactionType
 from core.portfolio import returns as perf
 from core.portfolio.valuation import entries_frame, value_history
+from tests.factories import LedgerEntry
 
 DATES = [dt.date(2020, 1, 2), dt.date(2020, 7, 1), dt.date(2021, 1, 4), dt.date(2021, 7, 1), dt.date(2022, 1, 3)]
 DATES.append(dt.date(2022, 7, 1))
 CLOSES = [100.0, 104.0, 101.0, 106.0, 103.0, 110.0]
 
 
-@dataclass
-class Entry:
-    date: dt.date
-    ticker: str | None
-    type: TransactionType
-    quantity: float = 0.0
-    price: float = 0.0
-    fee: float = 0.0
-    amount: float = 0.0
-
-
 def _history():
     d = DATES
     entries = [
-        Entry(d[0], None, TransactionType.DEPOSIT, amount=10_000),
-        Entry(d[0], "X", TransactionType.BUY, 50, 100),
-        Entry(d[2], None, TransactionType.DEPOSIT, amount=5_000),
-        Entry(d[2], "X", TransactionType.BUY, 40, 101),
-        Entry(d[4], None, TransactionType.WITHDRAWAL, amount=3_000),
+        LedgerEntry(d[0], None, TransactionType.DEPOSIT, amount=10_000),
+        LedgerEntry(d[0], "X", TransactionType.BUY, 50, 100),
+        LedgerEntry(d[2], None, TransactionType.DEPOSIT, amount=5_000),
+        LedgerEntry(d[2], "X", TransactionType.BUY, 40, 101),
+        LedgerEntry(d[4], None, TransactionType.WITHDRAWAL, amount=3_000),
     ]
     closes = pd.DataFrame({"X": CLOSES}, index=pd.to_datetime(DATES))
     return value_history(entries_frame(entries), closes)

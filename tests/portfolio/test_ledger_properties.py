@@ -9,7 +9,6 @@ order are accepted exactly when no sell oversells, and realised P&L reconciles t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,27 +21,15 @@ from core.portfolio.analytics import summarize_portfolio
 from core.portfolio.closed import list_closed_positions
 from core.portfolio.positions import cash_amount, check_ledger, sort_key
 from core.portfolio.schemas import ActivityCreate
-from tests.factories import make_user
+from tests.factories import LedgerEntry, make_user
 
 TICKERS = ["AAPL", "KO", "MSFT"]
 FIRST_DAY = dt.date(2014, 1, 6)
 
 
-@dataclass
-class Entry:
-    date: dt.date
-    ticker: str | None
-    type: TransactionType
-    quantity: float = 0.0
-    price: float = 0.0
-    fee: float = 0.0
-    amount: float = 0.0
-    id: int = 0
-
-
 cents = st.integers(min_value=1, max_value=50_000).map(lambda c: c / 100)
 entries = st.builds(
-    Entry,
+    LedgerEntry,
     date=st.integers(min_value=0, max_value=700).map(lambda d: FIRST_DAY + dt.timedelta(days=d)),
     ticker=st.sampled_from(TICKERS),
     type=st.sampled_from([TransactionType.BUY, TransactionType.BUY, TransactionType.SELL, TransactionType.DIVIDEND]),
@@ -53,7 +40,7 @@ entries = st.builds(
 ledgers = st.lists(entries, min_size=1, max_size=25)
 
 
-def oversells(ledger: list[Entry]) -> bool:
+def oversells(ledger: list[LedgerEntry]) -> bool:
     """A plain running count per ticker, in the ledger's replay order."""
     held = dict.fromkeys(TICKERS, 0.0)
     for entry in sorted(ledger, key=sort_key):
@@ -94,7 +81,7 @@ def test_realised_pnl_obeys_the_bookkeeping_identity(ledger):
         assert position.quantity == pytest.approx(bought - sold, abs=1e-9)
 
 
-def _data(entry: Entry) -> ActivityCreate:
+def _data(entry: LedgerEntry) -> ActivityCreate:
     if entry.type == TransactionType.DIVIDEND:
         return ActivityCreate(date=entry.date, ticker=entry.ticker, type=entry.type, amount=entry.price)
     return ActivityCreate(
@@ -113,7 +100,7 @@ def test_random_ledgers_through_the_services(session, load_prices):
     @given(st.lists(entries, min_size=1, max_size=12))
     def check(ledger):
         user = make_user(session)
-        accepted: list[Entry] = []
+        accepted: list[LedgerEntry] = []
         for entry in ledger:  # in the drawn order, not by date: back-dated entries too
             would_oversell = oversells([*accepted, entry])
             try:
