@@ -10,6 +10,9 @@ The 30 development tickers are split by a fixed seed into 15 tuning and 15 check
    scales as quantiles of |5-day log return| / √V(5), and how far coverage drifts from
    nominal from one half-year to the next (lower is steadier) — the figures behind the
    constants in `models.volatility`; each line also shows that choice's 2016 held-out coverage.
+   Then the variance models side by side (GARCH, GJR-GARCH, two-speed EWMA, and COMBINED, the
+   ensemble's mean of the last two): scales fitted on the tuning data, Winkler 80 / 95 of
+   bands around the naive path and coverage on every origin of the checking tickers.
 2. Checking (other tickers, origins in 2016 — dates the tuning never saw): a rolling-origin
    backtest printing per model, beside naive, MASE, skill and its DM verdict, coverage of the
    80% and 95% intervals, relative width, Winkler 80/95 and pinball.
@@ -53,9 +56,8 @@ def _scores(histories: dict[str, pd.Series], window: int, alpha: float, phi: flo
     for series in histories.values():
         log_prices, dates = np.log(series.to_numpy()), series.index
         for origin in range(250, len(log_prices) - horizon, 5):
-            variance = volatility.horizon_variance(
-                log_prices[: origin + 1], horizon, window=window, alpha=alpha, beta=phi - alpha
-            )
+            returns = np.diff(log_prices[: origin + 1])[-window:]
+            variance = volatility.garch_variance(returns, horizon, alpha=alpha, beta=phi - alpha)
             rows.append((dates[origin], abs(log_prices[origin + horizon] - log_prices[origin]) / np.sqrt(variance[-1])))
     return pd.DataFrame(rows, columns=["date", "z"])
 
@@ -94,8 +96,46 @@ def tune(histories: dict[str, pd.Series], checking: dict[str, pd.Series]) -> Non
         )
     print(
         f"models.volatility uses window {volatility.VARIANCE_WINDOW}, α {volatility.GARCH_ALPHA}, "
-        f"β {volatility.GARCH_BETA}, scales {volatility.LEVEL_SCALE}"
+        f"β {volatility.GARCH_BETA}, scales {volatility.GARCH.level_scale} "
+        f"(the ensemble's combined variance: {volatility.COMBINED.level_scale})"
     )
+
+
+VARIANCE_MODELS = {
+    "garch": volatility.garch_variance,
+    "gjr": lambda r, h: volatility.garch_variance(
+        r, h, alpha=volatility.GJR_ALPHA, beta=volatility.GJR_BETA, gamma=volatility.GJR_GAMMA
+    ),
+    "ewma": volatility.ewma_variance,
+    "combined": volatility.combined_variance,
+}
+
+
+def _paths(histories: dict[str, pd.Series], variance, horizon: int = 5, start: int = 260) -> pd.DataFrame:
+    """Per origin (every 5 sessions): the h-step log moves, their √V, and the ticker's mean |return|."""
+    rows = []
+    for series in histories.values():
+        log_prices = np.log(series.to_numpy())
+        returns = np.diff(log_prices)
+        scale = float(np.mean(np.abs(returns)))
+        for origin in range(start, len(log_prices) - horizon, 5):
+            sd = np.sqrt(variance(returns[max(0, origin - volatility.VARIANCE_WINDOW) : origin], horizon))
+            rows.append((log_prices[origin + 1 : origin + 1 + horizon] - log_prices[origin], sd, scale))
+    return pd.DataFrame(rows, columns=["move", "sd", "scale"])
+
+
+def compare_variance_models(tuning: dict[str, pd.Series], checking: dict[str, pd.Series]) -> None:
+    print("variance models (scales fitted on the tuning tickers ≤ 2015; checking tickers, every origin):")
+    for name, variance in VARIANCE_MODELS.items():
+        fitted, held = _paths({t: s[:TUNE_END] for t, s in tuning.items()}, variance), _paths(checking, variance)
+        fit_z = np.abs(np.stack(fitted["move"]) / np.stack(fitted["sd"]))
+        move, sd, scale = np.stack(held["move"]), np.stack(held["sd"]), held["scale"].to_numpy()[:, None]
+        parts = []
+        for level in (80, 95):
+            alpha, half = 1 - level / 100, np.quantile(fit_z, level / 100) * sd
+            winkler = (2 * half + (2 / alpha) * np.clip(np.abs(move) - half, 0, None)) / scale
+            parts.append(f"{level}%: coverage {np.mean(np.abs(move) <= half):.1%}, Winkler {winkler.mean():.3f}")
+        print(f"  {name:9s} " + "; ".join(parts))
 
 
 def check(histories: dict[str, pd.Series], models: list[str], config: BacktestConfig, jobs: int) -> None:
@@ -138,6 +178,7 @@ def main() -> None:
     print("checking tickers:", ", ".join(checking))
     if not args.skip_tuning:
         tune({t: histories[t] for t in tuning}, {t: histories[t] for t in checking})
+        compare_variance_models({t: histories[t] for t in tuning}, {t: histories[t] for t in checking})
     config = BacktestConfig(horizon=args.horizon, folds=args.folds, step=args.step)
     check({t: histories[t] for t in checking}, args.models.split(","), config, args.jobs)
 

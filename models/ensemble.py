@@ -13,11 +13,12 @@ How `fit(history)` works, using `history` only:
 3. members are re-estimated on the full history (`refit_members`, default: `refit`, which
    keeps structural choices such as ARIMA's order) or moved to it with `update` (cheaper;
    parameters then date from the first inner origin).
-Point forecast: the weighted mean of members' log-price forecasts. Intervals: the shared
-GARCH(1,1) volatility bands (`models.volatility`) of the history around that point path, the
-one interval mechanism of every model (averaging members' intervals under-covered: members'
-errors are nearly the same random-walk error, so their spread adds nothing). A member that
-fails to fit or predict is dropped with a warning.
+Point forecast: the weighted mean of members' log-price forecasts. Intervals: as the point
+combines models, the variance combines them too: `models.volatility.COMBINED` (the mean of a
+GJR-GARCH and a two-speed EWMA variance) of the history around that point path; the single
+models use the GARCH(1,1) bands. Averaging members' intervals under-covered: members' errors
+are nearly the same random-walk error, so their spread adds nothing. A member that fails to
+fit or predict is dropped with a warning.
 The defaults were chosen on rolling origins through 2016 of the development prices.
 """
 
@@ -33,7 +34,7 @@ import pandas as pd
 from models.base import Forecaster, MemberWeight
 from models.errors import ForecastError, ModelFitError
 from models.intervals import Bands
-from models.volatility import METHOD, volatility_bands
+from models.volatility import COMBINED
 
 logger = logging.getLogger(__name__)
 _LEVELS = ("80", "95")
@@ -46,7 +47,7 @@ class EnsembleForecaster(Forecaster):
 
     name = "ensemble"
     min_history = 150
-    interval_method = METHOD
+    interval_method = COMBINED.method
     default_params: ClassVar[dict[str, Any]] = {
         "members": ["naive", "drift", "arima", "prophet", "lstm"],
         "member_params": {},
@@ -201,7 +202,7 @@ class EnsembleForecaster(Forecaster):
         if not logs:
             raise ModelFitError("every ensemble member failed to predict")
         combined = self._combine(logs)
-        return volatility_bands(combined["mean"], self.history.to_numpy())
+        return COMBINED.bands(combined["mean"], self.history.to_numpy())
 
     def _save_state(self, path: Path) -> None:
         for name, member in self._members.items():

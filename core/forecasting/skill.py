@@ -155,10 +155,14 @@ def plan_skill_backtest(
 
 
 def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) -> str:
-    """Same configuration, fold plan and prices → same key."""
+    """Same configuration, fold plan, interval method and prices → same key (a release that
+    changes how a model makes its intervals recomputes its skill)."""
+    from models.catalog import get_forecaster_class
+
     payload = closes.to_csv(header=False, float_format="%.6f").encode()
     plan = {
         "request": [request.ticker, request.model, request.horizon, request.window, request.members, request.weights],
+        "intervals": get_forecaster_class(request.model).interval_method,
         "folds": [config.folds, config.origin_step, config.window, config.train_size],
         "data": hashlib.sha256(payload).hexdigest(),
     }

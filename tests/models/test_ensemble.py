@@ -56,6 +56,21 @@ def test_user_weights_are_used(closes: pd.Series) -> None:
     np.testing.assert_allclose(ensemble.predict(3)["mean"], expected)
 
 
+def test_the_ensemble_bands_are_the_combined_variance_around_its_path(closes: pd.Series) -> None:
+    from models.volatility import COMBINED
+
+    ensemble = create_forecaster("ensemble", weights={"naive": 1.0}).fit(closes)
+    forecast = ensemble.predict(5)
+    bands = COMBINED.bands(np.log(forecast["mean"].to_numpy()), closes.to_numpy())
+    for column in ("lo80", "hi80", "lo95", "hi95"):
+        np.testing.assert_allclose(forecast[column], getattr(bands, column))
+    # The naive model alone uses the single models' GARCH bands: same centre, other widths.
+    naive = create_forecaster("naive").fit(closes).predict(5)
+    np.testing.assert_allclose(forecast["mean"], naive["mean"])
+    assert not np.allclose(forecast["hi95"], naive["hi95"])
+    assert ensemble.interval_method == COMBINED.method
+
+
 class _BrokenForecaster(Forecaster):
     name = "broken"
     min_history = 3

@@ -1,4 +1,5 @@
-"""The shared volatility intervals: hand-checked GARCH recursion, sqrt-h widening, calibration."""
+"""The volatility intervals: hand-checked GARCH, GJR and EWMA recursions, sqrt-h widening,
+calibration, and the ensemble's combined variance."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,20 @@ import pytest
 from scipy.stats import norm
 
 from models.catalog import create_forecaster
-from models.volatility import GARCH_ALPHA, GARCH_BETA, LEVEL_SCALE, conditional_variance, horizon_variance
+from models.volatility import (
+    COMBINED,
+    EWMA_SPEEDS,
+    GARCH,
+    GARCH_ALPHA,
+    GARCH_BETA,
+    GJR_ALPHA,
+    GJR_BETA,
+    GJR_GAMMA,
+    LEVEL_SCALE,
+    conditional_variance,
+    ewma_variance,
+    horizon_variance,
+)
 
 
 def garch_prices(n: int, seed: int, *, alpha=0.08, beta=0.9, daily_sd=0.015) -> pd.Series:
@@ -30,6 +44,43 @@ def test_conditional_variance_matches_the_recursion_by_hand() -> None:
     assert conditional_variance(returns) == pytest.approx((var, long_run))
 
 
+def test_gjr_adds_gamma_only_after_a_fall() -> None:
+    returns = np.array([0.01, -0.02, 0.005, -0.03, 0.01])
+    long_run = np.mean(returns**2)
+    omega, var = (1 - GJR_ALPHA - GJR_GAMMA / 2 - GJR_BETA) * long_run, long_run
+    for r in returns:
+        var = omega + (GJR_ALPHA + (GJR_GAMMA if r < 0 else 0.0)) * r * r + GJR_BETA * var
+    got = conditional_variance(returns, alpha=GJR_ALPHA, beta=GJR_BETA, gamma=GJR_GAMMA)
+    assert got == pytest.approx((var, long_run))
+    # The same size of move raises tomorrow's variance more when it is a fall.
+    up = conditional_variance(np.append(returns, 0.04), alpha=GJR_ALPHA, beta=GJR_BETA, gamma=GJR_GAMMA)[0]
+    down = conditional_variance(np.append(returns, -0.04), alpha=GJR_ALPHA, beta=GJR_BETA, gamma=GJR_GAMMA)[0]
+    assert down > up
+
+
+def test_ewma_variance_matches_the_recursion_by_hand() -> None:
+    returns = np.array([0.01, -0.02, 0.005, 0.03])
+    long_run = np.mean(returns**2)
+    level = (1 - sum(weight for _, weight in EWMA_SPEEDS)) * long_run
+    for decay, weight in EWMA_SPEEDS:
+        smoothed = long_run
+        for r in returns:
+            smoothed = decay * smoothed + (1 - decay) * r * r
+        level += weight * smoothed
+    assert ewma_variance(returns, 3) == pytest.approx(level * np.arange(1, 4))
+
+
+def test_the_combined_variance_is_the_mean_of_gjr_and_ewma() -> None:
+    log_prices = np.log(garch_prices(700, seed=4).to_numpy())
+    returns = np.diff(log_prices)[-500:]
+    gjr = conditional_variance(returns, alpha=GJR_ALPHA, beta=GJR_BETA, gamma=GJR_GAMMA)
+    phi = GJR_ALPHA + GJR_GAMMA / 2 + GJR_BETA
+    gjr_path = np.cumsum([gjr[1] + phi ** (i - 1) * (gjr[0] - gjr[1]) for i in range(1, 6)])
+    expected = (gjr_path + ewma_variance(returns, 5)) / 2
+    assert COMBINED.horizon_variance(log_prices, 5) == pytest.approx(expected)
+    assert GARCH.horizon_variance(log_prices, 5) == pytest.approx(horizon_variance(log_prices, 5))
+
+
 def test_horizon_variance_sums_the_step_forecasts() -> None:
     log_prices = np.log(garch_prices(300, seed=1).to_numpy())
     next_var, long_run = conditional_variance(np.diff(log_prices)[-500:])
@@ -49,6 +100,20 @@ def test_intervals_widen_like_sqrt_h_and_after_a_shock() -> None:
     shocked.iloc[-1] *= 0.85  # a 15% fall on the last day
     after = create_forecaster("naive").fit(shocked).predict(20)
     assert np.log(after["hi80"] / after["lo80"]).iloc[0] > 1.5 * width[0]
+
+
+@pytest.mark.parametrize("model", [GARCH, COMBINED], ids=lambda m: m.name)
+def test_each_volatility_model_covers_a_garch_series_near_nominal(model) -> None:
+    log_prices = np.log(garch_prices(2400, seed=5).to_numpy())
+    inside = {80: [], 95: []}
+    for origin in range(400, len(log_prices) - 5, 5):
+        half = np.sqrt(model.horizon_variance(log_prices[: origin + 1], 5))
+        moves = np.abs(log_prices[origin + 1 : origin + 6] - log_prices[origin])
+        for level in inside:
+            inside[level].append(moves <= model.level_scale[level] * norm.ppf(0.5 + level / 200) * half)
+    for level in inside:
+        expected = 2 * norm.cdf(model.level_scale[level] * norm.ppf(0.5 + level / 200)) - 1
+        assert float(np.mean(inside[level])) == pytest.approx(expected, abs=0.04)
 
 
 @pytest.mark.parametrize("name", ["naive", "drift"])
