@@ -51,15 +51,25 @@ def origin_text(result: BacktestResult) -> str:
 
 
 def model_report(result: BacktestResult, models: list[str] | None = None) -> str:
-    """The pooled table as aligned text, under a line with the origin range."""
+    """The pooled table as aligned text, under a line with the origin range; with naive in the
+    run, each model's intervals are judged against naive's too (Winkler 80 + 95, DM p)."""
+    from core.forecasting.scores import interval_verdicts
+
     table = model_table(result, models)
     shown = pd.DataFrame(
         {header: [write(v) for v in table[column]] for column, (header, write) in REPORT_COLUMNS.items()},
         index=table.index,
     )
+    verdicts = interval_verdicts(result)
+    if verdicts:
+        shown["interval skill"] = [
+            signed_percent(verdicts[m].skill, 1) if m in verdicts else MISSING for m in table.index
+        ]
+        shown["interval p"] = [verdicts[m].p_text() if m in verdicts else MISSING for m in table.index]
     tickers = result.forecasts["ticker"].nunique() if not result.forecasts.empty else 0
     notes = (
         "width = interval width as a share of the origin's price; Winkler and pinball are scaled by "
-        "the in-sample naive MAE (lower is better); beats naive only with DM p < 0.05"
+        "the in-sample naive MAE (lower is better); interval skill = 1 − Winkler (80 + 95) / naive's "
+        "on the same points; beats naive only with DM p < 0.05"
     )
     return f"{origin_text(result)}, {tickers} ticker(s)\n{shown.to_string()}\n{notes}"

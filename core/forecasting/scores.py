@@ -9,7 +9,9 @@ and the pinball loss are divided by the fold's in-sample naive MAE like MASE, so
 across tickers. Winkler charges the width plus
 2/α times each miss, so a narrow interval that misses loses to a wider one that holds; pinball
 averages the quantile loss of the 2.5, 10, 50 (the point forecast), 90 and 97.5% quantiles
-the intervals imply. Lower is better for both.
+the intervals imply. Lower is better for both. `interval_verdicts` judges each model's
+intervals against the naive model's on the same points (Winkler 80 + 95 per point, same
+significance rule as the point skill), when naive was part of the run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.forecasting import metrics
-from core.forecasting.significance import judge_skill
+from core.forecasting.significance import SkillVerdict, judge_skill
 
 if TYPE_CHECKING:
     from core.forecasting.backtest import BacktestResult
@@ -111,3 +113,31 @@ def summarise(result: BacktestResult, by: list[str]) -> pd.DataFrame:
     table = table.merge(timings, on=fold_keys, how="left")
     table = table.merge(failures.rename("failed_folds").reset_index(), on=fold_keys, how="left")
     return table[[*by, *METRIC_COLUMNS, "failed_folds"]]
+
+
+def interval_losses(frame: pd.DataFrame) -> pd.Series:
+    """Per point (ticker, fold, step): Winkler 80 + Winkler 95, scaled by the in-sample naive MAE."""
+    scale, actual = frame["scale"].to_numpy(dtype=float), frame["actual"].to_numpy(dtype=float)
+    loss = np.zeros(len(frame))
+    for level, alpha in ((80, 0.20), (95, 0.05)):
+        lo, hi = frame[f"lo{level}"].to_numpy(dtype=float), frame[f"hi{level}"].to_numpy(dtype=float)
+        loss += (hi - lo + (2 / alpha) * (np.clip(lo - actual, 0, None) + np.clip(actual - hi, 0, None))) / scale
+    return pd.Series(loss, index=pd.MultiIndex.from_frame(frame[["ticker", "fold", "step"]]))
+
+
+def interval_verdicts(result: BacktestResult, reference: str = "naive") -> dict[str, SkillVerdict]:
+    """Each model's interval skill against `reference` on the points both forecast:
+    1 − Winkler_model / Winkler_reference (80 + 95), with its Diebold–Mariano p-value."""
+    forecasts = result.forecasts
+    if forecasts.empty or reference not in set(forecasts["model"]):
+        return {}
+    base = interval_losses(forecasts[forecasts["model"] == reference])
+    verdicts = {}
+    for model, group in forecasts[forecasts["model"] != reference].groupby("model"):
+        mine = interval_losses(group)
+        common = mine.index.intersection(base.index).sort_values()
+        folds = int(common.droplevel("step").nunique())
+        verdicts[model] = judge_skill(
+            mine.loc[common].to_numpy(), base.loc[common].to_numpy(), horizon=result.config.horizon, n_folds=folds
+        )
+    return verdicts

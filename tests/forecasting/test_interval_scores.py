@@ -84,3 +84,25 @@ def test_report_lists_interval_scores_beside_naive(histories: dict[str, pd.Serie
         assert header in lines[1]
     assert lines[3].startswith("naive") and lines[4].startswith("wide")
     assert "None" not in text and "−0.0%" not in text
+
+
+def test_interval_skill_against_naive_matches_the_table_and_is_judged(histories: dict[str, pd.Series]) -> None:
+    from core.forecasting.scores import interval_verdicts
+
+    factories = {"naive": forecaster_factory("naive"), "narrow": _Narrow, "wide": _Wide}
+    result = run_backtest(histories, factories, default_config(5, 20, step=10))
+    table = result.by_model().set_index("model")
+    verdicts = interval_verdicts(result)
+    assert set(verdicts) == {"narrow", "wide"}
+    for model in verdicts:
+        # Same points for every model, so the mean of (W80 + W95) is the sum of the table's means.
+        expected = 1 - (table.loc[model, "winkler_80"] + table.loc[model, "winkler_95"]) / (
+            table.loc["naive", "winkler_80"] + table.loc["naive", "winkler_95"]
+        )
+        assert verdicts[model].skill == pytest.approx(expected)
+        assert verdicts[model].n_folds == 40
+    # Intervals a tenth of the market's width miss nearly always: significantly worse than naive's.
+    assert verdicts["narrow"].skill < 0 and verdicts["narrow"].label == "worse than naive"
+    text = model_report(result, ["narrow", "wide", "naive"])
+    assert "interval skill" in text.splitlines()[1]
+    assert interval_verdicts(run_backtest(histories, {"wide": _Wide}, default_config(5, 4))) == {}
