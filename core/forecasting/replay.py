@@ -13,8 +13,10 @@ block's fitting date and the closes up to its own origin.
 PredictionHistory with `replayed=True`, no user, and model version `ReplayConfig.version`;
 `update_realised` scores them. Origins already replayed with the same configuration are
 skipped, and a block with nothing left to replay is not fitted, so replaying again after a
-price refresh only adds the new weeks. The default model is the ensemble of the cheap members
-(naive, drift, ARIMA) refitted quarterly: 5 fits per ticker for 13 months of weekly origins.
+price refresh only adds the new weeks. The default is the champion's configuration: the
+ensemble with its default members and parameters (as `python -m core train` registers it),
+refitted quarterly: 5 fits per ticker for 13 months of weekly origins. `members` narrows it
+(tests use the cheap baselines).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ REPLAY_PREFIX = "replay-"
 @dataclass(frozen=True)
 class ReplayConfig:
     model: str = "ensemble"
-    members: tuple[str, ...] = ("naive", "drift", "arima")
+    members: tuple[str, ...] = ()  # the ensemble's members; () = its defaults, as the champion
     horizon: int = 5
     months: int = 13
     refit_months: int = 3
@@ -54,7 +56,16 @@ class ReplayConfig:
 
     @property
     def params(self) -> dict:
-        return {"members": list(self.members)} if self.model == "ensemble" else {}
+        return {"members": list(self.members)} if self.model == "ensemble" and self.members else {}
+
+    @property
+    def member_names(self) -> tuple[str, ...]:
+        """The ensemble's members as replayed (its defaults when `members` is empty)."""
+        if self.model != "ensemble":
+            return ()
+        from models.ensemble import EnsembleForecaster
+
+        return self.members or tuple(EnsembleForecaster.default_params["members"])
 
     @property
     def version(self) -> str:

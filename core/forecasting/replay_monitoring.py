@@ -103,7 +103,7 @@ def _log_monitoring(session, settings, config, report, by_month, overall) -> dic
     data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker.in_(replayed)))
     params = {
         "model": config.model,
-        "members": ",".join(config.members) if config.model == "ensemble" else "",
+        "members": ",".join(config.member_names),
         "months": config.months,
         "refit_months": config.refit_months,
         "version": config.version,

@@ -13,8 +13,9 @@ running it twice changes nothing more than running it once.
                        `workers`: backtest processes (1 inside Celery workers).
 - `evaluate_realised`  fill realised values of matured predictions; log realised accuracy.
 - `replay`             walk forward over the stored history as if live (`tickers`: default
-                       the held ones, or `all`; `months`, `refit_months`, `horizon`), score
-                       the replayed forecasts, log their accuracy by month to MLflow.
+                       the held ones, or `all`; `months`, `refit_months`, `horizon`, and
+                       `members`, default the champion's), score the replayed forecasts, log
+                       their accuracy by month to MLflow.
                        Origins already replayed are skipped.
 - `reindex_chat`       rebuild every user's chat index.
 
@@ -247,12 +248,14 @@ def replay_job(
     months: str | int | None = None,
     refit_months: str | int | None = None,
     horizon: str | int | None = None,
+    members: str | None = None,
 ) -> dict:
     from core.forecasting.replay import ReplayConfig
     from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
 
     defaults = ReplayConfig()
     config = ReplayConfig(
+        members=tuple(m.strip() for m in (members or "").split(",") if m.strip()),
         months=int(months or defaults.months),
         refit_months=int(refit_months or defaults.refit_months),
         horizon=int(horizon or defaults.horizon),

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replay = subparsers.add_parser("replay", help="walk forward over stored prices as if live; score; log to MLflow")
     replay.add_argument("--tickers", default="", help="comma-separated, or 'all' (default: held tickers)")
     replay.add_argument("--model", default="ensemble", help="catalog model (default: ensemble)")
-    replay.add_argument("--members", default="naive,drift,arima", help="the ensemble's members")
+    replay.add_argument("--members", default="", help="the ensemble's members (default: the champion's)")
     replay.add_argument("--horizon", type=int, default=5, help="trading days forecast from each origin")
     replay.add_argument("--months", type=int, default=13, help="calendar months of weekly origins")
     replay.add_argument("--refit-months", type=int, default=3, help="refit every N calendar months")

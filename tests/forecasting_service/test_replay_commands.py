@@ -46,7 +46,19 @@ def test_the_command_replays_prints_the_months_and_links_the_monitoring_run(use_
 
 
 def test_the_job_replays_the_tickers_it_is_given(use_settings, committed_ticker):
-    run = run_job("replay", settings=use_settings, args={"tickers": committed_ticker, "months": "1"})
+    args = {"tickers": committed_ticker, "months": "1", "members": "naive,drift"}
+    run = run_job("replay", settings=use_settings, args=args)
     assert run.status == "succeeded", run.error
     assert run.result["rows_added"] == _replayed_rows(use_settings, committed_ticker) > 0
     assert run.result["tickers"] == {committed_ticker: run.result["tickers"][committed_ticker]}
+
+
+def test_by_default_the_replay_forecasts_as_the_champion_would() -> None:
+    from core.forecasting.replay import ReplayConfig
+    from models.ensemble import EnsembleForecaster
+
+    config = ReplayConfig()
+    # The champion is the ensemble with its default parameters: so is the replay's forecaster.
+    assert config.model == "ensemble" and config.params == {}
+    assert config.member_names == tuple(EnsembleForecaster.default_params["members"])
+    assert ReplayConfig(members=("naive", "drift")).params == {"members": ["naive", "drift"]}
