@@ -233,10 +233,11 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
         model: ModelName | None = None,
         days: Annotated[int | None, Field(ge=1, le=3650)] = None,
     ) -> AccuracyTable:
-        """How recorded forecasts did once prices arrived: MAE, MAPE, MASE, interval coverage."""
+        """How recorded forecasts did once prices arrived: MAE, MAPE, MASE, interval coverage.
+        The caller's own forecasts and the replayed ones (no one's), never another user's."""
 
-        def table(session, **_caller):
-            frame = accuracy.realised_accuracy(session, ticker=ticker, model=model, days=days)
+        def table(session, owner):
+            frame = accuracy.realised_accuracy(session, ticker=ticker, model=model, days=days, visible_to=owner)
             return RealisedAccuracyRead.rows_from(frame)
 
         return AccuracyTable(rows=await run(table))

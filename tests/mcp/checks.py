@@ -81,8 +81,10 @@ async def check_reads_as(client: Client, world: World, who: str) -> None:
     tickers = await call(client, "list_tickers")
     assert {t["symbol"] for t in tickers["tickers"]} == {"AAPL", "MSFT"}
 
-    accuracy = await call(client, "realised_accuracy", {"ticker": "AAPL"})
-    assert isinstance(accuracy["rows"], list)
+    accuracy = await call(client, "realised_accuracy")
+    rows = {row["ticker"]: row for row in accuracy["rows"]}
+    assert set(rows) == {OWN_TICKER[who]}  # the other user's forecast is not the caller's business
+    assert rows[OWN_TICKER[who]]["n"] == 1 and rows[OWN_TICKER[who]]["mae"] == 2.0
 
     answer = await call(client, "ask_question", {"question": "What is my portfolio worth?"})
     assert f"{summary['market_value']:,.2f}" in answer["answer"]

@@ -24,7 +24,7 @@ from core.auth.access_tokens import create_personal_token, revoke_personal_token
 from core.config import REPO_ROOT, Settings
 from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
-from core.db.tables import PersonalAccessToken, Role
+from core.db.tables import PersonalAccessToken, PredictionHistory, Role
 from core.market.service import load_bundled_prices
 from tests.factories import make_holding, make_user
 
@@ -76,6 +76,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         make_holding(
             session, owner=users["bob"], ticker="MSFT", quantity=5, avg_cost=200.0, opened_at=dt.date(2015, 6, 1)
         )
+        # One realised next-day naive forecast each of the own ticker: 2 below what happened.
+        for who, ticker in (("alice", "AAPL"), ("bob", "MSFT")):
+            session.add(
+                PredictionHistory(
+                    user_id=users[who].id,
+                    ticker=ticker,
+                    model="naive",
+                    origin_date=dt.date(2016, 12, 28),
+                    target_date=dt.date(2016, 12, 29),
+                    horizon_step=1,
+                    predicted_value=100.0,
+                    realised_value=102.0,
+                    realised_at=dt.datetime(2016, 12, 30, tzinfo=dt.UTC),
+                )
+            )
         tokens, token_ids = {}, {}
         for name, (owner, scopes) in TOKEN_KINDS.items():
             created = create_personal_token(
