@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.forecasting.backtest import DEFAULT_FOLDS
 from core.forecasting.report import origin_text
+from core.forecasting.scores import interval_verdicts
 from core.forecasting.significance import SkillVerdict
 from core.formatting import MISSING, number, plain_percent, signed_percent
 from ui.accuracy import render_accuracy_over_time
@@ -183,6 +184,12 @@ else:
         )
         if verdicts:
             st.caption(" · ".join(f"{model}: {v.text()}" for model, v in verdicts.items()))
+    interval = interval_verdicts(result)
+    if interval:
+        st.caption(
+            "Intervals against naive's (Winkler 80 + 95 on the same points): "
+            + " · ".join(f"{model}: {v.text()}" for model, v in interval.items())
+        )
     failed = result.folds[result.folds["error"].notna()]
     if not failed.empty:
         with st.expander(f"{len(failed)} folds failed"):

@@ -10,8 +10,8 @@ across tickers. Winkler charges the width plus
 2/α times each miss, so a narrow interval that misses loses to a wider one that holds; pinball
 averages the quantile loss of the 2.5, 10, 50 (the point forecast), 90 and 97.5% quantiles
 the intervals imply. Lower is better for both. `interval_verdicts` judges each model's
-intervals against the naive model's on the same points (Winkler 80 + 95 per point, same
-significance rule as the point skill), when naive was part of the run.
+intervals against the naive model's on the same points (Winkler 80 + 95 per point, the same
+significance rule as the point skill, tested across origin dates), when naive was in the run.
 """
 
 from __future__ import annotations
@@ -116,18 +116,22 @@ def summarise(result: BacktestResult, by: list[str]) -> pd.DataFrame:
 
 
 def interval_losses(frame: pd.DataFrame) -> pd.Series:
-    """Per point (ticker, fold, step): Winkler 80 + Winkler 95, scaled by the in-sample naive MAE."""
+    """Per point (ticker, origin, step): Winkler 80 + Winkler 95, scaled by the in-sample naive MAE."""
     scale, actual = frame["scale"].to_numpy(dtype=float), frame["actual"].to_numpy(dtype=float)
     loss = np.zeros(len(frame))
     for level, alpha in ((80, 0.20), (95, 0.05)):
         lo, hi = frame[f"lo{level}"].to_numpy(dtype=float), frame[f"hi{level}"].to_numpy(dtype=float)
         loss += (hi - lo + (2 / alpha) * (np.clip(lo - actual, 0, None) + np.clip(actual - hi, 0, None))) / scale
-    return pd.Series(loss, index=pd.MultiIndex.from_frame(frame[["ticker", "fold", "step"]]))
+    return pd.Series(loss, index=pd.MultiIndex.from_frame(frame[["ticker", "origin", "step"]]))
 
 
 def interval_verdicts(result: BacktestResult, reference: str = "naive") -> dict[str, SkillVerdict]:
     """Each model's interval skill against `reference` on the points both forecast:
-    1 − Winkler_model / Winkler_reference (80 + 95), with its Diebold–Mariano p-value."""
+    1 − Winkler_model / Winkler_reference (80 + 95), with a Diebold–Mariano p-value.
+
+    The test runs on the loss differences averaged over tickers per origin date and step:
+    a storm hits every ticker on the same day, so tickers are not independent evidence.
+    """
     forecasts = result.forecasts
     if forecasts.empty or reference not in set(forecasts["model"]):
         return {}
@@ -135,9 +139,15 @@ def interval_verdicts(result: BacktestResult, reference: str = "naive") -> dict[
     verdicts = {}
     for model, group in forecasts[forecasts["model"] != reference].groupby("model"):
         mine = interval_losses(group)
-        common = mine.index.intersection(base.index).sort_values()
-        folds = int(common.droplevel("step").nunique())
+        common = mine.index.intersection(base.index)
+        mine, theirs = mine.loc[common], base.loc[common]
+        by_date = pd.DataFrame({"mine": mine.to_numpy(), "theirs": theirs.to_numpy()}, index=common)
+        by_date = by_date.groupby(level=["origin", "step"]).mean().sort_index()
         verdicts[model] = judge_skill(
-            mine.loc[common].to_numpy(), base.loc[common].to_numpy(), horizon=result.config.horizon, n_folds=folds
+            by_date["mine"].to_numpy(),
+            by_date["theirs"].to_numpy(),
+            horizon=result.config.horizon,
+            skill=1 - float(mine.mean()) / float(theirs.mean()) if len(common) else None,
+            n_folds=int(common.droplevel("step").nunique()),
         )
     return verdicts

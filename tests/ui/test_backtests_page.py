@@ -51,3 +51,8 @@ def test_a_default_backtest_shows_interval_scores_origins_and_the_significance_r
         assert any("No model beats naive significantly" in t for t in texts)
         assert f"drift: {verdict.text()}" in " ".join(texts)
     assert not any("None" in t or "−0.0%" in t for t in texts)
+    # The intervals are judged against naive's too, with the service's figures.
+    from core.forecasting.scores import interval_verdicts
+
+    intervals = interval_verdicts(result)["drift"]
+    assert f"drift: {intervals.text()}" in " ".join(c.value for c in at.caption if c.value.startswith("Intervals"))
