@@ -1,7 +1,7 @@
 """Interval benchmark on the development prices, tuned and checked on different data.
 
     .venv/bin/python bench/intervals.py [PRICES.csv] [--models naive,drift,arima,ensemble]
-                                        [--horizon 5] [--folds 12] [--step 20] [--jobs 2]
+                                        [--horizon 5] [--folds 24] [--step 10] [--jobs 2]
                                         [--skip-tuning]
 
 The 30 development tickers are split by a fixed seed into 15 tuning and 15 checking tickers.
@@ -166,8 +166,8 @@ def main() -> None:
     parser.add_argument("prices", nargs="?", type=Path, default=REPO / ".." / "shared" / "data" / "prices_dev.csv")
     parser.add_argument("--models", default="naive,drift,arima,ensemble")
     parser.add_argument("--horizon", type=int, default=5)
-    parser.add_argument("--folds", type=int, default=12)
-    parser.add_argument("--step", type=int, default=20)
+    parser.add_argument("--folds", type=int, default=24)
+    parser.add_argument("--step", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--skip-tuning", action="store_true")
     args = parser.parse_args()

@@ -1,7 +1,8 @@
 """Prediction intervals: the `Bands` a forecaster returns, and the ways models build them.
 
-Every catalog model builds its bands with `models.volatility.volatility_bands` (offsets
-around a log-price path); the other constructors serve tests and custom forecasters.
+Every catalog model builds its bands with a `models.volatility.VolatilityModel` (offsets
+around a log-price path: GARCH for single models, COMBINED for the ensemble); the other
+constructors serve tests and custom forecasters.
 """
 
 from __future__ import annotations
