@@ -2,8 +2,9 @@
 
 Every table has the same columns (see `METRIC_COLUMNS`). The naive reference for skill and
 the Diebold–Mariano test is the origin's last price, computed from the same folds, so skill
-is available whether or not the naive model was part of the run; `verdict` is
-`core.forecasting.significance.judge_skill`'s label. Interval scores: coverage and mean
+is available whether or not the naive model was part of the run; the test runs across origin
+dates (errors averaged over tickers per origin and step, since one day's storm hits every
+ticker); `verdict` is `core.forecasting.significance.judge_skill`'s label. Interval scores: coverage and mean
 width (price units, and as a fraction of the origin's price) at 80% and 95%; Winkler scores
 and the pinball loss are divided by the fold's in-sample naive MAE like MASE, so they pool
 across tickers. Winkler charges the width plus
@@ -66,9 +67,18 @@ def score_forecasts(frame: pd.DataFrame, dm_horizon: int) -> dict[str, float]:
     quantiles[0.975] = bounds["hi95"]
     skill = metrics.skill_vs_naive(model_mase, naive_mase) if naive_mase > 0 else np.nan
     folds = int(frame[["ticker", "fold"]].drop_duplicates().shape[0])
-    verdict = judge_skill(
-        (actual - mean) / scale, (actual - last) / scale, horizon=dm_horizon, skill=skill, n_folds=folds
+    # The DM test runs across origin dates (absolute errors averaged over tickers per origin and
+    # step): tickers forecast on the same day share its storm, so they are not independent.
+    by_date = pd.DataFrame(
+        {
+            "model": np.abs(actual - mean) / scale,
+            "naive": np.abs(actual - last) / scale,
+            "origin": frame["origin"].to_numpy(),
+            "step": frame["step"].to_numpy(),
+        }
     )
+    by_date = by_date.groupby(["origin", "step"]).mean().sort_index()
+    verdict = judge_skill(by_date["model"], by_date["naive"], horizon=dm_horizon, skill=skill, n_folds=folds)
     return {
         "folds": folds,
         "points": len(frame),

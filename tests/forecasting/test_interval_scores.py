@@ -106,3 +106,25 @@ def test_interval_skill_against_naive_matches_the_table_and_is_judged(histories:
     text = model_report(result, ["narrow", "wide", "naive"])
     assert "interval skill" in text.splitlines()[1]
     assert interval_verdicts(run_backtest(histories, {"wide": _Wide}, default_config(5, 4))) == {}
+
+
+def test_pooled_skill_is_tested_across_origin_dates_not_tickers(histories: dict[str, pd.Series]) -> None:
+    from core.forecasting.significance import judge_skill
+
+    config = default_config(5, 20, step=10)
+    one = run_backtest({"AAPL": histories["AAPL"]}, {"drift": forecaster_factory("drift")}, config)
+    # Two copies of one ticker are no more evidence than one: the pooled p-value is the same.
+    twice = run_backtest(
+        {"AAPL": histories["AAPL"], "COPY": histories["AAPL"]}, {"drift": forecaster_factory("drift")}, config
+    )
+    single, pooled = one.by_model().iloc[0], twice.by_model().iloc[0]
+    assert pooled["dm_pvalue"] == pytest.approx(single["dm_pvalue"])
+    assert pooled["skill_vs_naive"] == pytest.approx(single["skill_vs_naive"])
+    # …whereas treating the copies as independent points would claim more certainty.
+    rows = twice.forecasts.sort_values(["ticker", "fold", "step"])
+    naive_p = judge_skill(
+        (rows["actual"] - rows["mean"]) / rows["scale"],
+        (rows["actual"] - rows["last_value"]) / rows["scale"],
+        horizon=5,
+    ).p_value
+    assert naive_p < single["dm_pvalue"]
