@@ -49,8 +49,19 @@ def skill_lines(skill: Any) -> list[tuple[str, str]]:
         ("Training window", window),
         ("80% coverage", plain_percent(skill.coverage_80, 0)),
         ("95% coverage", plain_percent(skill.coverage_95, 0)),
+        ("Intervals vs naive's", interval_text(skill)),
         ("Data up to", skill.data_end.isoformat()),
     ]
+
+
+def interval_text(skill: Any) -> str:
+    """E.g. "no better than naive: +0.4% Winkler skill, DM p = 0.417" ("—" when not measured)."""
+    verdict = skill.interval_verdict
+    if verdict.skill is None:
+        return MISSING
+    p = verdict.p_text()
+    p = p if p.startswith("<") else f"= {p}"
+    return f"{verdict.label}: {signed_percent(verdict.skill, 1)} Winkler skill, DM p {p}"
 
 
 def render_forecast_skill(skill: Any | None, *, key: str = "") -> None:

@@ -367,6 +367,9 @@ class ForecastSkillRecord(Base):
     p_value: Mapped[float | None] = mapped_column(Float)
     coverage_80: Mapped[float | None] = mapped_column(Float)
     coverage_95: Mapped[float | None] = mapped_column(Float)
+    # 1 − Winkler (80 + 95) / naive's on the same folds, and its DM p (revision 0009).
+    interval_skill: Mapped[float | None] = mapped_column(Float)
+    interval_p_value: Mapped[float | None] = mapped_column(Float)
     run_id: Mapped[str | None] = mapped_column(String(64))
     run_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

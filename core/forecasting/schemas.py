@@ -34,6 +34,8 @@ class SkillRead(BaseModel):
     p_value: float | None
     coverage_80: float | None
     coverage_95: float | None
+    interval_skill: float | None  # 1 − Winkler (80 + 95) / naive's on the same folds
+    interval_p_value: float | None
     verdict: str  # "beats naive", "no better than naive" or "worse than naive"
     beats_naive: bool
     text: str

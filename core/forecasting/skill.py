@@ -116,10 +116,17 @@ class ForecastSkill:
     run_url: str | None
     key: str
     cached: bool = False
+    # The intervals against naive's on the same folds: 1 − Winkler (80 + 95) / naive's, DM p.
+    interval_skill: float | None = None
+    interval_p_value: float | None = None
 
     @property
     def verdict(self) -> SkillVerdict:
         return SkillVerdict(skill=self.skill_vs_naive, p_value=self.p_value, n_folds=self.folds)
+
+    @property
+    def interval_verdict(self) -> SkillVerdict:
+        return SkillVerdict(skill=self.interval_skill, p_value=self.interval_p_value, n_folds=self.folds)
 
     @property
     def beats_naive(self) -> bool:
@@ -221,6 +228,7 @@ def measure_skill(
         progress=report,
     )
     skill = _score(request, result, closes, key)
+    skill = _with_intervals(skill, request, result, closes)
     if progress:
         progress(config.folds, config.folds + 1, "Logging the backtest to MLflow")
     run_id, run_url = _log_run(settings, request, skill, result, closes, sample.params)
@@ -277,6 +285,27 @@ def _score(request: SkillRequest, result: BacktestResult, closes: pd.Series, key
     )
 
 
+def _with_intervals(skill: ForecastSkill, request: SkillRequest, result: BacktestResult, closes: pd.Series):
+    """`skill` with its intervals judged against naive's on the same folds (naive is cheap)."""
+    from dataclasses import replace
+
+    from core.forecasting.scores import interval_verdicts
+    from models.catalog import forecaster_factory
+
+    if request.model == "naive" or result.forecasts.empty:
+        return skill
+    naive = run_backtest({request.ticker: closes}, {"naive": forecaster_factory("naive")}, result.config)
+    both = BacktestResult(
+        config=result.config,
+        forecasts=pd.concat([result.forecasts, naive.forecasts], ignore_index=True),
+        folds=pd.concat([result.folds, naive.folds], ignore_index=True),
+    )
+    verdict = interval_verdicts(both).get(request.model)
+    if verdict is None:
+        return skill
+    return replace(skill, interval_skill=verdict.skill, interval_p_value=verdict.p_value)
+
+
 def _number(value) -> float | None:
     value = float(value) if value is not None else None
     return value if value is not None and math.isfinite(value) else None
@@ -312,7 +341,13 @@ def _log_run(settings, request, skill, result, closes, params) -> tuple[str | No
             params={**params, "window_prices": request.window},
             series=closes,
             result=result,
-            tags={"purpose": "forecast-skill", "skill_key": skill.key, "dm_pvalue": str(skill.p_value)},
+            tags={
+                "purpose": "forecast-skill",
+                "skill_key": skill.key,
+                "dm_pvalue": str(skill.p_value),
+                "interval_skill": str(skill.interval_skill),
+                "interval_dm_pvalue": str(skill.interval_p_value),
+            },
             run_name=name,
         )
         return run_id, run_url(settings, run_id, BACKTESTS)

@@ -27,6 +27,8 @@ _FIELDS = (
     "p_value",
     "coverage_80",
     "coverage_95",
+    "interval_skill",
+    "interval_p_value",
     "run_id",
     "run_url",
 )

@@ -159,3 +159,31 @@ def test_storing_a_skill_again_replaces_its_row(session, skill_settings, prices)
         select(func.count()).select_from(ForecastSkillRecord).where(ForecastSkillRecord.config_key == skill.key)
     )
     assert count == 1 and find_skill(session, key=skill.key).mase == 1.5
+
+
+def test_the_skill_judges_the_intervals_against_naives_on_the_same_folds(session, skill_settings, prices):
+    from core.forecasting.scores import interval_verdicts
+
+    closes = closes_of(prices, "AAPL")
+    request = SkillRequest.of(ticker="AAPL", model="drift", horizon=5)
+    skill = measure_skill(session, settings=skill_settings, request=request, closes=closes)
+    plan = plan_skill_backtest(len(closes), horizon=5, min_train=3, window=None, folds=4, span=30)
+    factories = {"drift": forecaster_factory("drift"), "naive": forecaster_factory("naive")}
+    expected = interval_verdicts(run_backtest({"AAPL": closes}, factories, plan))["drift"]
+    assert skill.interval_skill == pytest.approx(expected.skill)
+    assert skill.interval_p_value == pytest.approx(expected.p_value)
+    assert skill.interval_verdict.label == expected.label
+    # Stored with the rest, so the cached skill says the same.
+    again = measure_skill(session, settings=skill_settings, request=request, closes=closes)
+    assert again.cached and (again.interval_skill, again.interval_p_value) == (
+        skill.interval_skill,
+        skill.interval_p_value,
+    )
+    # Naive against itself has no interval skill to show.
+    naive = measure_skill(
+        session,
+        settings=skill_settings,
+        request=SkillRequest.of(ticker="AAPL", model="naive", horizon=5),
+        closes=closes,
+    )
+    assert naive.interval_skill is None

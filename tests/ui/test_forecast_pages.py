@@ -6,6 +6,7 @@ import json
 
 from core.formatting import number, signed_percent
 from tests.ui.conftest import error_texts, open_page
+from ui.skill_panels import interval_text
 
 
 def submit(at, label: str):
@@ -125,6 +126,10 @@ def test_the_skill_shown_is_the_skill_service_s_for_default_and_hand_weights(ui_
         assert f"Folds: **{skill.folds}**" in caption and skill.folds == 3
         assert f"Origins: **{skill.first_origin.isoformat()} to {skill.last_origin.isoformat()}**" in caption
         assert "Horizon: **7 sessions**" in caption and "Training window: **last 252 prices**" in caption
+        # The intervals are judged against naive's on the same folds, with the service's figures.
+        assert skill.interval_skill is not None
+        assert f"Intervals vs naive's: **{interval_text(skill)}**" in caption
+        assert signed_percent(skill.interval_skill, 1) in interval_text(skill)
     verdicts = [w.value for w in at.warning] + [s.value for s in at.success] + [e.value for e in at.error]
     for skill in (by_hand, default):
         assert any(skill.text() in text for text in verdicts)
