@@ -151,8 +151,6 @@ def horizon_variance(log_prices: np.ndarray, horizon: int, *, window: int = VARI
     return GARCH.horizon_variance(log_prices, horizon, window=window)
 
 
-def volatility_bands(
-    log_mean: np.ndarray, prices: np.ndarray, *, window: int = VARIANCE_WINDOW, model: VolatilityModel = GARCH
-) -> Bands:
-    """Bands around a log-price path `log_mean` (steps 1..h) from the history `prices`."""
-    return model.bands(log_mean, prices, window=window)
+def volatility_bands(log_mean: np.ndarray, prices: np.ndarray, *, window: int = VARIANCE_WINDOW) -> Bands:
+    """The GARCH bands around a log-price path `log_mean` (steps 1..h) from the history `prices`."""
+    return GARCH.bands(log_mean, prices, window=window)

@@ -59,9 +59,7 @@ def interval_text(skill: Any) -> str:
     verdict = skill.interval_verdict
     if verdict.skill is None:
         return MISSING
-    p = verdict.p_text()
-    p = p if p.startswith("<") else f"= {p}"
-    return f"{verdict.label}: {signed_percent(verdict.skill, 1)} Winkler skill, DM p {p}"
+    return f"{verdict.label}: {signed_percent(verdict.skill, 1)} Winkler skill, {verdict.p_phrase()}"
 
 
 def render_forecast_skill(skill: Any | None, *, key: str = "") -> None:

@@ -73,14 +73,18 @@ def mean_interval_width(lower: ArrayLike, upper: ArrayLike) -> float:
     return float(np.mean(hi - lo))
 
 
-def winkler_score(actual: ArrayLike, lower: ArrayLike, upper: ArrayLike, alpha: float) -> float:
-    """Mean Winkler (interval) score of a (1 − alpha) interval; lower is better.
+def winkler_scores(actual: ArrayLike, lower: ArrayLike, upper: ArrayLike, alpha: float) -> np.ndarray:
+    """Winkler (interval) score of a (1 − alpha) interval at each point; lower is better.
 
     width + (2 / alpha) · (lower − actual) when below, + (2 / alpha) · (actual − upper) when above.
     """
     a, lo, hi = _arrays(actual, lower, upper)
-    penalty = (2 / alpha) * (np.clip(lo - a, 0, None) + np.clip(a - hi, 0, None))
-    return float(np.mean(hi - lo + penalty))
+    return hi - lo + (2 / alpha) * (np.clip(lo - a, 0, None) + np.clip(a - hi, 0, None))
+
+
+def winkler_score(actual: ArrayLike, lower: ArrayLike, upper: ArrayLike, alpha: float) -> float:
+    """Mean Winkler score (`winkler_scores`) of a (1 − alpha) interval; lower is better."""
+    return float(np.mean(winkler_scores(actual, lower, upper, alpha)))
 
 
 def pinball_loss(actual: ArrayLike, quantile_forecast: ArrayLike, quantile: float) -> float:

@@ -67,18 +67,15 @@ def score_forecasts(frame: pd.DataFrame, dm_horizon: int) -> dict[str, float]:
     quantiles[0.975] = bounds["hi95"]
     skill = metrics.skill_vs_naive(model_mase, naive_mase) if naive_mase > 0 else np.nan
     folds = int(frame[["ticker", "fold"]].drop_duplicates().shape[0])
-    # The DM test runs across origin dates (absolute errors averaged over tickers per origin and
-    # step): tickers forecast on the same day share its storm, so they are not independent.
-    by_date = pd.DataFrame(
-        {
-            "model": np.abs(actual - mean) / scale,
-            "naive": np.abs(actual - last) / scale,
-            "origin": frame["origin"].to_numpy(),
-            "step": frame["step"].to_numpy(),
-        }
+    verdict = judge_across_dates(
+        np.abs(actual - mean) / scale,
+        np.abs(actual - last) / scale,
+        origin=frame["origin"],
+        step=frame["step"],
+        horizon=dm_horizon,
+        skill=skill,
+        n_folds=folds,
     )
-    by_date = by_date.groupby(["origin", "step"]).mean().sort_index()
-    verdict = judge_skill(by_date["model"], by_date["naive"], horizon=dm_horizon, skill=skill, n_folds=folds)
     return {
         "folds": folds,
         "points": len(frame),
@@ -125,23 +122,30 @@ def summarise(result: BacktestResult, by: list[str]) -> pd.DataFrame:
     return table[[*by, *METRIC_COLUMNS, "failed_folds"]]
 
 
+def judge_across_dates(mine, theirs, *, origin, step, horizon: int, skill, n_folds: int) -> SkillVerdict:
+    """`judge_skill` on per-point losses (≥ 0) averaged over tickers per origin date and step:
+    tickers forecast on the same day share its storm, so they are not independent evidence."""
+    losses = pd.DataFrame({"mine": np.asarray(mine), "theirs": np.asarray(theirs), "origin": origin, "step": step})
+    by_date = losses.groupby(["origin", "step"]).mean().sort_index()
+    return judge_skill(
+        by_date["mine"].to_numpy(), by_date["theirs"].to_numpy(), horizon=horizon, skill=skill, n_folds=n_folds
+    )
+
+
 def interval_losses(frame: pd.DataFrame) -> pd.Series:
     """Per point (ticker, origin, step): Winkler 80 + Winkler 95, scaled by the in-sample naive MAE."""
     scale, actual = frame["scale"].to_numpy(dtype=float), frame["actual"].to_numpy(dtype=float)
-    loss = np.zeros(len(frame))
-    for level, alpha in ((80, 0.20), (95, 0.05)):
-        lo, hi = frame[f"lo{level}"].to_numpy(dtype=float), frame[f"hi{level}"].to_numpy(dtype=float)
-        loss += (hi - lo + (2 / alpha) * (np.clip(lo - actual, 0, None) + np.clip(actual - hi, 0, None))) / scale
+    loss = sum(
+        metrics.winkler_scores(actual, frame[f"lo{level}"], frame[f"hi{level}"], alpha=alpha) / scale
+        for level, alpha in ((80, 0.20), (95, 0.05))
+    )
     return pd.Series(loss, index=pd.MultiIndex.from_frame(frame[["ticker", "origin", "step"]]))
 
 
 def interval_verdicts(result: BacktestResult, reference: str = "naive") -> dict[str, SkillVerdict]:
     """Each model's interval skill against `reference` on the points both forecast:
-    1 − Winkler_model / Winkler_reference (80 + 95), with a Diebold–Mariano p-value.
-
-    The test runs on the loss differences averaged over tickers per origin date and step:
-    a storm hits every ticker on the same day, so tickers are not independent evidence.
-    """
+    1 − Winkler_model / Winkler_reference (80 + 95), with a Diebold–Mariano p-value across
+    origin dates (`judge_across_dates`)."""
     forecasts = result.forecasts
     if forecasts.empty or reference not in set(forecasts["model"]):
         return {}
@@ -151,11 +155,11 @@ def interval_verdicts(result: BacktestResult, reference: str = "naive") -> dict[
         mine = interval_losses(group)
         common = mine.index.intersection(base.index)
         mine, theirs = mine.loc[common], base.loc[common]
-        by_date = pd.DataFrame({"mine": mine.to_numpy(), "theirs": theirs.to_numpy()}, index=common)
-        by_date = by_date.groupby(level=["origin", "step"]).mean().sort_index()
-        verdicts[model] = judge_skill(
-            by_date["mine"].to_numpy(),
-            by_date["theirs"].to_numpy(),
+        verdicts[model] = judge_across_dates(
+            mine.to_numpy(),
+            theirs.to_numpy(),
+            origin=common.get_level_values("origin"),
+            step=common.get_level_values("step"),
             horizon=result.config.horizon,
             skill=1 - float(mine.mean()) / float(theirs.mean()) if len(common) else None,
             n_folds=int(common.droplevel("step").nunique()),

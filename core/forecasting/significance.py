@@ -50,12 +50,15 @@ class SkillVerdict:
             return MISSING
         return "< 0.001" if self.p_value < 0.001 else number(self.p_value, 3)
 
+    def p_phrase(self) -> str:
+        """ "DM p = 0.012", "DM p < 0.001" or "DM p = —"."""
+        return "DM p < 0.001" if self.p_value is not None and self.p_value < 0.001 else f"DM p = {self.p_text()}"
+
     def text(self) -> str:
         """E.g. "beats naive: +3.1% skill, DM p = 0.012, 24 folds"."""
         if self.skill is None:
             return f"{NO_BETTER}: skill unknown"
-        p = "DM p < 0.001" if self.p_value is not None and self.p_value < 0.001 else f"DM p = {self.p_text()}"
-        parts = [f"{signed_percent(self.skill, 1)} skill", p]
+        parts = [f"{signed_percent(self.skill, 1)} skill", self.p_phrase()]
         if self.n_folds is not None:
             parts.append(f"{self.n_folds} fold{'s' if self.n_folds != 1 else ''}")
         return f"{self.label}: {', '.join(parts)}"

@@ -210,6 +210,8 @@ def measure_skill(
     progress: SkillProgress | None = None,
 ) -> ForecastSkill:
     """The skill of `request` on `closes`: from the cache, else backtested, logged and stored."""
+    from models.catalog import forecaster_factory
+
     factory, sample, config, key = _prepare(settings, request, closes)
     if (found := find_skill(session, key=key)) is not None:
         return found
@@ -220,15 +222,17 @@ def measure_skill(
         if progress:
             progress(done, total + 1, label)
 
+    factories = {request.model: factory}
+    if request.model != "naive":  # the reference its intervals are judged by (cheap)
+        factories["naive"] = forecaster_factory("naive")
     result = run_backtest(
         {request.ticker: closes},
-        {request.model: factory},
+        factories,
         config,
         n_jobs=workers or os.cpu_count() or 1,
         progress=report,
     )
     skill = _score(request, result, closes, key)
-    skill = _with_intervals(skill, request, result, closes)
     if progress:
         progress(config.folds, config.folds + 1, "Logging the backtest to MLflow")
     run_id, run_url = _log_run(settings, request, skill, result, closes, sample.params)
@@ -248,11 +252,15 @@ def _cost(sample) -> float:
 
 
 def _score(request: SkillRequest, result: BacktestResult, closes: pd.Series, key: str) -> ForecastSkill:
-    forecasts = result.forecasts
+    from core.forecasting.scores import interval_verdicts
+
+    forecasts = result.forecasts[result.forecasts["model"] == request.model]
     if forecasts.empty:
-        errors = "; ".join(str(e) for e in result.folds["error"].dropna().unique()[:3])
+        folds = result.folds[result.folds["model"] == request.model]
+        errors = "; ".join(str(e) for e in folds["error"].dropna().unique()[:3])
         raise InvalidInputError(f"every backtest fold of {request.describe()} failed: {errors}")
-    summary = result.summary().iloc[0]
+    summary = result.summary().set_index("model").loc[request.model]
+    intervals = interval_verdicts(result).get(request.model)
     forecasts = forecasts.sort_values(["fold", "step"])
     scale = forecasts["scale"].to_numpy(dtype=float)
     actual = forecasts["actual"].to_numpy(dtype=float)
@@ -282,28 +290,9 @@ def _score(request: SkillRequest, result: BacktestResult, closes: pd.Series, key
         run_id=None,
         run_url=None,
         key=key,
+        interval_skill=intervals.skill if intervals else None,
+        interval_p_value=intervals.p_value if intervals else None,
     )
-
-
-def _with_intervals(skill: ForecastSkill, request: SkillRequest, result: BacktestResult, closes: pd.Series):
-    """`skill` with its intervals judged against naive's on the same folds (naive is cheap)."""
-    from dataclasses import replace
-
-    from core.forecasting.scores import interval_verdicts
-    from models.catalog import forecaster_factory
-
-    if request.model == "naive" or result.forecasts.empty:
-        return skill
-    naive = run_backtest({request.ticker: closes}, {"naive": forecaster_factory("naive")}, result.config)
-    both = BacktestResult(
-        config=result.config,
-        forecasts=pd.concat([result.forecasts, naive.forecasts], ignore_index=True),
-        folds=pd.concat([result.folds, naive.folds], ignore_index=True),
-    )
-    verdict = interval_verdicts(both).get(request.model)
-    if verdict is None:
-        return skill
-    return replace(skill, interval_skill=verdict.skill, interval_p_value=verdict.p_value)
 
 
 def _number(value) -> float | None:
