@@ -41,11 +41,22 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, and SQLAlchemy (not pysqlite) in charge of transactions.
+# Execution option naming a unit of work that writes: on SQLite it begins with BEGIN IMMEDIATE.
+WRITE_OPTION = "stockcast_write"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_SECONDS = 5
 
-    pysqlite's own BEGIN handling breaks SAVEPOINT; this is SQLAlchemy's documented recipe.
-    WAL lets the UI read while a job writes.
+
+def _configure_sqlite(engine: Engine) -> None:
+    """SQLite as an embedded database for several processes (API, dashboard, scheduler, worker).
+
+    - WAL: readers never block the writer, nor the writer the readers.
+    - busy_timeout: a writer waits for the write lock instead of failing at once.
+    - synchronous=FULL: a committed transaction survives a power cut, not only a killed process.
+    - SQLAlchemy (not pysqlite) issues BEGIN (pysqlite's own handling breaks SAVEPOINT; this is
+      SQLAlchemy's documented recipe), and a writing unit of work begins IMMEDIATE: it takes
+      the write lock up front, so it waits its turn (busy_timeout) rather than failing when a
+      read transaction must upgrade after another writer committed.
     """
 
     @event.listens_for(engine, "connect")
@@ -54,18 +65,31 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _engine_options(url: str, *, asynchronous: bool) -> dict:
+    # hide_parameters: SQL parameters (password hashes, token hashes) never reach an error
+    # message, a log line or a traceback.
+    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    if make_url(url).get_backend_name() == "postgresql":
+        # A server that does not answer fails the request in seconds (→ 503), not minutes.
+        key = "timeout" if asynchronous else "connect_timeout"
+        options["connect_args"] = {key: CONNECT_TIMEOUT_SECONDS}
+    return options
 
 
 def make_engine(url: str, **kwargs) -> Engine:
     url = sync_url(url)
     _ensure_sqlite_dir(url)
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **{**_engine_options(url, asynchronous=False), **kwargs})
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -74,14 +98,16 @@ def make_engine(url: str, **kwargs) -> Engine:
 def make_async_engine(url: str, **kwargs) -> AsyncEngine:
     url = async_url(url)
     _ensure_sqlite_dir(url)
-    engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(url, **{**_engine_options(url, asynchronous=True), **kwargs})
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine.sync_engine)
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
+    """Sessions on `engine`; `write=True` marks their transactions as writing (see above)."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def make_async_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

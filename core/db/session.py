@@ -1,16 +1,52 @@
-"""Units of work for the entry points that own them (CLI, jobs, UI loaders)."""
+"""Units of work for the faces that own them (API, dashboard, MCP, CLI, jobs).
+
+A unit of work is one transaction, committed before its caller answers anyone: a 2xx, a
+green toast or an MCP result means the change is on disk.
+
+- `session_scope(settings, write=True)` yields a Session committed on success and rolled
+  back on any error. `write=False` marks a read: on SQLite it begins DEFERRED and never
+  takes the write lock; a writing one begins IMMEDIATE (core.db.engine).
+- `run_unit_of_work(settings, work, write=…)` runs `work(session)` in a unit of work and, if
+  the database answers "busy" (SQLite's lock held past the busy timeout, a read that had to
+  upgrade after another writer committed; PostgreSQL's serialization failure or deadlock),
+  rolls back and runs it again, a bounded number of times. `work` must therefore do nothing
+  but database work that a rollback undoes.
+- A database that cannot be reached, or stays locked, raises `DatabaseUnavailableError`
+  (a `ServiceUnavailableError`: 503 at the API), never a driver's exception.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, get_settings
 from core.db.engine import make_engine, make_session_factory
+from core.errors import ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRY_ATTEMPTS = 6
+RETRY_BASE_SECONDS = 0.05
+# SQLite says "database is locked" (SQLITE_BUSY, incl. BUSY_SNAPSHOT) or "database table is locked".
+_SQLITE_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+_POSTGRES_RETRY_CODES = frozenset({"40001", "40P01", "55P03"})
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database could not be reached, or stayed busy past every retry."""
 
 
 @lru_cache(maxsize=8)
@@ -19,18 +55,67 @@ def engine_for(database_url: str) -> Engine:
     return make_engine(database_url)
 
 
-def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
+@lru_cache(maxsize=16)
+def _factory(database_url: str, write: bool) -> sessionmaker[Session]:
+    return make_session_factory(engine_for(database_url), write=write)
+
+
+def session_factory(settings: Settings | None = None, *, write: bool = True) -> sessionmaker[Session]:
     settings = settings or get_settings()
-    return make_session_factory(engine_for(settings.database_url))
+    return _factory(settings.database_url, write)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether the database refused for contention, so the same work may succeed if run again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if code in _POSTGRES_RETRY_CODES:
+        return True
+    return isinstance(error, OperationalError) and any(word in str(original).lower() for word in _SQLITE_BUSY_WORDS)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether the error means the database cannot serve now (down, unreachable, locked)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | ConnectionError)
 
 
 @contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
-    """A session committed on success and rolled back on any error."""
-    with session_factory(settings)() as session:
+def session_scope(settings: Settings | None = None, *, write: bool = True) -> Iterator[Session]:
+    """A session committed on success and rolled back on any error (no retry: see below)."""
+    with session_factory(settings, write=write)() as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def run_unit_of_work(
+    settings: Settings | None, work: Callable[[Session], T], *, write: bool = True, attempts: int = RETRY_ATTEMPTS
+) -> T:
+    """`work(session)` in one committed unit of work, run again while the database is busy."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(settings, write=write) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if is_busy(exc) and attempt < attempts:
+                pause = RETRY_BASE_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random())
+                logger.info("database busy; running the unit of work again", extra={"attempt": attempt})
+                time.sleep(pause)
+                continue
+            if is_busy(exc) or is_unavailable(exc):
+                raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
+            raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def describe_unavailable(error: BaseException) -> str:
+    if is_busy(error):
+        return "the database is busy with other writers; try again in a moment"
+    return "the database is unavailable right now; try again in a moment"

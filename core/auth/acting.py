@@ -1,0 +1,51 @@
+"""Running a use case as a user: the one way every face (API, dashboard, MCP) calls `core`.
+
+`run_as(settings, user_id, service, …)` loads the user in a fresh unit of work, refuses a
+deactivated account, calls `service(session, <user_arg>=user, **kwargs)`, and commits before
+returning (retrying while the database is busy: see core.db.session). The caller's ORM
+objects never cross units of work: faces pass the user's id, and get back what the service
+returned (attributes loaded, the session closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.auth.service import get_user
+from core.config import Settings
+from core.db.session import run_unit_of_work
+from core.errors import AuthenticationError, NotFoundError
+
+
+def run_as(
+    settings: Settings | None,
+    user_id: int,
+    service: Callable[..., Any],
+    /,
+    *,
+    user_arg: str = "owner",
+    write: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """`service` as the user `user_id`, in its own committed unit of work (see the module)."""
+
+    def work(session: Session) -> Any:
+        try:
+            user = get_user(session, user_id=user_id)
+        except NotFoundError as exc:
+            raise AuthenticationError("this account no longer exists") from exc
+        if not user.is_active:
+            raise AuthenticationError("this account is deactivated")
+        return service(session, **{user_arg: user}, **kwargs)
+
+    return run_unit_of_work(settings, work, write=write)
+
+
+def run_service(
+    settings: Settings | None, service: Callable[..., Any], /, *, write: bool = True, **kwargs: Any
+) -> Any:
+    """`service` with no acting user (sign-up, log-in, public reads), in its own unit of work."""
+    return run_unit_of_work(settings, lambda session: service(session, **kwargs), write=write)
