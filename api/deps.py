@@ -1,16 +1,23 @@
-"""Typed dependencies: settings, the request's unit of work, and the calling user.
+"""Typed dependencies: settings, the use-case runner, and the calling user.
 
-`SessionDep` is the unit of work: committed when the route returns, rolled back on error.
-Routes reach the sync services through `await session.run_sync(service, ...)`.
+`RunDep` runs a sync `core` use case in a worker thread, in its own unit of work that
+commits before the route returns (`await run(service, user=user, **kwargs)`): a 2xx means
+committed, and no database or CPU work of a service runs on the event loop. GET, HEAD and
+OPTIONS run as reads (no write lock on SQLite); other methods as writes.
+
+`SessionDep` is a read-only AsyncSession for the caller's look-up (awaited, never run_sync);
+it closes before the response is sent and never commits.
 
 `CurrentUser` accepts a log-in JWT or a personal access token (`sc_pat_…`) as the bearer; a
 token needs the `write` scope for any method but GET/HEAD/OPTIONS, and each use is audited
-(`token.use`). `LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
+(`token.use`, committed before the route runs). `LoggedInUser` accepts the JWT only
+(managing tokens needs a real log-in).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -20,12 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.access_token_schemas import TokenScope
 from core.auth.access_tokens import audit_token_use, authenticate_personal_token, is_personal_token
-from core.auth.service import get_user
+from core.auth.acting import run_as, run_service
 from core.auth.tokens import decode_access_token
 from core.config import Settings
-from core.db.session import session_scope
 from core.db.tables import User
-from core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from core.errors import AuthenticationError, PermissionDeniedError
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -39,21 +45,48 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.session_factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        yield session  # read-only: closing rolls back whatever transaction the read began
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+class ServiceRunner:
+    """Runs a sync `core` use case off the event loop, committed before the route answers."""
+
+    def __init__(self, settings: Settings, *, write: bool) -> None:
+        self.settings = settings
+        self.write = write
+
+    async def __call__(
+        self,
+        service: Any,
+        /,
+        *,
+        user: User | None = None,
+        user_arg: str = "owner",
+        write: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        write = self.write if write is None else write
+        if user is None:
+            call = partial(run_service, self.settings, service, write=write, **kwargs)
+        else:
+            call = partial(run_as, self.settings, user.id, service, user_arg=user_arg, write=write, **kwargs)
+        return await anyio.to_thread.run_sync(call)
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _user_of_personal_token(session: AsyncSession, request: Request, secret: str) -> User:
+def get_runner(request: Request) -> ServiceRunner:
+    return ServiceRunner(request.app.state.settings, write=request.method not in READ_METHODS)
+
+
+RunDep = Annotated[ServiceRunner, Depends(get_runner)]
+
+
+async def _user_of_personal_token(run: ServiceRunner, request: Request, secret: str) -> User:
     scope = TokenScope.READ if request.method in READ_METHODS else TokenScope.WRITE
 
     def authenticate(sync_session) -> User:
@@ -69,28 +102,28 @@ async def _user_of_personal_token(session: AsyncSession, request: Request, secre
         )
         return user
 
-    return await session.run_sync(authenticate)
+    return await run(authenticate, write=True)
 
 
 async def get_current_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    run: RunDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
-        return await _user_of_personal_token(session, request, token)
+        return await _user_of_personal_token(run, request, token)
     return await _user_of_jwt(session, settings, token)
 
 
 async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) -> User:
     user_id = decode_access_token(settings, token)
-    try:
-        user = await session.run_sync(lambda s: get_user(s, user_id=user_id))
-    except NotFoundError as exc:
-        raise AuthenticationError("the token's user no longer exists") from exc
+    user = await session.get(User, user_id)
+    if user is None:
+        raise AuthenticationError("the token's user no longer exists")
     if not user.is_active:
         raise AuthenticationError("this account is deactivated")
     return user
@@ -116,45 +149,12 @@ async def get_optional_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    run: RunDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
     if not token:
         return None
-    return await get_current_user(request, session, settings, token)
+    return await get_current_user(request, session, settings, run, token)
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
-
-
-async def call_service(session: AsyncSession, service, /, **kwargs):
-    """Run a sync `core` service (which takes `session` first) inside the async session."""
-    return await session.run_sync(lambda sync_session: service(sync_session, **kwargs))
-
-
-WorkerRunner = Callable[..., Awaitable[Any]]
-
-
-def make_worker_runner(settings: Settings) -> WorkerRunner:
-    """A runner for long use cases (model fits, LLM calls): `await run(service, user=…, **kw)`.
-
-    `run_sync` executes on the event loop's thread, so seconds of CPU there would stall every
-    other request. The runner moves the service to a worker thread with its own unit of work,
-    re-loading the caller there (ORM objects do not cross sessions).
-    """
-
-    def run_in_own_session(service, user_id: int, user_arg: str, kwargs: dict[str, Any]) -> Any:
-        with session_scope(settings) as sync_session:
-            caller = get_user(sync_session, user_id=user_id)
-            return service(sync_session, **{user_arg: caller}, **kwargs)
-
-    async def run(service, /, *, user: User, user_arg: str = "user", **kwargs: Any) -> Any:
-        return await anyio.to_thread.run_sync(run_in_own_session, service, user.id, user_arg, kwargs)
-
-    return run
-
-
-def get_worker_runner(request: Request) -> WorkerRunner:
-    return make_worker_runner(request.app.state.settings)
-
-
-WorkerDep = Annotated[WorkerRunner, Depends(get_worker_runner)]

@@ -150,7 +150,7 @@ class ApiHarness:
 
 @pytest.fixture
 async def api(settings: Settings):
-    from api.deps import get_session, get_worker_runner
+    from api.deps import get_runner, get_session
     from api.main import create_app
 
     app = create_app(settings)
@@ -160,22 +160,24 @@ async def api(settings: Settings):
         db = AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
         async def rolled_back_session():
-            # Each request gets the test's session; its commit only releases a savepoint.
-            try:
-                yield db
-                await db.commit()
-            except BaseException:
-                await db.rollback()
-                raise
+            yield db  # the test's session: requests see (and roll back with) the test's data
 
-        async def run_in_test_transaction(service, /, *, user, user_arg="user", **kwargs):
-            # Production runs long services in a worker thread with its own session, which
-            # could not see this test's uncommitted data (tests/api/test_worker_runner.py
-            # covers that path).
-            return await db.run_sync(lambda sync_session: service(sync_session, **{user_arg: user}, **kwargs))
+        async def run_in_test_transaction(service, /, *, user=None, user_arg="owner", write=None, **kwargs):
+            # Production runs each use case in a worker thread with its own committed unit of
+            # work, which could not see this test's uncommitted data (tests/api/test_runner.py
+            # and the durability tests cover that path). Here it runs in a savepoint of the
+            # test's transaction, released on success and rolled back on error, as a unit of
+            # work would be.
+            def work(sync_session):
+                if user is not None:
+                    kwargs[user_arg] = user  # loaded by the auth dependency in this very session
+                return service(sync_session, **kwargs)
+
+            async with db.begin_nested():
+                return await db.run_sync(work)
 
         app.dependency_overrides[get_session] = rolled_back_session
-        app.dependency_overrides[get_worker_runner] = lambda: run_in_test_transaction
+        app.dependency_overrides[get_runner] = lambda: run_in_test_transaction
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.auth.acting import run_as, run_service
 from core.config import Settings, get_settings
 from core.db.session import session_scope
 from ui.feedback import load_feature
@@ -47,19 +48,17 @@ def database_key() -> str:
     return get_settings().database_url
 
 
-def call(service: Callable[..., Any], /, **kwargs: Any) -> Any:
-    """Run a core service in its own committed unit of work."""
-    with session_scope(get_settings()) as session:
-        return service(session, **kwargs)
+def call(service: Callable[..., Any], /, *, write: bool = True, **kwargs: Any) -> Any:
+    """Run a core service in its own unit of work, committed before the page shows the outcome."""
+    return run_service(get_settings(), service, write=write, **kwargs)
 
 
-def call_as(user_id: int, service: Callable[..., Any], /, *, user_arg: str = "owner", **kwargs: Any) -> Any:
-    """Run a core service as the user `user_id` (passed as `user_arg`), committed on success."""
-    from core.auth.service import get_user
-
-    with session_scope(get_settings()) as session:
-        user = get_user(session, user_id=user_id)
-        return service(session, **{user_arg: user}, **kwargs)
+def call_as(
+    user_id: int, service: Callable[..., Any], /, *, user_arg: str = "owner", write: bool = True, **kwargs: Any
+) -> Any:
+    """Run a core service as the user `user_id` (passed as `user_arg`), committed before the
+    page shows the outcome."""
+    return run_as(get_settings(), user_id, service, user_arg=user_arg, write=write, **kwargs)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -127,26 +126,26 @@ def load_holdings(database_url: str, user_id: int) -> list[Any]:
     from core.portfolio.holdings import list_holdings
     from core.portfolio.schemas import StockRead
 
-    rows, _total = call_as(user_id, list_holdings, limit=1000)
+    rows, _total = call_as(user_id, list_holdings, write=False, limit=1000)
     return [StockRead.model_validate(row) for row in rows]
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_portfolio_summary(database_url: str, user_id: int) -> Any:
     summarize = load_feature("core.portfolio.analytics", "summarize_portfolio", "Portfolio valuation")
-    return call_as(user_id, summarize)
+    return call_as(user_id, summarize, write=False)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_performance(database_url: str, user_id: int, benchmark: str | None, start: dt.date | None) -> Any:
     measure = load_feature("core.portfolio.analytics", "measure_performance", "Performance analytics")
-    return call_as(user_id, measure, start=start, benchmark=benchmark)
+    return call_as(user_id, measure, write=False, start=start, benchmark=benchmark)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def load_transactions(database_url: str, user_id: int, limit: int = 500) -> tuple[pd.DataFrame, int]:
     list_transactions = load_feature("core.portfolio.ledger", "list_transactions", "The transaction ledger")
-    rows, total = call_as(user_id, list_transactions, limit=limit)
+    rows, total = call_as(user_id, list_transactions, write=False, limit=limit)
     columns = ["date", "ticker", "type", "quantity", "price", "fee"]
     frame = pd.DataFrame([{c: getattr(row, c) for c in columns} for row in rows], columns=columns)
     if not frame.empty:
@@ -157,7 +156,7 @@ def load_transactions(database_url: str, user_id: int, limit: int = 500) -> tupl
 @st.cache_data(ttl=60, show_spinner=False)
 def load_transactions_csv(database_url: str, user_id: int) -> str:
     export = load_feature("core.portfolio.ledger", "export_transactions", "Transaction export")
-    return call_as(user_id, export)
+    return call_as(user_id, export, write=False)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -166,21 +165,21 @@ def load_activities(database_url: str, user_id: int) -> list[Any]:
     from core.portfolio.activities import list_activities
     from core.portfolio.schemas import ActivityRead
 
-    return [ActivityRead.model_validate(row) for row in reversed(call_as(user_id, list_activities))]
+    return [ActivityRead.model_validate(row) for row in reversed(call_as(user_id, list_activities, write=False))]
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_closed_positions(database_url: str, user_id: int) -> list[Any]:
     from core.portfolio.closed import list_closed_positions
 
-    return call_as(user_id, list_closed_positions)
+    return call_as(user_id, list_closed_positions, write=False)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_income(database_url: str, user_id: int, freq: str) -> Any:
     from core.portfolio.income import income_by_period
 
-    return call_as(user_id, income_by_period, freq=freq)
+    return call_as(user_id, income_by_period, write=False, freq=freq)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -188,7 +187,7 @@ def load_close_on(database_url: str, ticker: str, day: dt.date) -> float | None:
     """The close valuation uses for `ticker` on `day` (on or before it)."""
     from core.portfolio.pricing import close_on
 
-    return call(close_on, ticker=ticker, day=day)
+    return call(close_on, write=False, ticker=ticker, day=day)
 
 
 def record_activity_as(user_id: int, data: Any) -> Any:
@@ -235,20 +234,20 @@ def forget_portfolio_reads() -> None:
 @st.cache_data(ttl=600, show_spinner=False)
 def load_tickers(database_url: str) -> list[Any]:
     list_tickers = load_feature("core.market.service", "list_tickers", "The ticker list")
-    return list(call(list_tickers))
+    return list(call(list_tickers, write=False))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_prices(database_url: str, ticker: str, start: dt.date | None = None) -> pd.DataFrame:
     get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
-    return call(get_price_history, ticker=ticker, start=start)
+    return call(get_price_history, write=False, ticker=ticker, start=start)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_ticker_statistics(database_url: str, ticker: str) -> Any:
     from core.market.statistics import get_ticker_statistics
 
-    return call(get_ticker_statistics, ticker=ticker)
+    return call(get_ticker_statistics, write=False, ticker=ticker)
 
 
 # --- forecasting ------------------------------------------------------------------------------
@@ -264,7 +263,7 @@ def load_model_catalog() -> list[dict[str, Any]]:
 @st.cache_data(ttl=300, show_spinner=False)
 def load_realised_accuracy(database_url: str, ticker: str | None = None, model: str | None = None) -> pd.DataFrame:
     realised = load_feature("core.forecasting.accuracy", "realised_accuracy", "Realised accuracy")
-    return call(realised, ticker=ticker, model=model)
+    return call(realised, write=False, ticker=ticker, model=model)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -274,7 +273,13 @@ def load_realised_by_month(
     """Realised accuracy by month of what `user_id` may see (their forecasts and the replay's)."""
     by_month = load_feature("core.forecasting.accuracy", "realised_by_month", "Realised accuracy over time")
     return call_as(
-        user_id, by_month, user_arg="visible_to", ticker=ticker, replayed=replayed, window_months=window_months
+        user_id,
+        by_month,
+        write=False,
+        user_arg="visible_to",
+        ticker=ticker,
+        replayed=replayed,
+        window_months=window_months,
     )
 
 
@@ -381,7 +386,7 @@ def load_job_runs(database_url: str, limit: int = 50) -> pd.DataFrame:
     list_job_runs = load_feature("core.jobs.service", "list_job_runs", "Background jobs")
     from core.jobs.schemas import JobRunRead
 
-    rows, _total = call(list_job_runs, limit=limit)
+    rows, _total = call(list_job_runs, write=False, limit=limit)
     columns = ["id", "job", "status", "started_at", "duration_seconds", "triggered_by", "summary", "error"]
     reads = [JobRunRead.model_validate(row) for row in rows]
     return pd.DataFrame([{c: _plain(getattr(row, c, None)) for c in columns} for row in reads], columns=columns)
@@ -421,7 +426,7 @@ def _plain(value: Any) -> Any:
 @st.cache_data(ttl=60, show_spinner=False)
 def load_watchlist(database_url: str, user_id: int, sparkline_days: int = 30) -> list[Any]:
     list_watchlist = load_feature("core.portfolio.alerts", "list_watchlist", "The watchlist")
-    return call_as(user_id, list_watchlist, sparkline_days=sparkline_days)
+    return call_as(user_id, list_watchlist, write=False, sparkline_days=sparkline_days)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -429,7 +434,9 @@ def load_alerts(database_url: str, user_id: int, triggered: bool | None = None) 
     from core.portfolio.schemas import PriceAlertRead
 
     list_alerts = load_feature("core.portfolio.alerts", "list_alerts", "Price alerts")
-    return [PriceAlertRead.model_validate(row) for row in call_as(user_id, list_alerts, triggered=triggered)]
+    return [
+        PriceAlertRead.model_validate(row) for row in call_as(user_id, list_alerts, write=False, triggered=triggered)
+    ]
 
 
 def forget_watchlist_reads() -> None:

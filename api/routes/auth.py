@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
+from api.deps import CurrentUser, RunDep, SettingsDep
 from core.auth.schemas import Token, UserRead
 from core.auth.service import attempt_login
 from core.auth.tokens import create_access_token
@@ -16,12 +16,12 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 @router.post("/token", response_model=Token)
 async def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], run: RunDep, settings: SettingsDep
 ) -> Token:
     """OAuth2 password flow: `username` is the email."""
-    outcome = await call_service(session, attempt_login, email=form.username, password=form.password)
+    # A refusal is returned, not raised, so its unit of work commits the failure count (lockout).
+    outcome = await run(attempt_login, write=True, email=form.username, password=form.password)
     if isinstance(outcome, CoreError):
-        await session.commit()  # keep the failure count before answering 401/429
         raise outcome
     user = outcome
     return Token(access_token=create_access_token(settings, user_id=user.id, role=user.role.value))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, WorkerDep, call_service
+from api.deps import CurrentUser, RunDep, SettingsDep
 from core.forecasting.accuracy import realised_accuracy
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.forecasting.service import forecast, parse_weights
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/forecast", tags=["forecasts"])
 
 @router.get("/accuracy", response_model=list[RealisedAccuracyRead])
 async def read_accuracy(
-    session: SessionDep,
+    run: RunDep,
     user: CurrentUser,
     ticker: Annotated[str | None, Query(max_length=16)] = None,
     model: Annotated[str | None, Query(max_length=32)] = None,
@@ -25,8 +25,8 @@ async def read_accuracy(
 ) -> list[RealisedAccuracyRead]:
     """Trailing realised accuracy per ticker, model and kind: the caller's own recorded
     forecasts and the shared ones (the walk-forward replay's, marked `replayed`)."""
-    table = await call_service(
-        session, realised_accuracy, ticker=ticker, model=model, days=days, replayed=replayed, visible_to=user
+    table = await run(
+        realised_accuracy, user=user, user_arg="visible_to", ticker=ticker, model=model, days=days, replayed=replayed
     )
     return RealisedAccuracyRead.rows_from(table)
 
@@ -36,7 +36,7 @@ async def read_forecast(
     ticker: str,
     settings: SettingsDep,
     user: CurrentUser,
-    run: WorkerDep,
+    run: RunDep,
     horizon: Annotated[int, Query(ge=1, le=260)] = 5,
     model: Annotated[str, Query(max_length=32)] = "ensemble",
     window: Annotated[int | None, Query(ge=2, description="train on the last N prices (what-if)")] = None,
@@ -60,6 +60,8 @@ async def read_forecast(
         models=members,
         weights=hand_weights,
         user=user,
+        user_arg="user",
+        write=True,  # the forecast served is recorded, to be scored once its prices arrive
         measure_skill=skill,
     )
     return ForecastRead.from_result(result)

@@ -10,7 +10,7 @@ import asyncio
 
 from fastapi import APIRouter, Response
 
-from api.deps import SessionDep, SettingsDep, call_service
+from api.deps import RunDep, SettingsDep
 from core import metrics
 from core.health import (
     HealthReport,
@@ -26,12 +26,12 @@ router = APIRouter(tags=["ops"])
 
 
 @router.get("/health", response_model=HealthReport, responses={503: {"model": HealthReport}})
-async def read_health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthReport:
+async def read_health(run: RunDep, settings: SettingsDep, response: Response) -> HealthReport:
     """Database, MLflow, Redis and scheduler state; 503 when the database is down."""
     redis_check = asyncio.to_thread(check_redis, settings)  # network probes off the event loop
     mlflow_check = asyncio.to_thread(check_mlflow, settings)
-    database = await call_service(session, check_database)
-    scheduler = await call_service(session, check_scheduler)
+    database = await run(check_database)
+    scheduler = await run(check_scheduler)
     redis, mlflow = await asyncio.gather(redis_check, mlflow_check)
     report = summarize_health({"database": database, "mlflow": mlflow, "redis": redis, "scheduler": scheduler})
     if report.status == "down":
@@ -40,7 +40,7 @@ async def read_health(session: SessionDep, settings: SettingsDep, response: Resp
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def read_metrics(session: SessionDep) -> Response:
+async def read_metrics(run: RunDep) -> Response:
     """Prometheus text format: this process's counters plus job runs recorded in the database."""
-    metrics.set_job_run_gauges(await call_service(session, summarize_job_runs))
+    metrics.set_job_run_gauges(await run(summarize_job_runs))
     return Response(content=metrics.render_latest(), media_type=metrics.CONTENT_TYPE)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, call_service
+from api.deps import CurrentUser, RunDep, SettingsDep
 from core.errors import InvalidInputError
 from core.portfolio.activities import delete_activity, get_activity, record_activity, update_activity
 from core.portfolio.alerts import create_alert, delete_alert, list_alerts
@@ -44,14 +44,14 @@ alerts_router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
 
 @router.get("/summary", response_model=PortfolioSummary)
-async def read_summary(session: SessionDep, user: CurrentUser) -> PortfolioSummary:
+async def read_summary(run: RunDep, user: CurrentUser) -> PortfolioSummary:
     """Market value, cost basis, P&L, day change, weights and allocation, as of the last close."""
-    return await call_service(session, summarize_portfolio, owner=user)
+    return await run(summarize_portfolio, user=user)
 
 
 @router.get("/projection", response_model=ProjectionRead)
 async def read_projection(
-    session: SessionDep,
+    run: RunDep,
     settings: SettingsDep,
     user: CurrentUser,
     horizon: Annotated[int, Query(ge=1, le=260)] = 20,
@@ -59,33 +59,33 @@ async def read_projection(
     model: Annotated[str, Query(max_length=32)] = "drift",
 ) -> ProjectionRead:
     """The portfolio's value distribution `horizon` trading days ahead: quantiles, VaR and ES."""
-    projection = await call_service(
-        session, project_holdings, settings=settings, horizon=horizon, confidence=confidence, model=model, owner=user
+    projection = await run(
+        project_holdings, user=user, settings=settings, horizon=horizon, confidence=confidence, model=model
     )
     return projection_read(projection, model=model)
 
 
 @router.get("/performance", response_model=PerformanceReport)
 async def read_performance(
-    session: SessionDep,
+    run: RunDep,
     user: CurrentUser,
     start: Annotated[dt.date | None, Query()] = None,
     end: Annotated[dt.date | None, Query()] = None,
     benchmark: Annotated[str | None, Query(max_length=16, description="A ticker, or EQUAL_WEIGHT")] = None,
 ) -> PerformanceReport:
     """Value history, TWR, XIRR, volatility, max drawdown, Sharpe; beta against a benchmark."""
-    return await call_service(session, measure_performance, owner=user, start=start, end=end, benchmark=benchmark)
+    return await run(measure_performance, user=user, start=start, end=end, benchmark=benchmark)
 
 
 @router.get("/transactions", response_model=TransactionPage)
 async def read_transactions(
-    session: SessionDep,
+    run: RunDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     ticker: Annotated[str | None, Query(max_length=16)] = None,
 ) -> TransactionPage:
-    rows, total = await call_service(session, list_transactions, owner=user, limit=limit, offset=offset, ticker=ticker)
+    rows, total = await run(list_transactions, user=user, limit=limit, offset=offset, ticker=ticker)
     return TransactionPage(
         items=[TransactionRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )
@@ -93,61 +93,59 @@ async def read_transactions(
 
 @router.post("/transactions", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
 async def create_transaction(
-    data: ActivityCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    data: ActivityCreate, run: RunDep, settings: SettingsDep, user: CurrentUser
 ) -> TransactionRead:
     """Record a buy, sell, dividend, fee, deposit or withdrawal (`date` required). Refused (422)
     with the reason: an unpriced ticker, a date outside its stored prices, an oversell, or
     cash below zero once deposits are recorded."""
-    entry = await call_service(session, record_activity, owner=user, data=data, provider=live_provider(settings))
+    entry = await run(record_activity, user=user, data=data, provider=live_provider(settings))
     return TransactionRead.model_validate(entry)
 
 
 @router.get("/transactions/{activity_id:int}", response_model=TransactionRead)
-async def read_transaction(activity_id: int, session: SessionDep, user: CurrentUser) -> TransactionRead:
-    entry = await call_service(session, get_activity, owner=user, activity_id=activity_id)
+async def read_transaction(activity_id: int, run: RunDep, user: CurrentUser) -> TransactionRead:
+    entry = await run(get_activity, user=user, activity_id=activity_id)
     return TransactionRead.model_validate(entry)
 
 
 @router.put("/transactions/{activity_id:int}", response_model=TransactionRead)
 async def change_transaction(
-    activity_id: int, data: ActivityUpdate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    activity_id: int, data: ActivityUpdate, run: RunDep, settings: SettingsDep, user: CurrentUser
 ) -> TransactionRead:
     """Change the fields given; refused (422, naming the date) when the whole ledger would
     break a rule with the change. No other activity is touched."""
-    entry = await call_service(
-        session, update_activity, owner=user, activity_id=activity_id, data=data, provider=live_provider(settings)
-    )
+    entry = await run(update_activity, user=user, activity_id=activity_id, data=data, provider=live_provider(settings))
     return TransactionRead.model_validate(entry)
 
 
 @router.delete("/transactions/{activity_id:int}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_transaction(activity_id: int, session: SessionDep, user: CurrentUser) -> None:
+async def remove_transaction(activity_id: int, run: RunDep, user: CurrentUser) -> None:
     """Delete one activity, unless a later sell (or the cash) relied on it (422)."""
-    await call_service(session, delete_activity, owner=user, activity_id=activity_id)
+    await run(delete_activity, user=user, activity_id=activity_id)
 
 
 @router.get("/cash", response_model=CashBalance)
-async def read_cash(session: SessionDep, user: CurrentUser) -> CashBalance:
-    return await call_service(session, cash_balance, owner=user)
+async def read_cash(run: RunDep, user: CurrentUser) -> CashBalance:
+    return await run(cash_balance, user=user)
 
 
 @router.get("/closed", response_model=list[ClosedPosition])
-async def read_closed_positions(session: SessionDep, user: CurrentUser) -> list[ClosedPosition]:
+async def read_closed_positions(run: RunDep, user: CurrentUser) -> list[ClosedPosition]:
     """Tickers sold down to zero, with realised P&L, dividends, fees, opened and closed dates."""
-    return await call_service(session, list_closed_positions, owner=user)
+    return await run(list_closed_positions, user=user)
 
 
 @router.get("/income", response_model=IncomeReport)
 async def read_income(
-    session: SessionDep, user: CurrentUser, freq: Annotated[str, Query(pattern="^[MYmy]$")] = "M"
+    run: RunDep, user: CurrentUser, freq: Annotated[str, Query(pattern="^[MYmy]$")] = "M"
 ) -> IncomeReport:
     """Dividends, fee charges and commissions per month (M) or year (Y), with totals."""
-    return await call_service(session, income_by_period, owner=user, freq=freq)
+    return await run(income_by_period, user=user, freq=freq)
 
 
 @router.post("/transactions/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
 async def import_transaction_file(
-    session: SessionDep,
+    run: RunDep,
     settings: SettingsDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="CSV: date,ticker,type,quantity,price,fee")],
@@ -160,10 +158,9 @@ async def import_transaction_file(
         columns = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"mapping is not valid JSON: {exc}") from exc
-    return await call_service(
-        session,
+    return await run(
         import_transactions,
-        owner=user,
+        user=user,
         content=await file.read(),
         mapping=columns,
         mapping_name=mapping_name,
@@ -173,40 +170,38 @@ async def import_transaction_file(
 
 
 @router.get("/transactions/export", response_class=Response)
-async def export_transaction_file(session: SessionDep, user: CurrentUser) -> Response:
+async def export_transaction_file(run: RunDep, user: CurrentUser) -> Response:
     """The ledger as CSV (re-importable)."""
-    text = await call_service(session, export_transactions, owner=user)
+    text = await run(export_transactions, user=user)
     headers = {"Content-Disposition": 'attachment; filename="transactions.csv"'}
     return Response(content=text, media_type="text/csv", headers=headers)
 
 
 @router.get("/import-mappings", response_model=dict[str, dict[str, str]])
-async def read_import_mappings(session: SessionDep, user: CurrentUser) -> dict[str, dict[str, str]]:
-    return await call_service(session, list_import_mappings, owner=user)
+async def read_import_mappings(run: RunDep, user: CurrentUser) -> dict[str, dict[str, str]]:
+    return await run(list_import_mappings, user=user)
 
 
 @router.put("/import-mappings/{name}", response_model=dict[str, str])
-async def put_import_mapping(
-    name: str, columns: dict[str, str], session: SessionDep, user: CurrentUser
-) -> dict[str, str]:
-    mapping = await call_service(session, save_import_mapping, owner=user, name=name, columns=columns)
+async def put_import_mapping(name: str, columns: dict[str, str], run: RunDep, user: CurrentUser) -> dict[str, str]:
+    mapping = await run(save_import_mapping, user=user, name=name, columns=columns)
     return dict(mapping.columns)
 
 
 @alerts_router.get("", response_model=list[PriceAlertRead])
 async def read_alerts(
-    session: SessionDep, user: CurrentUser, triggered: Annotated[bool | None, Query()] = None
+    run: RunDep, user: CurrentUser, triggered: Annotated[bool | None, Query()] = None
 ) -> list[PriceAlertRead]:
     """The caller's alerts, newest first; triggered ones carry when and why."""
-    alerts = await call_service(session, list_alerts, owner=user, triggered=triggered)
+    alerts = await run(list_alerts, user=user, triggered=triggered)
     return [PriceAlertRead.model_validate(a) for a in alerts]
 
 
 @alerts_router.post("", response_model=PriceAlertRead, status_code=status.HTTP_201_CREATED)
-async def add_alert(data: PriceAlertCreate, session: SessionDep, user: CurrentUser) -> PriceAlertRead:
-    return PriceAlertRead.model_validate(await call_service(session, create_alert, owner=user, data=data))
+async def add_alert(data: PriceAlertCreate, run: RunDep, user: CurrentUser) -> PriceAlertRead:
+    return PriceAlertRead.model_validate(await run(create_alert, user=user, data=data))
 
 
 @alerts_router.delete("/{alert_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_alert(alert_id: int, session: SessionDep, user: CurrentUser) -> None:
-    await call_service(session, delete_alert, owner=user, alert_id=alert_id)
+async def remove_alert(alert_id: int, run: RunDep, user: CurrentUser) -> None:
+    await run(delete_alert, user=user, alert_id=alert_id)

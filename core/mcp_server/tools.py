@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -19,10 +20,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from core.auth.service import get_user
+from core.auth.acting import run_as
 from core.chat.schemas import ChatAnswer
 from core.config import Settings
-from core.db.session import session_scope
 from core.errors import CoreError
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.market.schemas import PriceHistoryRead
@@ -49,21 +49,19 @@ def describe_error(error: CoreError) -> str:
 
 
 class ServiceRunner:
-    """Runs a sync `core` service as the authorised caller, off the event loop."""
+    """Runs a sync `core` service as the authorised caller, off the event loop, in its own
+    unit of work committed before the tool answers."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def __call__(self, service: Callable[..., Any], /, *, user_arg: str = "owner", **kwargs: Any) -> Any:
+    async def __call__(
+        self, service: Callable[..., Any], /, *, user_arg: str = "owner", write: bool = True, **kwargs: Any
+    ) -> Any:
         caller = current_caller()
-
-        def in_own_session() -> Any:
-            with session_scope(self.settings) as session:
-                user = get_user(session, user_id=caller.user_id)
-                return service(session, **{user_arg: user}, **kwargs)
-
+        call = partial(run_as, self.settings, caller.user_id, service, user_arg=user_arg, write=write, **kwargs)
         try:
-            return await anyio.to_thread.run_sync(in_own_session)
+            return await anyio.to_thread.run_sync(call)
         except CoreError as exc:
             raise ToolError(describe_error(exc)) from exc
 

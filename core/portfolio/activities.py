@@ -8,7 +8,9 @@ CSV import through `record_activities`):
   or (once deposits are recorded) cash ending a day below zero, refuses the change with the
   date named, and nothing is written;
 - a change touches only the activity named; the `Stock` row of each ticker touched is then
-  rewritten from the ledger (`sync_holding`), a position sold down to zero having none.
+  rewritten from the ledger (`sync_holding`), a position sold down to zero having none;
+- writes of one owner's ledger are serialised (`lock_ledger`), so the rules hold whatever
+  the concurrency: two sells of a whole position at once → one is refused.
 """
 
 from __future__ import annotations
@@ -66,6 +68,18 @@ def ledger_entries(session: Session, *, owner: User) -> list:
     return sorted(entries, key=sort_key)
 
 
+def lock_ledger(session: Session, *, owner: User) -> None:
+    """Check the owner may write, then hold their ledger until the unit of work ends.
+
+    Every ledger write calls this before it reads the ledger it checks. PostgreSQL: a row lock
+    on the owner (`SELECT … FOR UPDATE`); a second writer of the same ledger waits for the
+    first to commit, then reads what it wrote. SQLite: a writing unit of work already holds
+    the database's write lock (BEGIN IMMEDIATE), and the dialect renders no FOR UPDATE.
+    """
+    ensure_can_write(owner)
+    session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+
+
 def get_activity(session: Session, *, owner: User, activity_id: int) -> Transaction:
     """One of the owner's activities; another user's is reported as not found."""
     entry = session.scalar(select(Transaction).where(Transaction.id == activity_id, Transaction.owner_id == owner.id))
@@ -107,7 +121,7 @@ def record_activity(
     session: Session, *, owner: User, data: ActivityCreate, provider: PriceProvider | None = None
 ) -> Transaction:
     """Add one activity (see the module's rules); updates the ticker's holding."""
-    ensure_can_write(owner)
+    lock_ledger(session, owner=owner)
     require_priced(session, ticker=data.ticker, day=data.date, provider=provider)
     entry = Transaction(owner_id=owner.id, **data.model_dump())
     ensure_consistent([*list_activities(session, owner=owner), entry], action=f"the {data.type.value}")
@@ -120,7 +134,7 @@ def record_activity(
 
 def record_activities(session: Session, *, owner: User, rows: list[ActivityCreate]) -> list[Transaction]:
     """Add many already-checked activities at once, all or nothing (the whole ledger is checked)."""
-    ensure_can_write(owner)
+    lock_ledger(session, owner=owner)
     entries = [Transaction(owner_id=owner.id, **row.model_dump()) for row in rows]
     ensure_consistent([*list_activities(session, owner=owner), *entries], action="the import")
     session.add_all(entries)
@@ -158,7 +172,7 @@ def update_activity(
     provider: PriceProvider | None = None,
 ) -> Transaction:
     """Change the fields given of one activity, after checking the whole ledger with the change."""
-    ensure_can_write(owner)
+    lock_ledger(session, owner=owner)
     entry = get_activity(session, owner=owner, activity_id=activity_id)
     changed = _merged(entry, data)
     if (changed.ticker, changed.date) != (entry.ticker, entry.date):
@@ -177,7 +191,7 @@ def update_activity(
 
 def delete_activity(session: Session, *, owner: User, activity_id: int) -> None:
     """Remove one activity, unless the ledger without it breaks a rule (named with its date)."""
-    ensure_can_write(owner)
+    lock_ledger(session, owner=owner)
     entry = get_activity(session, owner=owner, activity_id=activity_id)
     others = [other for other in list_activities(session, owner=owner) if other.id != entry.id]
     ensure_consistent(others, action=f"deleting the {entry.type.value} of {entry.date}")

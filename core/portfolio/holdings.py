@@ -18,12 +18,13 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.audit import record_audit
 from core.auth.permissions import ensure_can_write
 from core.db.tables import Stock, TransactionType, User
 from core.errors import ConflictError, NotFoundError
 from core.market.providers import PriceProvider
 from core.portfolio import ledger
-from core.portfolio.activities import ensure_consistent, list_activities, record_activity
+from core.portfolio.activities import ensure_consistent, list_activities, lock_ledger, record_activity
 from core.portfolio.pricing import last_price_date, require_priced
 from core.portfolio.schemas import ActivityCreate, StockCreate, StockUpdate
 
@@ -90,10 +91,12 @@ def _same(current: object, new: object) -> bool:
 
 
 def delete_holding(session: Session, *, owner: User, stock_id: int) -> None:
-    ensure_can_write(owner)
+    """Delete a holding and its activities (refused if the rest of the ledger relied on them); audited."""
+    lock_ledger(session, owner=owner)
     stock = get_holding(session, owner=owner, stock_id=stock_id)
     rest = [entry for entry in list_activities(session, owner=owner) if entry.ticker != stock.ticker]
     ensure_consistent(rest, action=f"deleting {stock.ticker} and its activities")
     ledger.delete_ticker_entries(session, owner=owner, ticker=stock.ticker)
     session.delete(stock)
     session.flush()
+    record_audit(session, user=owner, action="holding.delete", target=f"holding:{stock_id}")

@@ -15,7 +15,7 @@ from core.auth.permissions import ensure_can_write
 from core.db.tables import Transaction, User
 from core.errors import InvalidInputError
 from core.market.providers import PriceProvider
-from core.portfolio.activities import list_activities, record_activities, record_activity, sync_holding
+from core.portfolio.activities import list_activities, lock_ledger, record_activities, record_activity, sync_holding
 from core.portfolio.positions import Position, apply_entry, replay_cash, sort_key
 from core.portfolio.pricing import check_priced
 from core.portfolio.schemas import ActivityCreate, ImportResult
@@ -120,7 +120,7 @@ def import_transactions(
     `save_mapping_as` saves `mapping` for next time. A bad file raises InvalidInputError
     whose `details` are {"row", "column", "reason"} for every problem, and writes nothing.
     """
-    ensure_can_write(owner)
+    lock_ledger(session, owner=owner)
     if mapping is None and mapping_name:
         mapping = get_import_mapping(session, owner=owner, name=mapping_name)
     rows, problems = collect_transaction_rows(content, mapping=mapping)

@@ -1,5 +1,6 @@
-"""Long services run in a worker thread with their own unit of work: the event loop keeps
-serving meanwhile, the caller is re-loaded there, and what they write is committed."""
+"""Every route's use case runs in a worker thread with its own unit of work: the event loop
+keeps serving meanwhile, the caller is re-loaded there, and what it writes is committed
+before the route answers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from api.deps import make_worker_runner
+from api.deps import ServiceRunner
 from core.config import Settings
 from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
@@ -40,7 +41,7 @@ def refuse(session, *, user) -> None:
 async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
     with session_scope(own_database) as session:
         user = make_user(session, email=f"w-{uuid.uuid4().hex[:6]}@example.com")
-    run = make_worker_runner(own_database)
+    run = ServiceRunner(own_database, write=True)
     ticks = 0
 
     async def heartbeat() -> None:
@@ -50,7 +51,7 @@ async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
             ticks += 1
 
     beating = asyncio.create_task(heartbeat())
-    email = await run(slow_note, user=user, seconds=0.5, text="done")
+    email = await run(slow_note, user=user, user_arg="user", seconds=0.5, text="done")
     beating.cancel()
 
     assert email == user.email
@@ -62,6 +63,6 @@ async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
 async def test_errors_come_back_and_nothing_is_committed(own_database):
     with session_scope(own_database) as session:
         user = make_user(session)
-    run = make_worker_runner(own_database)
+    run = ServiceRunner(own_database, write=True)
     with pytest.raises(InvalidInputError, match=user.email):
-        await run(refuse, user=user)
+        await run(refuse, user=user, user_arg="user")
