@@ -1,12 +1,16 @@
-"""CoreError → HTTP, in one place."""
+"""Errors → HTTP, in one place: CoreError by its kind, a request that fails validation → 422
+naming each field (never echoing the input: it may hold a password, or a NaN that JSON cannot
+carry), a database that cannot serve → 503, anything else → 500 without details."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from core.db.session import describe_unavailable, is_unavailable
 from core.errors import (
     AuthenticationError,
     ConflictError,
@@ -45,17 +49,28 @@ async def handle_core_error(_request: Request, error: CoreError) -> JSONResponse
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, ServiceUnavailableError):
+        headers["Retry-After"] = "5"
     body: dict[str, object] = {"detail": error.message}
     if error.details:
         body["errors"] = error.details
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+async def handle_invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
 async def handle_unexpected(_request: Request, error: Exception) -> JSONResponse:
+    if is_unavailable(error):  # the request's own look-ups, awaited outside a unit of work
+        logger.warning("database unavailable", extra={"error": type(error).__name__})
+        return JSONResponse({"detail": describe_unavailable(error)}, status_code=503, headers={"Retry-After": "5"})
     logger.exception("unhandled error", exc_info=error)
     return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoreError, handle_core_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, handle_invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, handle_unexpected)
