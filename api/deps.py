@@ -30,6 +30,7 @@ from core.auth.access_tokens import audit_token_use, authenticate_personal_token
 from core.auth.acting import run_as, run_service
 from core.auth.tokens import decode_access_token
 from core.config import Settings
+from core.db.session import DatabaseUnavailableError, describe_unavailable, is_unavailable
 from core.db.tables import User
 from core.errors import AuthenticationError, PermissionDeniedError
 
@@ -121,7 +122,12 @@ async def get_current_user(
 
 async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) -> User:
     user_id = decode_access_token(settings, token)
-    user = await session.get(User, user_id)
+    try:
+        user = await session.get(User, user_id)
+    except Exception as exc:  # the driver's own errors: a refused or dropped connection
+        if is_unavailable(exc):
+            raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
+        raise
     if user is None:
         raise AuthenticationError("the token's user no longer exists")
     if not user.is_active:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.security import ASGIApp, Message, Receive, Scope, Send, send_json
 from core.db.session import describe_unavailable, is_unavailable
 from core.errors import (
     AuthenticationError,
@@ -62,15 +63,41 @@ async def handle_invalid_request(_request: Request, error: RequestValidationErro
     return JSONResponse({"detail": problems}, status_code=422)
 
 
-async def handle_unexpected(_request: Request, error: Exception) -> JSONResponse:
-    if is_unavailable(error):  # the request's own look-ups, awaited outside a unit of work
-        logger.warning("database unavailable", extra={"error": type(error).__name__})
-        return JSONResponse({"detail": describe_unavailable(error)}, status_code=503, headers={"Retry-After": "5"})
-    logger.exception("unhandled error", exc_info=error)
-    return JSONResponse({"detail": "internal server error"}, status_code=500)
+class UnhandledErrorMiddleware:
+    """The last word on an error no handler took: 503 when the database cannot serve, else
+    500 without details (the traceback goes to the log).
+
+    Starlette's own last-resort handler answers too, but then re-raises, and uvicorn closes
+    the connection under the answer: clients saw resets instead of a 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise  # half an answer is out: only closing the connection tells the client
+            if is_unavailable(error):
+                logger.warning("database unavailable", extra={"error": type(error).__name__})
+                await send_json(send, 503, {"detail": describe_unavailable(error)}, {"Retry-After": "5"})
+                return
+            logger.exception("unhandled error", exc_info=error)
+            await send_json(send, 500, {"detail": "internal server error"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoreError, handle_core_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, handle_invalid_request)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, handle_unexpected)

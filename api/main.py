@@ -31,6 +31,7 @@ from api.routes import (
 from core.config import Settings, get_settings
 from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
+from core.logs import configure_logging
 from core.telemetry import configure_sentry
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_tracing(app, settings)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app as `python main.py` serves it, built in each worker process with its logging."""
+    configure_logging()
+    return create_app()
 
 
 app = create_app()

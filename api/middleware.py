@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from limits import parse_many
 
+from api.errors import UnhandledErrorMiddleware
 from api.openapi import install_error_schema
 from api.security import (
     ASGIApp,
@@ -104,8 +105,9 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Add the stack (plus the handlers for unstorable input and the corrected 422 schema);
     Starlette runs the last added middleware first, so this reads inside-out.
 
-    Request order: request context → security headers → CORS → body size → rate limit → app.
-    The request id and headers are therefore on every answer, 413 and 429 included, and CORS
+    Request order: request context → security headers → unhandled errors → CORS → body size →
+    rate limit → app. The request id and headers are therefore on every answer, 413, 429, 500
+    and 503 included, and CORS
     answers browsers' preflights before anything is counted.
     """
     for limit in (settings.rate_limit_auth, settings.rate_limit_expensive):
@@ -120,6 +122,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         allow_headers=["*"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_input_error_handlers(app)

@@ -7,6 +7,7 @@ with pydantic's message, which names the variable.
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     # --- API -----------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=0, ge=0, le=64, description="API worker processes; 0 = one per CPU core")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:5173", "http://localhost:8501", "http://127.0.0.1:8501"]
     )
@@ -153,6 +155,10 @@ class Settings(BaseSettings):
         return self
 
     # --- derived values ------------------------------------------------------------------
+    @property
+    def resolved_api_workers(self) -> int:
+        return self.api_workers or os.cpu_count() or 1
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

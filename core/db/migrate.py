@@ -1,13 +1,26 @@
-"""Run Alembic migrations from code: the app migrates on start instead of create_all."""
+"""Run Alembic migrations from code: the app migrates on start instead of create_all.
+
+Several processes may start together (API workers, dashboard, scheduler, a Celery worker):
+`upgrade_to_head` takes an inter-process lock first — a file lock beside a SQLite database, a
+PostgreSQL advisory lock otherwise — so exactly one of them migrates and the others find the
+schema at head.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from core.config import REPO_ROOT
+from core.db.engine import make_engine, sync_url
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +33,39 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x5C0CA57  # any fixed 64-bit number: the advisory lock of migrations
+
+
+@contextmanager
+def migration_lock(database_url: str) -> Iterator[None]:
+    """Held by one process at a time per database, for as long as the block runs."""
+    url = make_url(sync_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            yield
+            return
+        path = Path(url.database).with_name(Path(url.database).name + ".migrate.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+            yield
+        return
+    engine = make_engine(database_url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    finally:
+        engine.dispose()
+
+
 def upgrade_to_head(database_url: str) -> None:
-    logger.info("applying database migrations")
-    command.upgrade(alembic_config(database_url), "head")
+    with migration_lock(database_url):
+        logger.info("applying database migrations")
+        command.upgrade(alembic_config(database_url), "head")
 
 
 def downgrade_to(database_url: str, revision: str) -> None:
