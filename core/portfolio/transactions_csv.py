@@ -35,6 +35,8 @@ class ParsedRow:
 
 
 def _normalise_mapping(mapping: dict[str, str] | None) -> dict[str, str]:
+    if mapping is not None and not isinstance(mapping, dict):
+        raise InvalidInputError('the mapping must be a JSON object: {"their header": "our column", …}')
     mapping = {str(k).strip().lower(): str(v).strip().lower() for k, v in (mapping or {}).items()}
     bad = sorted(v for v in mapping.values() if v not in COLUMNS)
     if bad:

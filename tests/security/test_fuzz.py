@@ -1,7 +1,8 @@
 """Schemathesis against the app's own OpenAPI schema, in process (ASGI), with a real token.
 
 Every operation in the schema at run time is fuzzed with valid and invalid inputs; no input may
-cause a 5xx, and every answer must match the schema (status body and content type). The app
+cause a 5xx, and every answer must match the schema (a declared status, its body and content
+type). The app
 runs on its own freshly migrated database (it commits), SQLite always and PostgreSQL when
 TEST_DATABASE_URL is set. STOCKCAST_FUZZ_EXAMPLES sets the examples per operation and mode.
 """
@@ -19,7 +20,11 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy.engine import make_url
 
 from core.auth.schemas import UserCreate
@@ -30,7 +35,8 @@ from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
 
 EXAMPLES = int(os.environ.get("STOCKCAST_FUZZ_EXAMPLES", "12"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# status_code_conformance: every status answered is declared, so a generated client knows it.
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance]
 REQUEST_TIMEOUT_SECONDS = 60  # the first chat call loads an embedding model
 
 # Failures found by this test in other areas, reported to their owners: each is a warning
