@@ -9,7 +9,7 @@ OPTIONS run as reads (no write lock on SQLite); other methods as writes.
 it closes before the response is sent and never commits.
 
 `CurrentUser` accepts a log-in JWT or a personal access token (`sc_pat_…`) as the bearer; a
-token needs the `write` scope for any method but GET/HEAD/OPTIONS, and each use is audited
+token needs the `write` scope for any method but GET/HEAD/OPTIONS (asking the chat is a read), and each use is audited
 (`token.use`, committed before the route runs). `LoggedInUser` accepts the JWT only
 (managing tokens needs a real log-in).
 """
@@ -78,6 +78,14 @@ class ServiceRunner:
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Posts that change nothing of the caller's data: a read-only token may make them (as over MCP).
+READ_SCOPE_POSTS = frozenset({"/api/chat"})
+
+
+def required_scope(request: Request) -> TokenScope:
+    if request.method in READ_METHODS or request.url.path.rstrip("/") in READ_SCOPE_POSTS:
+        return TokenScope.READ
+    return TokenScope.WRITE
 
 
 def get_runner(request: Request) -> ServiceRunner:
@@ -88,7 +96,7 @@ RunDep = Annotated[ServiceRunner, Depends(get_runner)]
 
 
 async def _user_of_personal_token(run: ServiceRunner, request: Request, secret: str) -> User:
-    scope = TokenScope.READ if request.method in READ_METHODS else TokenScope.WRITE
+    scope = required_scope(request)
 
     def authenticate(sync_session) -> User:
         user, token = authenticate_personal_token(sync_session, secret=secret, scope=scope)

@@ -17,6 +17,8 @@ class TokenScope(enum.StrEnum):
 
 
 class AccessTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake: 422, not ignored
+
     name: str = Field(min_length=1, max_length=100, description="What the token is for, e.g. 'Claude Desktop'")
     scopes: list[TokenScope] = Field(default=[TokenScope.READ], min_length=1)
     expires_in_days: int = Field(default=DEFAULT_EXPIRY_DAYS, ge=1, le=MAX_EXPIRY_DAYS)

@@ -13,6 +13,8 @@ PASSWORD_MAX_LENGTH = 128
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake: 422, not ignored
+
     email: EmailStr
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
     full_name: str | None = Field(default=None, max_length=200)
@@ -20,6 +22,8 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake: 422, not ignored
+
     email: EmailStr | None = None
     password: str | None = Field(default=None, min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
     full_name: str | None = Field(default=None, max_length=200)

@@ -27,6 +27,8 @@ class ChatAnswer(BaseModel):
 
 
 class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake: 422, not ignored
+
     # The length limit is checked by the service, so the API and the page say the same thing.
     message: str
 

@@ -130,6 +130,7 @@ class Stock(Base):
         UniqueConstraint("owner_id", "ticker", name="uq_stock_owner_ticker"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("avg_cost >= 0", name="avg_cost_not_negative"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0013)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +195,10 @@ class PredictionHistory(Base):
 
 class ChatHistory(Base):
     __tablename__ = "chat_history"
-    __table_args__ = (Index("ix_chat_history_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_chat_history_user_created", "user_id", "created_at"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0013)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
@@ -225,6 +229,7 @@ class Transaction(Base):
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0013)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -242,7 +247,10 @@ class Transaction(Base):
 
 class WatchlistItem(Base):
     __tablename__ = "watchlist_item"
-    __table_args__ = (UniqueConstraint("owner_id", "ticker", name="uq_watchlist_item_owner_ticker"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "ticker", name="uq_watchlist_item_owner_ticker"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0013)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -252,6 +260,7 @@ class WatchlistItem(Base):
 
 class PriceAlert(Base):
     __tablename__ = "price_alert"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused (migration 0013)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -269,7 +278,10 @@ class ImportMapping(Base):
     """A user's saved column mapping for a broker's CSV export (their header → ours)."""
 
     __tablename__ = "import_mapping"
-    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_import_mapping_owner_name"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "name", name="uq_import_mapping_owner_name"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0013)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -382,6 +394,7 @@ class PersonalAccessToken(Base):
     """A long-lived credential for scripts and MCP clients; only the secret's SHA-256 is kept."""
 
     __tablename__ = "personal_access_token"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused (migration 0013)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

@@ -63,4 +63,6 @@ class JobDispatch(BaseModel):
 class JobRunRequest(BaseModel):
     """Arguments for a run asked for now (e.g. `{"tickers": "AAPL,MSFT", "force": true}`)."""
 
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake: 422, not ignored
+
     args: dict[str, str | bool | int | list[str]] = {}

@@ -20,6 +20,8 @@ def normalise_ticker(value: str) -> str:
 
 
 class StockBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake: 422, not ignored
+
     @field_validator("ticker", mode="before", check_fields=False)
     @classmethod
     def _upper_ticker(cls, value: object) -> object:

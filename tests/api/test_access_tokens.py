@@ -78,6 +78,9 @@ async def test_a_read_token_cannot_change_anything_and_a_write_token_can(api, ap
     assert refused.status_code == 403 and "write" in refused.json()["detail"]
     assert (await api.client.post("/api/portfolio/stock", json=body, headers=write)).status_code == 201
     assert (await api.client.get("/api/portfolio", headers=read)).json()["total"] == 1
+    # Asking the chat changes nothing of the portfolio: a read token may (as over MCP).
+    asked = await api.client.post("/api/chat", json={"message": "what do I hold?"}, headers=read)
+    assert asked.status_code == 200, asked.text
 
 
 async def test_revoked_and_expired_tokens_are_refused(api):

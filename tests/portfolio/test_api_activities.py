@@ -95,3 +95,24 @@ async def test_an_unpriced_ticker_is_refused_the_same_way_everywhere(api):
     assert imported.status_code == 422 and imported.json()["errors"][0]["reason"] == message
     summary = (await api.client.get("/api/portfolio/summary", headers=headers)).json()
     assert summary["market_value"] == 0 and summary["holdings"] == []
+
+
+async def test_an_id_is_never_given_again_after_a_delete(api, api_prices):
+    await api_prices("MSFT")
+    headers = await api.signup()
+    url = "/api/portfolio/transactions"
+    buy = {"date": "2016-01-04", "ticker": "MSFT", "type": "buy", "quantity": 1, "price": 54.8}
+    newest = (await api.client.post(url, json=buy, headers=headers)).json()["id"]
+    assert (await api.client.delete(f"{url}/{newest}", headers=headers)).status_code == 204
+
+    again = (await api.client.post(url, json=buy, headers=headers)).json()["id"]
+
+    assert again > newest
+
+
+async def test_an_unknown_field_is_refused_not_ignored(api):
+    refused = await api.client.post(
+        "/api/users", json={"email": "x-unknown@example.com", "password": "correct-horse-1", "is_admin": True}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "is_admin"]
