@@ -9,4 +9,13 @@ if __name__ == "__main__":
     configure_logging()
     settings = get_settings()
     # access_log off: the request middleware logs each request once, without query strings.
-    uvicorn.run("api.main:app", host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
+    # proxy_headers off: the app believes X-Forwarded-* only from TRUSTED_PROXIES (api/proxies.py);
+    # uvicorn's own handling would trust any local process's headers first.
+    uvicorn.run(
+        "api.main:app",
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )

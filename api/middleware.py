@@ -3,7 +3,8 @@
 For every HTTP request:
 - a request id: the caller's `X-Request-ID` when it is a short safe token, else a new one;
   bound into every log line (`core.logs.bind_request_id`) and echoed in the response;
-- the client address bound for the audit log (`core.audit.bind_client_ip`);
+- the client address bound for the audit log (`core.audit.bind_client_ip`): the peer, or what a
+  trusted proxy vouches for (`api.proxies`);
 - one access-log line (method, route template, status, milliseconds — never the query
   string, headers or body, so no secret reaches the log);
 - Prometheus request count and latency by route template and status (`core.metrics`).
@@ -21,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from limits import parse_many
 
 from api.openapi import install_error_schema
+from api.proxies import TrustedProxyMiddleware
 from api.security import (
     ASGIApp,
     BodySizeLimitMiddleware,
@@ -104,9 +106,10 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Add the stack (plus the handlers for unstorable input and the corrected 422 schema);
     Starlette runs the last added middleware first, so this reads inside-out.
 
-    Request order: request context → security headers → CORS → body size → rate limit → app.
-    The request id and headers are therefore on every answer, 413 and 429 included, and CORS
-    answers browsers' preflights before anything is counted.
+    Request order: trusted proxies → request context → security headers → CORS → body size →
+    rate limit → app. The client address is settled before anything reads it; the request id
+    and headers are on every answer, 413 and 429 included; and CORS answers browsers'
+    preflights before anything is counted.
     """
     for limit in (settings.rate_limit_auth, settings.rate_limit_expensive):
         parse_many(limit)  # a malformed limit fails at start, naming the value
@@ -122,6 +125,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TrustedProxyMiddleware)
     install_input_error_handlers(app)
     install_error_schema(app)
 

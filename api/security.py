@@ -75,7 +75,7 @@ RATE_RULES: tuple[RateRule, ...] = (
 
 
 def client_address(scope: Scope) -> str:
-    """The peer address; behind a proxy, run uvicorn with --proxy-headers so this is the client."""
+    """The client's address: the peer, or what a trusted proxy vouches for (api.proxies)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 

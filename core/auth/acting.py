@@ -44,8 +44,6 @@ def run_as(
     return run_unit_of_work(settings, work, write=write)
 
 
-def run_service(
-    settings: Settings | None, service: Callable[..., Any], /, *, write: bool = True, **kwargs: Any
-) -> Any:
+def run_service(settings: Settings | None, service: Callable[..., Any], /, *, write: bool = True, **kwargs: Any) -> Any:
     """`service` with no acting user (sign-up, log-in, public reads), in its own unit of work."""
     return run_unit_of_work(settings, lambda session: service(session, **kwargs), write=write)
