@@ -30,8 +30,8 @@ from api.security import (
     RateLimitMiddleware,
     Receive,
     Scope,
-    SecurityHeadersMiddleware,
     Send,
+    api_csp,
     client_address,
     header,
     install_input_error_handlers,
@@ -40,6 +40,7 @@ from api.security import (
 from core import metrics
 from core.audit import bind_client_ip, reset_client_ip
 from core.config import Settings
+from core.http_headers import SecurityHeadersMiddleware
 from core.logs import bind_request_id
 from core.telemetry import configure_tracing
 
@@ -123,7 +124,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         allow_headers=["*"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, csp_for=api_csp)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(TrustedProxyMiddleware)
     install_input_error_handlers(app)
