@@ -5,7 +5,9 @@ Routes reach the sync services through `await session.run_sync(service, ...)`.
 
 `CurrentUser` accepts a log-in JWT or a personal access token (`sc_pat_…`) as the bearer; a
 token needs the `write` scope for any method but GET/HEAD/OPTIONS, and each use is audited
-(`token.use`). `LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
+(`token.use`; a refusal as `token.refused`, committed before the 401/403). A log-in JWT issued
+before the user's password, role or activation last changed is refused (core.auth.tokens).
+`LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.access_token_schemas import TokenScope
-from core.auth.access_tokens import audit_token_use, authenticate_personal_token, is_personal_token
+from core.auth.access_tokens import admit_token_use, is_personal_token
 from core.auth.service import get_user
-from core.auth.tokens import decode_access_token
+from core.auth.tokens import decode_access_claims, ensure_token_current
 from core.config import Settings
 from core.db.session import session_scope
 from core.db.tables import User
-from core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from core.errors import AuthenticationError, CoreError, NotFoundError, PermissionDeniedError
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -55,21 +57,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 async def _user_of_personal_token(session: AsyncSession, request: Request, secret: str) -> User:
     scope = TokenScope.READ if request.method in READ_METHODS else TokenScope.WRITE
-
-    def authenticate(sync_session) -> User:
-        user, token = authenticate_personal_token(sync_session, secret=secret, scope=scope)
-        audit_token_use(
-            sync_session,
-            user=user,
-            token=token,
-            action="token.use",
-            via="api",
-            method=request.method,
-            path=request.url.path,
-        )
-        return user
-
-    return await session.run_sync(authenticate)
+    use = {"secret": secret, "scope": scope, "via": "api", "method": request.method, "path": request.url.path}
+    outcome = await session.run_sync(lambda sync_session: admit_token_use(sync_session, **use))
+    if isinstance(outcome, CoreError):
+        await session.commit()  # keep the refusal's audit record though the request fails
+        raise outcome
+    return outcome
 
 
 async def get_current_user(
@@ -81,18 +74,22 @@ async def get_current_user(
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
-        return await _user_of_personal_token(session, request, token)
-    return await _user_of_jwt(session, settings, token)
+        user = await _user_of_personal_token(session, request, token)
+    else:
+        user = await _user_of_jwt(session, settings, token)
+    request.state.user_id = user.id  # who a refusal is audited under (api.refusals)
+    return user
 
 
 async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) -> User:
-    user_id = decode_access_token(settings, token)
+    claims = decode_access_claims(settings, token)
     try:
-        user = await session.run_sync(lambda s: get_user(s, user_id=user_id))
+        user = await session.run_sync(lambda s: get_user(s, user_id=claims.user_id))
     except NotFoundError as exc:
         raise AuthenticationError("the token's user no longer exists") from exc
     if not user.is_active:
         raise AuthenticationError("this account is deactivated")
+    ensure_token_current(user, claims)
     return user
 
 
@@ -100,13 +97,15 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_logged_in_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
         raise PermissionDeniedError("access tokens cannot manage access tokens; log in with your password")
-    return await _user_of_jwt(session, settings, token)
+    user = await _user_of_jwt(session, settings, token)
+    request.state.user_id = user.id  # who a refusal is audited under (api.refusals)
+    return user
 
 
 LoggedInUser = Annotated[User, Depends(get_logged_in_user)]

@@ -11,10 +11,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware, install_tracing
+from api.refusals import audit_refusals
 from api.routes import (
     access_tokens,
     auth,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Portfolio analytics and forecasting. Authenticate at /api/auth/token.",
         lifespan=lifespan,
+        dependencies=[Depends(audit_refusals)],  # every 403 is audited, whichever route refused
     )
     app.state.settings = settings
     configure_sentry(settings)
