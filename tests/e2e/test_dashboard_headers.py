@@ -17,15 +17,20 @@ SECURITY_HEADERS = {"content-security-policy", "strict-transport-security"} | {
 }
 
 
-async def _api_headers(scheme: str) -> dict[str, str]:
-    app = create_app(Settings(_env_file=None, trusted_proxies=[]))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"{scheme}://api") as client:
+async def _api_headers(settings: Settings, scheme: str) -> dict[str, str]:
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=f"{scheme}://a") as client,
+    ):
         response = await client.get("/ping")
     return {name: value for name, value in response.headers.items() if name in SECURITY_HEADERS}
 
 
-async def test_every_dashboard_answer_carries_the_apis_security_headers():
-    api_http, api_https = await _api_headers("http"), await _api_headers("https")
+async def test_every_dashboard_answer_carries_the_apis_security_headers(tmp_path):
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'api.db'}", data_dir=tmp_path)
+    api_http, api_https = await _api_headers(settings, "http"), await _api_headers(settings, "https")
     with running_dashboard() as dashboard:
         shell = httpx.get(f"{dashboard.url}/")
         bundle = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', shell.text).group(1)
