@@ -48,5 +48,5 @@ EXPOSE 8000 8501 5000
 # /health answers 503 when the database is down; the image's python does the probe (no curl).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('API_PORT', '8000'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=4).status == 200 else 1)"]
-# uvicorn (via main.py) trusts X-Forwarded-For/-Proto only from FORWARDED_ALLOW_IPS.
+# The API (main.py) believes X-Forwarded-For/-Proto only from TRUSTED_PROXIES (default: nobody).
 CMD ["python", "main.py"]

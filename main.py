@@ -20,6 +20,8 @@ if __name__ == "__main__":
         os.environ["MIGRATE_ON_START"] = "false"  # the workers inherit it: migrated already
     settings.resolved_jwt_secret()  # generated and kept once, before the workers read it
     # access_log off: the request middleware logs each request once, without query strings.
+    # proxy_headers off: the app believes X-Forwarded-* only from TRUSTED_PROXIES (api/proxies.py);
+    # uvicorn's own handling would trust any local process's headers first.
     uvicorn.run(
         "api.main:serve_app",
         factory=True,
@@ -28,4 +30,5 @@ if __name__ == "__main__":
         workers=settings.resolved_api_workers,
         log_config=None,
         access_log=False,
+        proxy_headers=False,
     )

@@ -9,9 +9,11 @@ OPTIONS run as reads (no write lock on SQLite); other methods as writes.
 it closes before the response is sent and never commits.
 
 `CurrentUser` accepts a log-in JWT or a personal access token (`sc_pat_…`) as the bearer; a
-token needs the `write` scope for any method but GET/HEAD/OPTIONS (asking the chat is a read), and each use is audited
-(`token.use`, committed before the route runs). `LoggedInUser` accepts the JWT only
-(managing tokens needs a real log-in).
+token needs the `write` scope for any method but GET/HEAD/OPTIONS (asking the chat is a
+read), and each use is audited (`token.use`; a refusal as `token.refused`, committed before
+the 401/403). A log-in JWT issued before the user's password, role or activation last changed
+is refused (core.auth.tokens). `LoggedInUser` accepts the JWT only (managing tokens needs a
+real log-in).
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.access_token_schemas import TokenScope
-from core.auth.access_tokens import audit_token_use, authenticate_personal_token, is_personal_token
+from core.auth.access_tokens import admit_token_use, is_personal_token
 from core.auth.acting import run_as, run_service
-from core.auth.tokens import decode_access_token
+from core.auth.tokens import decode_access_claims, ensure_token_current
 from core.config import Settings
 from core.db.session import DatabaseUnavailableError, describe_unavailable, is_unavailable
 from core.db.tables import User
-from core.errors import AuthenticationError, PermissionDeniedError
+from core.errors import AuthenticationError, CoreError, PermissionDeniedError
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -96,22 +98,19 @@ RunDep = Annotated[ServiceRunner, Depends(get_runner)]
 
 
 async def _user_of_personal_token(run: ServiceRunner, request: Request, secret: str) -> User:
-    scope = required_scope(request)
-
-    def authenticate(sync_session) -> User:
-        user, token = authenticate_personal_token(sync_session, secret=secret, scope=scope)
-        audit_token_use(
-            sync_session,
-            user=user,
-            token=token,
-            action="token.use",
-            via="api",
-            method=request.method,
-            path=request.url.path,
-        )
-        return user
-
-    return await run(authenticate, write=True)
+    # A refusal is returned, not raised, so its unit of work commits the `token.refused` record.
+    outcome = await run(
+        admit_token_use,
+        write=True,
+        secret=secret,
+        scope=required_scope(request),
+        via="api",
+        method=request.method,
+        path=request.url.path,
+    )
+    if isinstance(outcome, CoreError):
+        raise outcome
+    return outcome
 
 
 async def get_current_user(
@@ -124,14 +123,17 @@ async def get_current_user(
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
-        return await _user_of_personal_token(run, request, token)
-    return await _user_of_jwt(session, settings, token)
+        user = await _user_of_personal_token(run, request, token)
+    else:
+        user = await _user_of_jwt(session, settings, token)
+    request.state.user_id = user.id  # who a refusal is audited under (api.refusals)
+    return user
 
 
 async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) -> User:
-    user_id = decode_access_token(settings, token)
+    claims = decode_access_claims(settings, token)
     try:
-        user = await session.get(User, user_id)
+        user = await session.get(User, claims.user_id)
     except Exception as exc:  # the driver's own errors: a refused or dropped connection
         if is_unavailable(exc):
             raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
@@ -140,6 +142,7 @@ async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) ->
         raise AuthenticationError("the token's user no longer exists")
     if not user.is_active:
         raise AuthenticationError("this account is deactivated")
+    ensure_token_current(user, claims)
     return user
 
 
@@ -147,13 +150,15 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_logged_in_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
         raise PermissionDeniedError("access tokens cannot manage access tokens; log in with your password")
-    return await _user_of_jwt(session, settings, token)
+    user = await _user_of_jwt(session, settings, token)
+    request.state.user_id = user.id  # who a refusal is audited under (api.refusals)
+    return user
 
 
 LoggedInUser = Annotated[User, Depends(get_logged_in_user)]

@@ -11,10 +11,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware, install_tracing
+from api.refusals import audit_refusals
 from api.routes import (
     access_tokens,
     auth,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Portfolio analytics and forecasting. Authenticate at /api/auth/token.",
         lifespan=lifespan,
+        dependencies=[Depends(audit_refusals, scope="function")],  # every 403 is audited, whichever route refused
     )
     app.state.settings = settings
     configure_sentry(settings)
@@ -88,9 +90,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def serve_app() -> FastAPI:
-    """The app as `python main.py` serves it, built in each worker process with its logging."""
+    """The app as `python main.py` serves it, built in each worker process with its logging.
+
+    Without Redis each of the API_WORKERS processes counts rate limits in its own memory, so
+    each enforces its share of every limit (api.security.RateLimitMiddleware).
+    """
     configure_logging()
-    return create_app()
+    app = create_app()
+    app.state.worker_processes = app.state.settings.resolved_api_workers
+    return app
 
 
 app = create_app()

@@ -3,7 +3,8 @@
 For every HTTP request:
 - a request id: the caller's `X-Request-ID` when it is a short safe token, else a new one;
   bound into every log line (`core.logs.bind_request_id`) and echoed in the response;
-- the client address bound for the audit log (`core.audit.bind_client_ip`);
+- the client address bound for the audit log (`core.audit.bind_client_ip`): the peer, or what a
+  trusted proxy vouches for (`api.proxies`);
 - one access-log line (method, route template, status, milliseconds — never the query
   string, headers or body, so no secret reaches the log);
 - Prometheus request count and latency by route template and status (`core.metrics`).
@@ -22,6 +23,7 @@ from limits import parse_many
 
 from api.errors import UnhandledErrorMiddleware
 from api.openapi import install_error_schema
+from api.proxies import TrustedProxyMiddleware
 from api.security import (
     ASGIApp,
     BodySizeLimitMiddleware,
@@ -29,8 +31,8 @@ from api.security import (
     RateLimitMiddleware,
     Receive,
     Scope,
-    SecurityHeadersMiddleware,
     Send,
+    api_csp,
     client_address,
     header,
     install_input_error_handlers,
@@ -39,6 +41,7 @@ from api.security import (
 from core import metrics
 from core.audit import bind_client_ip, reset_client_ip
 from core.config import Settings
+from core.http_headers import SecurityHeadersMiddleware
 from core.logs import bind_request_id
 from core.telemetry import configure_tracing
 
@@ -105,10 +108,10 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Add the stack (plus the handlers for unstorable input and the corrected 422 schema);
     Starlette runs the last added middleware first, so this reads inside-out.
 
-    Request order: request context → security headers → unhandled errors → CORS → body size →
-    rate limit → app. The request id and headers are therefore on every answer, 413, 429, 500
-    and 503 included, and CORS
-    answers browsers' preflights before anything is counted.
+    Request order: trusted proxies → request context → security headers → unhandled errors →
+    CORS → body size → rate limit → app. The client address is settled before anything reads
+    it; the request id and headers are on every answer, 413, 429, 500 and 503 included; and
+    CORS answers browsers' preflights before anything is counted.
     """
     for limit in (settings.rate_limit_auth, settings.rate_limit_expensive):
         parse_many(limit)  # a malformed limit fails at start, naming the value
@@ -123,8 +126,9 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, csp_for=api_csp)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TrustedProxyMiddleware)
     install_input_error_handlers(app)
     install_error_schema(app)
 

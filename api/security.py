@@ -6,8 +6,9 @@ Each middleware applies to every route, present and future; none needs a route t
   counted with the `limits` library, in Redis when REDIS_URL is set (shared by all API
   processes), in memory otherwise. Over the limit: 429 with `Retry-After` (seconds). When the
   storage fails (Redis down), requests are let through and a warning is logged.
-- `SecurityHeadersMiddleware`: CSP (strict for the JSON API, one that lets /docs and /redoc
-  load their CDN assets), HSTS only on HTTPS requests, nosniff, frame denial, no referrer.
+- Security headers (`core.http_headers.SecurityHeadersMiddleware`, shared with the dashboard)
+  with the API's CSP (`api_csp`: strict for the JSON API, one that lets /docs and /redoc load
+  their CDN assets), HSTS only on HTTPS requests, nosniff, frame denial, no referrer.
 - `BodySizeLimitMiddleware`: 413 when a request body is larger than MAX_REQUEST_BYTES,
   whether announced by Content-Length or streamed in chunks.
 """
@@ -75,7 +76,7 @@ RATE_RULES: tuple[RateRule, ...] = (
 
 
 def client_address(scope: Scope) -> str:
-    """The peer address; behind a proxy, run uvicorn with --proxy-headers so this is the client."""
+    """The client's address: the peer, or what a trusted proxy vouches for (api.proxies)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
@@ -107,12 +108,17 @@ class RateLimitMiddleware:
         self.app = app
         self.limiter = MovingWindowRateLimiter(storage)
         self.rules = rules
-        self._parsed: dict[str, list[RateLimitItem]] = {}
+        self._parsed: dict[tuple[str, int], list[RateLimitItem]] = {}
 
-    def _limits(self, text: str) -> list[RateLimitItem]:
-        if text not in self._parsed:
-            self._parsed[text] = parse_many(text)
-        return self._parsed[text]
+    def _limits(self, text: str, shares: int) -> list[RateLimitItem]:
+        """The limits of `text`, each cut to a 1/`shares` share: API worker processes counting
+        in memory each get a share, so together they never allow more than the limit."""
+        if (text, shares) not in self._parsed:
+            items = parse_many(text)
+            self._parsed[text, shares] = [
+                type(item)(max(1, item.amount // shares), item.multiples, item.namespace) for item in items
+            ]
+        return self._parsed[text, shares]
 
     def _key(self, rule: RateRule, scope: Scope) -> str:
         authorization = header(scope, b"authorization") if rule.per_token else None
@@ -126,11 +132,13 @@ class RateLimitMiddleware:
         if not settings.rate_limit_enabled:
             return None
         method, path = scope["method"], scope["path"]
+        # Redis is one count for every process; memory is one per process.
+        shares = 1 if settings.redis_url else getattr(scope["app"].state, "worker_processes", 1)
         for rule in self.rules:
             if not rule.matches(method, path):
                 continue
             key = self._key(rule, scope)
-            for item in self._limits(getattr(settings, rule.setting)):
+            for item in self._limits(getattr(settings, rule.setting), shares):
                 if not await self.limiter.hit(item, rule.name, key):
                     stats = await self.limiter.get_window_stats(item, rule.name, key)
                     return max(1, math.ceil(stats.reset_time - time.time()))
@@ -171,44 +179,11 @@ DOCS_CSP = (
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
-HSTS = "max-age=31536000; includeSubDomains"
 
 
-def security_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    path: str = scope.get("path", "")
-    csp = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
-    headers = [
-        (b"content-security-policy", csp.encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"no-referrer"),
-        (b"cross-origin-opener-policy", b"same-origin"),
-        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-    ]
-    # HSTS over plain HTTP is ignored by browsers and wrong for local use; behind a TLS proxy the
-    # scheme is https once uvicorn trusts X-Forwarded-Proto (--proxy-headers).
-    if scope.get("scheme") == "https":
-        headers.append((b"strict-transport-security", HSTS.encode()))
-    return headers
-
-
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = security_headers(scope)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {key.lower() for key, _ in message.get("headers", ())}
-                message["headers"] = [*message.get("headers", ()), *(h for h in extra if h[0] not in present)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def api_csp(path: str) -> str:
+    """The API's Content-Security-Policy for a path (`SecurityHeadersMiddleware(csp_for=…)`)."""
+    return DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
 
 
 class BodySizeLimitMiddleware:

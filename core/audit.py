@@ -2,7 +2,9 @@
 
 `record_audit` adds an `AuditEvent` row in the caller's session (the caller commits, like any
 service). Actions are dotted names: `auth.login`, `auth.login_failed`, `auth.login_locked`,
-`user.delete`, `user.privileges`, `holding.delete`, … Never put secrets in `detail`.
+`user.delete`, `user.privileges`, `holding.delete`, `token.use`, `token.refused`,
+`access.denied`, … Never put secrets in `detail`. Refusals are recorded in a unit of work of
+their own, committed although the request fails.
 The API binds each request's client address (`bind_client_ip`), used when none is passed.
 """
 
@@ -58,6 +60,13 @@ def record_audit(
     session.flush()
     logger.info("audit", extra={"action": action, "user_id": user_id, "target": event.target})
     return event
+
+
+def record_access_denied(session: Session, *, user_id: int | None, method: str, path: str, reason: str) -> AuditEvent:
+    """`access.denied`: a signed-in caller (or nobody known) refused an action (a 403)."""
+    return record_audit(
+        session, user=user_id, action="access.denied", detail={"method": method, "path": path[:200], "reason": reason}
+    )
 
 
 def list_audit_events(

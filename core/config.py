@@ -7,6 +7,7 @@ with pydantic's message, which names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     api_workers: int = Field(default=0, ge=0, le=64, description="API worker processes; 0 = one per CPU core")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:5173", "http://localhost:8501", "http://127.0.0.1:8501"]
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For/-Proto the API believes; empty: none",
     )
     allow_signup: bool = True
     jwt_secret: SecretStr | None = None
@@ -123,6 +128,24 @@ class Settings(BaseSettings):
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ValueError(f"CORS origin {origin!r} must start with http:// or https://")
         return origins
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES entry {proxy!r} is not an IP address or network (e.g. 10.0.0.7 or 10.0.0.0/24); "
+                    "'*' is refused: it would let any client choose the address it is counted under"
+                ) from None
+        return proxies
 
     @field_validator("database_url")
     @classmethod

@@ -17,12 +17,17 @@ from typing import Any
 
 
 class CoreError(Exception):
-    """Base of every error `core` raises on purpose."""
+    """Base of every error `core` raises on purpose.
+
+    `audited` is True once a refusal is in the audit log (e.g. `token.refused`), so that the
+    edge, which audits every refusal it answers, does not record it twice.
+    """
 
     def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.audited = False
 
 
 class NotFoundError(CoreError):

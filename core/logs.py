@@ -3,6 +3,11 @@
 Modules log with `logging.getLogger(__name__)`; `configure_logging` is called by entry
 points only. A request id bound with `bind_request_id` appears on every line logged while a
 request is handled. `log_call` and `time_execution` decorate sync and async functions alike.
+
+No secret reaches a line: every field, the message and the rendered traceback go through
+`core.redaction` (password hashes, tokens, JWTs, passwords, cookies, SQL parameters) as the
+last step before rendering. The servers' own loggers (uvicorn's, Streamlit's) are routed
+through the same handler, so their tracebacks are redacted too.
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from typing import Any, TypeVar
 import structlog
 
 from core.config import get_settings
+from core.redaction import redact_value
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-# Keys never written to a log line, whatever a caller passes.
-SECRET_KEYS = {"password", "hashed_password", "token", "access_token", "jwt_secret", "api_key", "authorization"}
+# Loggers that servers give handlers of their own (bypassing redaction): routed to the root's.
+SERVER_LOGGERS = ("uvicorn", "streamlit")
 
 
 def bind_request_id(request_id: str | None) -> contextvars.Token:
@@ -44,10 +50,17 @@ def _add_request_id(_logger, _method, event_dict: dict[str, Any]) -> dict[str, A
 
 
 def _redact_secrets(_logger, _method, event_dict: dict[str, Any]) -> dict[str, Any]:
-    for key in list(event_dict):
-        if key.lower() in SECRET_KEYS:
-            event_dict[key] = "***"
-    return event_dict
+    """Mask secrets by key and by shape in every field, the message and the rendered
+    `exception`/`stack` included (so it runs after `format_exc_info`)."""
+    return {key: redact_value(value, key=key) for key, value in event_dict.items()}
+
+
+def _route_server_loggers_to_root() -> None:
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".", 1)[0] in SERVER_LOGGERS:
+            server_logger = logging.getLogger(name)
+            server_logger.handlers.clear()
+            server_logger.propagate = True
 
 
 def configure_logging(level: str | None = None, json_lines: bool | None = None) -> None:
@@ -61,7 +74,6 @@ def configure_logging(level: str | None = None, json_lines: bool | None = None) 
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
-        _redact_secrets,
     ]
     renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -69,6 +81,7 @@ def configure_logging(level: str | None = None, json_lines: bool | None = None) 
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _redact_secrets,
             renderer,
         ],
     )
@@ -77,7 +90,17 @@ def configure_logging(level: str | None = None, json_lines: bool | None = None) 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("cmdstanpy", "prophet", "httpx", "urllib3", "alembic.runtime.plugins", "chromadb.telemetry"):
+    _route_server_loggers_to_root()
+    # aiosqlite's DEBUG lines print every statement with its parameters (e-mails, hashes).
+    for noisy in (
+        "cmdstanpy",
+        "prophet",
+        "httpx",
+        "urllib3",
+        "alembic.runtime.plugins",
+        "chromadb.telemetry",
+        "aiosqlite",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from core.config import Settings
+from core.redaction import redact_text, redact_value
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,17 @@ def tracer(settings: Settings, name: str, *, service: str = "jobs") -> Any:
     return provider.get_tracer(name)
 
 
+def redact_error_report(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    """Sentry's `before_send`: exception texts, messages and breadcrumbs through core.redaction."""
+    for exception in event.get("exception", {}).get("values", []):
+        if isinstance(exception.get("value"), str):
+            exception["value"] = redact_text(exception["value"])
+    for key in ("message", "logentry", "breadcrumbs", "extra"):
+        if key in event:
+            event[key] = redact_value(event[key])
+    return event
+
+
 def configure_sentry(settings: Settings, *, environment: str = "production") -> bool:
     """Initialise Sentry when SENTRY_DSN is set; True when it was."""
     if not settings.sentry_dsn:
@@ -70,6 +82,8 @@ def _init_sentry(dsn: str, environment: str) -> bool:
         dsn=dsn,
         environment=environment,
         send_default_pii=False,  # no headers, cookies or bodies: they carry tokens and passwords
+        include_local_variables=False,  # a frame's locals may hold a password or a hash
+        before_send=redact_error_report,
         traces_sample_rate=0.0,  # tracing is OpenTelemetry's job
     )
     logger.info("sentry enabled")

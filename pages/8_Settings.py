@@ -31,7 +31,9 @@ if secret := st.session_state.pop(NEW_TOKEN_KEY, None):
 
 with st.form("create_token", clear_on_submit=True):
     name = st.text_input("Name", placeholder="e.g. Claude Desktop", key="token_name")
-    access = st.radio("Access", list(ACCESS), key="token_access", horizontal=True)
+    # A token never does more than its user's role: a viewer's tokens are read-only.
+    choices = ["Read only"] if account.role == "viewer" else list(ACCESS)
+    access = st.radio("Access", choices, key="token_access", horizontal=True)
     days = st.number_input(
         "Expires after (days)", min_value=1, max_value=MAX_EXPIRY_DAYS, value=DEFAULT_EXPIRY_DAYS, key="token_days"
     )

@@ -24,7 +24,8 @@ async def issue_token(
     if isinstance(outcome, CoreError):
         raise outcome
     user = outcome
-    return Token(access_token=create_access_token(settings, user_id=user.id, role=user.role.value))
+    token = create_access_token(settings, user_id=user.id, role=user.role.value, token_version=user.token_version)
+    return Token(access_token=token)
 
 
 @router.get("/me", response_model=UserRead)

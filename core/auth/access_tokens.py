@@ -5,10 +5,18 @@ is stored: a fast hash is right here because the secret is random, not a guessab
 and lookups by hash are a single indexed query. The secret is returned once, by
 `create_personal_token`; listings show its first characters (`token_prefix`) only.
 
+A token never does more than its user's role allows: a viewer cannot create a `write` token
+(PermissionDeniedError), and a token's effective scopes are its scopes capped by the user's
+role *now* (`effective_scopes`), so a write token of a user later demoted to viewer stops
+writing at once.
+
 `authenticate_personal_token` is the one check every use goes through (API bearer, MCP):
-the token must exist, be unrevoked and unexpired, carry the scope asked for, and belong to an
-active user; each refusal is an `AuthenticationError` (401) except a missing scope, which is
-`PermissionDeniedError` (403). Successful uses update `last_used_at`. Callers audit the use.
+the token must exist, be unrevoked and unexpired, have the scope asked for among its effective
+scopes, and belong to an active user; each refusal is an `AuthenticationError` (401) except a
+missing scope, which is `PermissionDeniedError` (403). Successful uses update `last_used_at`.
+`admit_token_use` is that check plus the audit event: `token.use`, or `token.refused` with the
+reason (never the secret), the refusal returned rather than raised so the caller can commit
+the record before failing the request.
 """
 
 from __future__ import annotations
@@ -23,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from core.audit import record_audit
 from core.auth.access_token_schemas import AccessTokenCreate, AccessTokenCreated, AccessTokenRead, TokenScope
-from core.db.tables import PersonalAccessToken, User
-from core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from core.db.tables import PersonalAccessToken, Role, User
+from core.errors import AuthenticationError, CoreError, NotFoundError, PermissionDeniedError
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +54,25 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def allowed_scopes(user: User) -> frozenset[TokenScope]:
+    """What the user's role lets any of their tokens do: viewers read; analysts and admins write too."""
+    return frozenset({TokenScope.READ}) if user.role == Role.VIEWER else frozenset(TokenScope)
+
+
+def effective_scopes(user: User, token: PersonalAccessToken) -> list[str]:
+    """The token's scopes capped by its user's current role."""
+    allowed = allowed_scopes(user)
+    return [scope for scope in token.scopes if scope in allowed]
+
+
 def create_personal_token(session: Session, *, user: User, data: AccessTokenCreate) -> AccessTokenCreated:
     """A new token for `user`; the answer holds the secret, which is not kept anywhere."""
+    beyond = [scope.value for scope in data.scopes if scope not in allowed_scopes(user)]
+    if beyond:
+        raise PermissionDeniedError(
+            f"a {user.role.value}'s token cannot have the {', '.join(repr(s) for s in beyond)} scope: viewers have "
+            "read-only access; create a 'read' token, or ask an admin for the analyst role"
+        )
     live = [token for token in _owned(session, user=user) if token.revoked_at is None]
     if len(live) >= MAX_TOKENS_PER_USER:
         raise PermissionDeniedError(f"at most {MAX_TOKENS_PER_USER} live tokens per user; revoke one first")
@@ -121,6 +146,11 @@ def authenticate_personal_token(
     user, token = verify_personal_token(session, secret=secret)
     if scope.value not in token.scopes:
         raise PermissionDeniedError(f"this access token lacks the '{scope.value}' scope")
+    if scope.value not in effective_scopes(user, token):
+        raise PermissionDeniedError(
+            f"this access token's '{scope.value}' scope is capped by your role: "
+            f"{user.role.value}s have read-only access"
+        )
     token.last_used_at = _now()
     session.flush()
     return user, token
@@ -129,3 +159,28 @@ def authenticate_personal_token(
 def audit_token_use(session: Session, *, user: User, token: PersonalAccessToken, action: str, **detail) -> None:
     """One audit event for a use of `token` (never the secret)."""
     record_audit(session, user=user, action=action, target=f"token:{token.id}", detail=detail or None)
+
+
+def admit_token_use(session: Session, *, secret: str, scope: TokenScope, via: str, **detail) -> User | CoreError:
+    """The user a token acts for, its use audited (`token.use`); or the refusal, audited as
+    `token.refused` with the reason and returned (marked `audited`), for the caller to raise
+    once this unit of work has committed the record.
+
+    `detail` (e.g. method and path) goes into both events; the secret never does. A refusal
+    names the token and its owner when the secret matches a token, else neither.
+    """
+    try:
+        user, token = authenticate_personal_token(session, secret=secret, scope=scope)
+    except (AuthenticationError, PermissionDeniedError) as refusal:
+        known = find_personal_token(session, secret=secret)
+        record_audit(
+            session,
+            user=known.user_id if known else None,
+            action="token.refused",
+            target=f"token:{known.id}" if known else None,
+            detail={"via": via, **detail, "reason": refusal.message},
+        )
+        refusal.audited = True
+        return refusal
+    audit_token_use(session, user=user, token=token, action="token.use", via=via, **detail)
+    return user

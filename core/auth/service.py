@@ -160,13 +160,15 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
         user.role = changes["role"]
     if changes.get("is_active") is not None:
         user.is_active = changes["is_active"]
+    if password_change or role_change or active_change:
+        user.token_version += 1  # every log-in JWT issued before now is refused (core.auth.tokens)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
         raise ConflictError(f"a user with email {user.email} already exists") from exc
     if password_change or role_change or active_change:
-        # A changed password or privilege must not leave old dashboard log-ins open.
+        # A changed password or privilege must not leave old dashboard log-ins open either.
         reason = "password_changed" if password_change else "privileges_changed"
         revoke_user_sessions(session, user_id=user.id, reason=reason)
     return user

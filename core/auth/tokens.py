@@ -1,30 +1,47 @@
-"""JWT access tokens: HS256 only, expiry and signature always checked."""
+"""JWT access tokens: HS256 only, expiry and signature always checked, revocable per user.
+
+Each token carries its user's `token_version` (claim `ver`). A password change, a role change
+and a deactivation bump the user's version (`core.auth.service.update_user`), so every log-in
+issued before then is refused from its next use (`ensure_token_current`): a 401, not up to
+JWT_EXPIRE_MINUTES more of access. Tokens from before versions existed count as version 0.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import jwt
 
 from core.config import Settings
+from core.db.tables import User
 from core.errors import AuthenticationError
 
 ALGORITHM = "HS256"
+VERSION_CLAIM = "ver"
 
 
-def create_access_token(settings: Settings, *, user_id: int, role: str) -> str:
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    token_version: int
+
+
+def create_access_token(settings: Settings, *, user_id: int, role: str, token_version: int = 0) -> str:
     now = dt.datetime.now(dt.UTC)
     claims = {
         "sub": str(user_id),
         "role": role,
+        VERSION_CLAIM: token_version,
         "iat": now,
         "exp": now + dt.timedelta(minutes=settings.jwt_expire_minutes),
     }
     return jwt.encode(claims, settings.resolved_jwt_secret(), algorithm=ALGORITHM)
 
 
-def decode_access_token(settings: Settings, token: str) -> int:
-    """The user id a valid token names; AuthenticationError for a bad or expired one."""
+def decode_access_claims(settings: Settings, token: str) -> AccessClaims:
+    """The user id and token version a valid token carries; AuthenticationError for a bad or
+    expired one."""
     try:
         claims = jwt.decode(
             token,
@@ -37,6 +54,17 @@ def decode_access_token(settings: Settings, token: str) -> int:
     except jwt.PyJWTError as exc:
         raise AuthenticationError("invalid token") from exc
     try:
-        return int(claims["sub"])
+        return AccessClaims(user_id=int(claims["sub"]), token_version=int(claims.get(VERSION_CLAIM, 0)))
     except (TypeError, ValueError) as exc:
         raise AuthenticationError("invalid token subject") from exc
+
+
+def decode_access_token(settings: Settings, token: str) -> int:
+    """The user id a valid token names (see `decode_access_claims`)."""
+    return decode_access_claims(settings, token).user_id
+
+
+def ensure_token_current(user: User, claims: AccessClaims) -> None:
+    """Refuse a token issued before the user's password, role or activation last changed."""
+    if claims.token_version != user.token_version:
+        raise AuthenticationError("this log-in has ended: the password or access changed since; log in again")

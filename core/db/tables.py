@@ -118,6 +118,8 @@ class User(Base):
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Bumped by a password, role or activation change: log-in JWTs carrying an older one are refused.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     holdings: Mapped[list[Stock]] = relationship(back_populates="owner", passive_deletes=True)
 

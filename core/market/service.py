@@ -15,9 +15,10 @@ from collections.abc import Callable
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.auth.permissions import ensure_can_write, is_admin
 from core.config import Settings
 from core.db.tables import User
-from core.errors import CoreError, NotFoundError, ServiceUnavailableError
+from core.errors import CoreError, NotFoundError, PermissionDeniedError, ServiceUnavailableError
 from core.logs import time_execution
 from core.market import repository
 from core.market.providers import PriceProvider, create_provider
@@ -166,19 +167,33 @@ def import_price_csv(
 ) -> PriceImportResult:
     """Validate a price file row by row and store it all, or raise InvalidInputError and store nothing.
 
-    Prices are shared by every user, so only an admin's upload replaces stored rows for the
-    same (ticker, date); anyone else's adds new tickers and dates and leaves stored ones alone.
+    Prices are shared by every user: every portfolio holding a ticker is valued on its bars.
+    So an admin's upload adds bars and replaces stored ones for the same (ticker, date); an
+    analyst's may only bring tickers that have no stored prices yet, and a file touching a
+    ticker with stored prices is refused whole (PermissionDeniedError naming the tickers), so
+    no analyst can move the value of anyone else's holdings. Viewers cannot upload.
     """
-    from core.auth.permissions import ensure_can_write, is_admin
-
     ensure_can_write(user)
-    overwrite = is_admin(user)
     provider = create_provider("csv", settings=settings, content=content, ticker=ticker)
+    symbols = [info.symbol for info in provider.list_tickers()]
+    if not is_admin(user):
+        ensure_new_tickers(session, symbols)
     written = 0
     with session.begin_nested():
-        for info in provider.list_tickers():
-            written += _store(session, provider, info.symbol, provider.fetch_history(info.symbol), overwrite=overwrite)
-    return PriceImportResult(tickers=[info.symbol for info in provider.list_tickers()], rows_imported=written)
+        for symbol in symbols:
+            written += _store(session, provider, symbol, provider.fetch_history(symbol), overwrite=is_admin(user))
+    return PriceImportResult(tickers=symbols, rows_imported=written)
+
+
+def ensure_new_tickers(session: Session, symbols: list[str]) -> None:
+    """Refuse a non-admin's prices for tickers that already have stored bars (see above)."""
+    shared = sorted(repository.price_date_ranges(session, tickers=symbols))
+    if shared:
+        raise PermissionDeniedError(
+            f"{', '.join(shared)} already {'has' if len(shared) == 1 else 'have'} stored prices, which every "
+            "portfolio holding them is valued on: only an admin can add or change their bars. "
+            "You can import prices for a ticker that has none yet."
+        )
 
 
 def get_price_history(

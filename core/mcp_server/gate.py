@@ -29,7 +29,7 @@ from mcp_types import INVALID_REQUEST, CallToolResult, TextContent
 
 from core.audit import record_audit
 from core.auth.access_token_schemas import TokenScope
-from core.auth.access_tokens import authenticate_personal_token, find_personal_token
+from core.auth.access_tokens import authenticate_personal_token, effective_scopes, find_personal_token
 from core.config import Settings
 from core.db.session import session_scope
 from core.errors import AuthenticationError, CoreError, RateLimitedError
@@ -111,7 +111,7 @@ class CallerGate:
                 refused = exc
             else:
                 record_audit(session, user=user, action="mcp.call", target=f"token:{token.id}", detail=detail)
-                return Caller(user_id=user.id, token_id=token.id, scopes=tuple(token.scopes))
+                return Caller(user_id=user.id, token_id=token.id, scopes=tuple(effective_scopes(user, token)))
             known = find_personal_token(session, secret=secret) if secret else None
             record_audit(
                 session,

@@ -11,7 +11,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
-from core.auth.access_tokens import verify_personal_token
+from core.auth.access_tokens import effective_scopes, verify_personal_token
 from core.config import Settings
 from core.db.session import session_scope
 from core.errors import AuthenticationError
@@ -68,7 +68,7 @@ class PersonalTokenVerifier:
                 token="",  # the secret is not kept in request state
                 client_id=f"token:{token.id}",
                 subject=str(user.id),
-                scopes=list(token.scopes),
+                scopes=effective_scopes(user, token),
                 expires_at=int(token.expires_at.timestamp()),
             )
 

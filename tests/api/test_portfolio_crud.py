@@ -93,6 +93,8 @@ async def test_viewer_is_read_only(api):
     admin = await api.login("admin@example.com", "correct-horse-1")
     me = (await api.client.get("/api/auth/me", headers=viewer)).json()
     await api.client.put(f"/api/users/{me['id']}", json={"role": "viewer"}, headers=admin)
+    assert (await api.client.get("/api/portfolio", headers=viewer)).status_code == 401  # a role change ends log-ins
+    viewer = await api.login("viewer@example.com", "correct-horse-1")
     response = await api.client.post(
         "/api/portfolio/stock", json={"ticker": "KO", "quantity": 1, "avg_cost": 1}, headers=viewer
     )

@@ -142,18 +142,37 @@ def running_dashboard() -> Iterator[Dashboard]:
                 process.kill()
 
 
+# Reports every Content-Security-Policy violation (a blocked script, style, socket, frame…) to
+# the console, where browser_page collects it.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', event => console.error(
+  'CSP violation: ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') +
+  ' at ' + event.sourceFile + ':' + event.lineNumber));
+"""
+
+
 @contextmanager
 def browser_page(viewport: dict | None = None):
+    """A Chromium page; on leaving, fails if the dashboard's CSP blocked anything meanwhile."""
     from playwright.sync_api import sync_playwright
 
+    violations: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport=viewport or {"width": 1440, "height": 1000})
             page.set_default_timeout(120_000)
+            page.add_init_script(_REPORT_CSP_VIOLATIONS)
+            page.on("console", lambda message: _keep_violation(violations, message.text))
             yield page
         finally:
             browser.close()
+    assert not violations, "the dashboard's Content-Security-Policy blocked:\n" + "\n".join(violations)
+
+
+def _keep_violation(violations: list[str], text: str) -> None:
+    if text.startswith("CSP violation") or "Content Security Policy" in text:
+        violations.append(text)
 
 
 def log_in(page, dashboard: Dashboard, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:

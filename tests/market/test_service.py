@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, event, func, select, text
 
-from core.db.tables import Price
-from core.errors import InvalidInputError, NotFoundError
+from core.db.tables import Price, Role
+from core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from core.market.providers import create_provider
 from core.market.service import (
     get_price_history,
@@ -112,11 +112,31 @@ def test_price_upload_all_or_nothing(session, settings):
     import_price_csv(session, user=user, content=again, ticker="UPL", settings=settings)
     assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 1.9]
 
-    analyst = make_user(session)  # not the first user: an analyst, who cannot rewrite shared prices
+
+def test_only_admins_add_or_change_bars_of_a_ticker_with_stored_prices(session, settings):
+    admin, analyst = make_user(session, role=Role.ADMIN), make_user(session, role=Role.ANALYST)
+    stored = "date,open,high,low,close\n2017-01-03,1,2,0.5,1.5\n2017-01-04,1.5,2,1,1.9\n"
+    import_price_csv(session, user=admin, content=stored, ticker="UPL", settings=settings)
     tampered = "date,open,high,low,close\n2017-01-04,1.5,2,0.1,0.2\n2017-01-05,1.8,2,1,1.7\n"
-    result = import_price_csv(session, user=analyst, content=tampered, ticker="UPL", settings=settings)
-    assert result.rows_imported == 1
-    assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 1.9, 1.7]
+    with pytest.raises(PermissionDeniedError, match=r"UPL already has stored prices.*only an admin"):
+        import_price_csv(session, user=analyst, content=tampered, ticker="UPL", settings=settings)
+    assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 1.9]  # neither changed nor added
+    # A file mixing a new ticker with a stored one is refused whole.
+    mixed = "date,ticker,open,high,low,close\n2017-01-05,NEWT,1,2,0.5,1.5\n2017-01-05,UPL,1.8,2,1,1.7\n"
+    with pytest.raises(PermissionDeniedError, match="UPL"):
+        import_price_csv(session, user=analyst, content=mixed, settings=settings)
+    assert _count(session, "NEWT") == 0
+    # A ticker nobody has prices for is the analyst's to bring; adding to it later is an admin's.
+    assert (
+        import_price_csv(session, user=analyst, content=tampered, ticker="NEWT", settings=settings).rows_imported == 2
+    )
+    with pytest.raises(PermissionDeniedError, match="NEWT"):
+        import_price_csv(session, user=analyst, content=stored, ticker="NEWT", settings=settings)
+    assert import_price_csv(session, user=admin, content=tampered, ticker="UPL", settings=settings).rows_imported == 2
+    assert get_price_history(session, ticker="UPL")["close"].tolist() == [1.5, 0.2, 1.7]  # the admin's replace
+    viewer = make_user(session, role=Role.VIEWER)
+    with pytest.raises(PermissionDeniedError, match="read-only"):
+        import_price_csv(session, user=viewer, content=stored, ticker="VIEW", settings=settings)
 
 
 def test_wide_closes_match_each_history(session, load_prices):

@@ -68,7 +68,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         users = {
             "alice": make_user(session, email="alice-mcp@example.com"),
             "bob": make_user(session, email="bob-mcp@example.com"),
-            "viewer": make_user(session, email="viewer-mcp@example.com", role=Role.VIEWER),
+            # An analyst until their tokens exist, then demoted: their write token must stop writing.
+            "viewer": make_user(session, email="viewer-mcp@example.com"),
         }
         make_holding(
             session, owner=users["alice"], ticker="AAPL", quantity=10, avg_cost=100.0, opened_at=dt.date(2015, 1, 2)
@@ -97,6 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
                 session, user=users[owner], data=AccessTokenCreate(name=name, scopes=scopes)
             )
             tokens[name], token_ids[name] = created.token, created.id
+        users["viewer"].role = Role.VIEWER
         session.get(PersonalAccessToken, token_ids["alice_expired"]).expires_at = dt.datetime.now(
             dt.UTC
         ) - dt.timedelta(minutes=1)

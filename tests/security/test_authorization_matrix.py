@@ -203,9 +203,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/tickers"): Rule("signed_in"),
     ("GET", "/api/tickers/{ticker}"): Rule("signed_in", params={"ticker": PRICED_TICKER}),
     ("GET", "/api/prices/{ticker}"): Rule("signed_in", params={"ticker": PRICED_TICKER}),
-    # any analyst may upload prices, and they replace the shared rows for those dates
+    # any analyst may upload prices for a ticker nobody has (a fresh one per call); changing a
+    # priced ticker's bars is an admin's (tests/security/test_shared_prices.py)
     ("POST", "/api/prices/import"): Rule(
-        "writer", files={"file": ("p.csv", _PRICES_CSV, "text/csv")}, form={"ticker": "UPLOAD"}
+        "writer",
+        files={"file": ("p.csv", _PRICES_CSV, "text/csv")},
+        form=lambda _ctx: {"ticker": f"UP{uuid.uuid4().hex[:8].upper()}"},
     ),
     ("GET", "/api/watchlist"): Rule("signed_in"),
     ("POST", "/api/watchlist"): Rule("writer", json={"ticker": SPARE_TICKER}),
