@@ -99,12 +99,12 @@ def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> 
 def test_update_moves_the_members_to_newer_prices_and_keeps_the_weights(closes: pd.Series) -> None:
     ensemble = create_forecaster("ensemble", **FAST).fit(closes.iloc[:-20])
     weights = dict(ensemble.weights)
-    arima_params = ensemble.fitted_members["arima"]._result.params.copy()
+    arima_params = dict(ensemble.fitted_members["arima"].coefficients)
     ensemble.update(closes)
     assert ensemble.weights == weights
     assert ensemble.history.index[-1] == closes.index[-1]
     assert all(member.history.index[-1] == closes.index[-1] for member in ensemble.fitted_members.values())
-    np.testing.assert_array_equal(ensemble.fitted_members["arima"]._result.params, arima_params)
+    assert ensemble.fitted_members["arima"].coefficients == arima_params
     assert ensemble.predict(3)["date"].iloc[0] > closes.index[-1]
     # The naive member, refitted by its own update, now starts from the newest close.
     assert ensemble.fitted_members["naive"].predict(1)["mean"].iloc[0] == closes.iloc[-1]
