@@ -88,9 +88,9 @@ def _free_port() -> int:
 def test_mlflow_models_serve_answers_a_prediction(mlflow_settings, drift_champion, tmp_path):
     port = _free_port()
     mlflow_cli = Path(sys.executable).with_name("mlflow")
+    command = [str(mlflow_cli), "models", "serve", "-m", drift_champion, "--env-manager", "local"]
     server = subprocess.Popen(
-        [str(mlflow_cli), "models", "serve", "-m", drift_champion, "--env-manager", "local"]
-        + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
         cwd=tmp_path,
         env=_clean_env(mlflow_settings),
         stdout=subprocess.DEVNULL,
