@@ -20,11 +20,17 @@ FIRST_DAY, LAST_DAY = "1990-01-01", "2100-12-31"
 
 
 @lru_cache(maxsize=1)
-def nyse_closures() -> pd.DatetimeIndex:
-    """Every full-day NYSE closure on a weekday from 1990 to 2100."""
+def nyse_sessions() -> pd.DatetimeIndex:
+    """Every NYSE session from 1990 to 2100 (dates, no time zone)."""
     # Building the calendar over 110 years costs ~0.8 s: once per process.
     calendar = exchange_calendars.get_calendar(EXCHANGE, start=FIRST_DAY, end=LAST_DAY)
-    return pd.bdate_range(FIRST_DAY, LAST_DAY).difference(calendar.sessions)
+    return pd.DatetimeIndex(calendar.sessions.tz_localize(None).normalize(), name="date")
+
+
+@lru_cache(maxsize=1)
+def nyse_closures() -> pd.DatetimeIndex:
+    """Every full-day NYSE closure on a weekday from 1990 to 2100."""
+    return pd.bdate_range(FIRST_DAY, LAST_DAY).difference(nyse_sessions())
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +41,11 @@ def nyse_session() -> CustomBusinessDay:
 
 def next_trading_days(last: pd.Timestamp, count: int) -> pd.DatetimeIndex:
     """The `count` NYSE sessions strictly after `last` (a date, time of day ignored)."""
+    sessions = nyse_sessions()
+    first = int(sessions.searchsorted(pd.Timestamp(last).normalize(), side="right"))
+    if first + count <= len(sessions):
+        # A slice of the known sessions: what every forecast calls, 100x cheaper than date_range.
+        return sessions[first : first + count]
     start = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
     return pd.date_range(start=start, periods=count, freq=nyse_session(), name="date")
 
