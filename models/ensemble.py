@@ -146,7 +146,14 @@ class EnsembleForecaster(Forecaster):
         """The member conditioned on the last inner origin, and its forecasts at each inner
         origin as log means and log offsets (fitted once, then updated: `walk_forward`)."""
         made = walk_forward(
-            series, self._factories[name], origins, horizon, refit=False, observe=_keep_member, failures=()
+            series,
+            self._factories[name],
+            origins,
+            horizon,
+            refit=False,
+            observe=_keep_member,
+            failures=(),
+            in_place=True,
         )
         paths = [_log_frame(forecast.frame) for forecast in made]
         return made[-1].observed, {key: np.array([p[key] for p in paths]) for key in paths[0]}

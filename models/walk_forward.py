@@ -14,7 +14,8 @@ next `horizon` sessions. The refit policy says when the model is estimated anew,
 - a callable `(k, origin date) -> bool`: fitted where it answers True (and at the first origin).
 
 Each update starts again from a copy of the last fit, so a forecast depends only on the prices
-its fit saw and the prices up to its own origin — never on the forecasts made in between.
+its fit saw and the prices up to its own origin — never on the forecasts made in between
+(`in_place=True` skips the copies, for callers that keep nothing but the last forecaster).
 An origin whose fit, update or forecast fails is recorded with its error (`failures`); the
 next origin fits anew when there is no usable fit. `naive_scale` is the one MASE scale.
 """
@@ -107,6 +108,7 @@ def walk_forward(
     train_start: int = 0,
     observe: Callable[[Forecaster, int], Any] | None = None,
     failures: tuple[type[BaseException], ...] = FAILURES,
+    in_place: bool = False,
 ) -> list[OriginForecast]:
     """Forecast `horizon` steps from each origin position in `origins` (increasing).
 
@@ -130,7 +132,7 @@ def walk_forward(
                 fitted, fitted_at = factory().fit(train), date
                 forecaster = fitted
             else:
-                forecaster = copy.deepcopy(fitted).update(train)
+                forecaster = (fitted if in_place else copy.deepcopy(fitted)).update(train)
             record.fit_seconds = time.perf_counter() - started
             record.fitted_at = fitted_at
             started = time.perf_counter()

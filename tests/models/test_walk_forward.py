@@ -72,6 +72,10 @@ def test_an_update_forecasts_as_the_last_fit_moved_to_its_origin_and_sees_no_lat
     made = walk_forward(closes, factory, [220, 240, 260], 5, refit=False)
     by_hand = create_forecaster("arima").fit(closes.iloc[:221]).update(closes.iloc[:261]).predict(5)
     pd.testing.assert_frame_equal(made[-1].frame, by_hand)
+    # Updating the fit in place (no copies) forecasts the same: an update depends on the fit only.
+    in_place = walk_forward(closes, factory, [220, 240, 260], 5, refit=False, in_place=True)
+    for copied, moved in zip(made, in_place, strict=True):
+        pd.testing.assert_frame_equal(copied.frame, moved.frame)
     corrupted = closes.copy()
     corrupted.iloc[241:] *= 2.0
     again = walk_forward(corrupted, factory, [220, 240, 260], 5, refit=False)
