@@ -35,6 +35,7 @@ from core.db.tables import PredictionHistory
 from core.errors import CoreError, InvalidInputError
 from core.forecasting.serving import member_forecasts
 from models.catalog import forecaster_factory
+from models.ensemble import EnsembleForecaster
 from models.errors import ForecastError
 from models.walk_forward import walk_forward
 
@@ -65,8 +66,6 @@ class ReplayConfig:
         """The ensemble's members as replayed (its defaults when `members` is empty)."""
         if self.model != "ensemble":
             return ()
-        from models.ensemble import EnsembleForecaster
-
         return self.members or tuple(EnsembleForecaster.default_params["members"])
 
     @property
