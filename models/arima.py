@@ -1,20 +1,19 @@
-"""ARIMA on log prices (statsmodels SARIMAX), order chosen by an information criterion.
+"""ARIMA on log prices: statsforecast's AutoARIMA, order chosen by AICc.
 
-The search is a fixed small grid (p, q in 0..max_order, d = 1, with and without drift), so
-the chosen model is deterministic; each fit is capped in iterations, the training window is
-capped at `max_train` prices, and the search stops early (with a log line) past
-`max_search_seconds`. Intervals: the shared GARCH(1,1) volatility bands (`models.volatility`)
-around the ARIMA path; ARIMA's own Gaussian intervals assume constant volatility.
+The order search is statsforecast's (Hyndman–Khandakar stepwise search over p ≤ `max_p`,
+q ≤ `max_q`, p + q ≤ `max_order`, with or without drift, by `criterion`, AICc by default — the
+small-sample correction of AIC that penalises the extra parameters an order brings). d = 1 is
+fixed: log prices are integrated, and a unit-root test on a short window would sometimes say
+otherwise by chance. Prices as a random walk give (0, 1, 0); returns with autocorrelation give
+more. The training window is capped at `max_train` prices. `update` conditions the fitted
+model on newer prices (statsforecast's `forward`: coefficients kept, no search); `refit`
+re-estimates the coefficients of the order found. Intervals: the shared GARCH(1,1) volatility
+bands (`models.volatility`) around the ARIMA path; ARIMA's own assume constant volatility.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import time
-import warnings
-from contextlib import contextmanager, nullcontext
-from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,102 +25,91 @@ from models.intervals import Bands
 from models.volatility import METHOD, volatility_bands
 
 logger = logging.getLogger(__name__)
-
-
-@cache
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries (scanning them costs ~10 ms)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        return None
-    return ThreadpoolController()
-
-
-@contextmanager
-def quiet_statsmodels():
-    """statsmodels warns on most price series (convergence, frequency): silence it here only.
-    One BLAS thread: the Kalman filter's small matrices run 5x slower on a busy machine when
-    OpenBLAS spreads them over threads (threadpoolctl, when installed, limits it locally)."""
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning, ValueWarning
-
-    controller = _blas_controller()
-    threads = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
-    with warnings.catch_warnings(), threads:
-        for category in (ConvergenceWarning, EstimationWarning, ValueWarning, RuntimeWarning, UserWarning):
-            warnings.simplefilter("ignore", category)
-        yield
+# statsforecast's order vector: (p, q, P, Q, season, d, D).
+_P, _Q, _D = 0, 1, 5
 
 
 class ArimaForecaster(Forecaster):
-    """ARIMA(p, 1, q) on log prices, with optional drift, order by AIC or BIC."""
+    """ARIMA(p, 1, q) on log prices, with optional drift, order by AICc (statsforecast)."""
 
     name = "arima"
     min_history = 30
     interval_method = METHOD
     default_params: ClassVar[dict[str, Any]] = {
-        "max_order": 1,
-        "criterion": "bic",
+        "max_p": 5,
+        "max_q": 5,
+        "max_order": 5,
+        "criterion": "aicc",
         "max_train": 1000,
-        "max_search_seconds": 10.0,
-        "maxiter": 50,
     }
-    relative_cost = 1.0
+    relative_cost = 0.3
+    # The statsmodels grid search's knobs, ignored when loading a forecaster saved by it.
+    retired_params: ClassVar[frozenset[str]] = frozenset({"max_search_seconds", "maxiter"})
 
-    def _fit(self, series: pd.Series) -> None:
-        log_prices = self._training_values(series)
-        best, best_score, started = None, np.inf, time.perf_counter()
-        for order, trend in self._candidates():
-            if time.perf_counter() - started > self.params["max_search_seconds"]:
-                logger.info("arima order search stopped at its time budget before %s %s", order, trend)
-                break
-            try:
-                result = self._fit_one(log_prices, order, trend)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                logger.debug("arima %s trend=%s failed: %s", order, trend, exc)
-                continue
-            score = getattr(result, self.params["criterion"])
-            if np.isfinite(score) and score < best_score:
-                best, best_score = result, score
-        if best is None:
-            raise ModelFitError("no ARIMA order could be fitted to this series")
-        self._result = best
-        self.order = best.model.order
-        self.trend = best.model.trend
-        logger.debug(
-            "arima chose order=%s trend=%s %s=%.1f", self.order, self.trend, self.params["criterion"], best_score
-        )
+    @property
+    def order(self) -> tuple[int, int, int]:
+        """(p, d, q) of the fitted model."""
+        arma = self._model.model_["arma"]
+        return int(arma[_P]), int(arma[_D]), int(arma[_Q])
 
-    def _candidates(self):
-        orders = range(int(self.params["max_order"]) + 1)
-        for p, q in itertools.product(orders, orders):
-            for trend in ("n", "t"):
-                yield (p, 1, q), trend
+    @property
+    def has_drift(self) -> bool:
+        return "drift" in self.coefficients
+
+    @property
+    def coefficients(self) -> dict[str, float]:
+        """The estimated coefficients by name (ar1, ma1, drift, …); empty for (0, 1, 0)."""
+        return {name: float(value) for name, value in self._model.model_["coef"].items()}
 
     def _training_values(self, series: pd.Series) -> np.ndarray:
         return np.log(series.to_numpy()[-int(self.params["max_train"]) :])
 
-    def _fit_one(self, log_prices: np.ndarray, order: tuple[int, int, int], trend: str, start_params=None):
-        from statsmodels.tsa.statespace.sarimax import SARIMAX
+    def _fit(self, series: pd.Series) -> None:
+        # statsforecast costs ~1 s to import: only when an ARIMA is fitted.
+        from statsforecast.models import AutoARIMA
 
-        has_params = order != (0, 1, 0) or trend != "n"
-        with quiet_statsmodels():
-            model = SARIMAX(log_prices, order=order, trend=trend, concentrate_scale=has_params)
-            return model.fit(start_params=start_params, disp=False, maxiter=int(self.params["maxiter"]))
+        model = AutoARIMA(
+            d=1,
+            max_p=int(self.params["max_p"]),
+            max_q=int(self.params["max_q"]),
+            max_order=int(self.params["max_order"]),
+            ic=str(self.params["criterion"]),
+            seasonal=False,
+            season_length=1,
+        )
+        self._model = self._estimate(model, self._training_values(series))
+        self._values = self._training_values(series)
+        logger.debug("arima chose order=%s drift=%s", self.order, self.has_drift)
 
     def _refit(self, series: pd.Series) -> None:
-        # The order found by the search stays; parameters are re-estimated from the old ones.
-        self._result = self._fit_one(
-            self._training_values(series), self.order, self.trend, start_params=self._result.params
-        )
+        # The order found by the search stays; its coefficients are estimated anew.
+        from statsforecast.models import ARIMA
+
+        model = ARIMA(order=self.order, include_mean=False, include_drift=self.has_drift)
+        self._model = self._estimate(model, self._training_values(series))
+        self._values = self._training_values(series)
+
+    @staticmethod
+    def _estimate(model, values: np.ndarray):
+        try:
+            with np.errstate(all="ignore"):
+                return model.fit(values)
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
+            raise ModelFitError(f"no ARIMA order could be fitted to this series: {exc}") from exc
 
     def _update(self, series: pd.Series) -> None:
-        # Same estimated parameters, filtered through the new data: no re-estimation.
-        with quiet_statsmodels():
-            self._result = self._result.apply(self._training_values(series))
+        # Same coefficients, filtered through the new data: no search, no estimation.
+        self._values = self._training_values(series)
 
     def _predict(self, horizon: int) -> Bands:
-        with quiet_statsmodels():
-            forecast = self._result.get_forecast(horizon)  # the point path only
-            mean = np.asarray(forecast.predicted_mean, dtype=float)
+        with np.errstate(all="ignore"):
+            mean = np.asarray(self._model.forward(self._values, horizon)["mean"], dtype=float)
         return volatility_bands(mean, self.history.to_numpy())
+
+    def _load_state(self, path) -> None:
+        super()._load_state(path)
+        if "_model" not in self.__dict__:
+            # Saved by the statsmodels version (no statsforecast model inside): estimate anew
+            # on the saved history, with the saved parameters.
+            logger.info("arima saved by an older version: refitted on its saved history")
+            self._fit(self.history)

@@ -114,6 +114,12 @@ class Forecaster(ABC):
     def is_fitted(self) -> bool:
         return self._history is not None
 
+    @classmethod
+    def member_specs(cls, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The members a combination with these parameters combines (name → parameters), for
+        the catalog to build their factories; none for a single model."""
+        return {}
+
     @property
     def fitted_members(self) -> dict[str, Forecaster]:
         """The fitted forecasters this one combines (name → member); none for a single model."""
@@ -192,14 +198,19 @@ class Forecaster(ABC):
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
-        """Read a forecaster written by `save`; `cls` must be the class that saved it."""
+        """Read a forecaster written by `save`; `cls` must be the class that saved it (a
+        combination needs its members' factories: load it with `models.catalog.load_forecaster`)."""
+        return cls(**saved_params(directory, cls)).restore(directory)
+
+    def restore(self, directory: str | Path) -> Self:
+        """Fill this unfitted forecaster (same model and parameters) with the state `save`
+        wrote under `directory`; returns self."""
         path = Path(directory)
-        meta = json.loads((path / _META_FILE).read_text())
-        if meta["name"] != getattr(cls, "name", None):
-            raise ForecastInputError(f"{path} holds a {meta['name']!r} forecaster, not {getattr(cls, 'name', cls)!r}")
-        forecaster = cls(**{k: v for k, v in meta["params"].items() if k not in cls.retired_params})
-        forecaster._load_state(path)
-        return forecaster
+        meta = read_forecaster_meta(path)
+        if meta["name"] != self.name:
+            raise ForecastInputError(f"{path} holds a {meta['name']!r} forecaster, not {self.name!r}")
+        self._load_state(path)
+        return self
 
     def _save_state(self, path: Path) -> None:
         state = {key: value for key, value in self.__dict__.items() if key != "params"}
@@ -214,6 +225,11 @@ class Forecaster(ABC):
 def read_forecaster_meta(directory: str | Path) -> dict[str, Any]:
     """The name and parameters a saved forecaster was created with."""
     return json.loads((Path(directory) / _META_FILE).read_text())
+
+
+def saved_params(directory: str | Path, cls: type[Forecaster]) -> dict[str, Any]:
+    """The parameters a saved forecaster was created with, less those its class retired."""
+    return {k: v for k, v in read_forecaster_meta(directory)["params"].items() if k not in cls.retired_params}
 
 
 def frame_from_bands(bands: Bands, dates: pd.DatetimeIndex) -> pd.DataFrame:

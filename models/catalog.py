@@ -1,7 +1,9 @@
 """Name → forecaster class: the only place that knows which models exist.
 
-Callers create models by name (`create_forecaster("arima", max_order=3)`) and list them
-(`list_models()`); nobody else switches on model names.
+Callers create models by name (`create_forecaster("arima", max_p=3)`) and list them
+(`list_models()`); nobody else switches on model names. A combination (the ensemble) names
+its members in its parameters; the catalog resolves those names into member factories and
+hands them to it, as darts' `EnsembleModel` is given its models.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from models.arima import ArimaForecaster
-from models.base import Forecaster, read_forecaster_meta
+from models.base import Forecaster, read_forecaster_meta, saved_params
 from models.ensemble import EnsembleForecaster
 from models.errors import ForecastInputError
 from models.lstm import LSTMForecaster
@@ -58,13 +60,18 @@ def get_forecaster_class(name: str) -> type[Forecaster]:
 
 
 def create_forecaster(name: str, **params: Any) -> Forecaster:
-    """A new, unfitted forecaster of the named model."""
-    return get_forecaster_class(name)(**params)
+    """A new, unfitted forecaster of the named model (a combination gets its members' factories)."""
+    cls = get_forecaster_class(name)
+    members = cls.member_specs({**cls.default_params, **params})
+    if not members:
+        return cls(**params)
+    return cls(factories={member: forecaster_factory(member, **p) for member, p in members.items()}, **params)
 
 
 def load_forecaster(directory: str | Path) -> Forecaster:
     """Load any forecaster written by `Forecaster.save`, whatever its model."""
-    return get_forecaster_class(read_forecaster_meta(directory)["name"]).load(directory)
+    cls = get_forecaster_class(read_forecaster_meta(directory)["name"])
+    return create_forecaster(cls.name, **saved_params(directory, cls)).restore(directory)
 
 
 def forecaster_factory(name: str, **params: Any) -> Callable[[], Forecaster]:

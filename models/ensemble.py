@@ -1,12 +1,18 @@
 """A forecast combination that is itself a Forecaster.
 
+Its members come as factories (`factories`, name → zero-argument callable returning a fresh
+forecaster): `models.catalog.create_forecaster("ensemble", members=[…])` resolves the names
+in `members` / `weights` (with `member_params`) into them, as darts' `EnsembleModel` is given
+its models; this module never looks a model up by name.
+
 How `fit(history)` works, using `history` only:
-1. inner backtest: each member is fitted once at the first of `inner_folds` origins spaced
-   `inner_step` sessions apart, ending `inner_horizon` sessions before the last price, then
-   moved forward with `update` (ARIMA, LSTM and Prophet keep their estimated parameters, the
-   baselines refit, all cheap) and asked for `inner_horizon` steps at every origin;
+1. inner backtest (`models.walk_forward`, fit once then update): each member is fitted once
+   at the first of `inner_folds` origins spaced `inner_step` sessions apart, ending
+   `inner_horizon` sessions before the last price, then conditioned on newer prices with
+   `update` (ARIMA, LSTM and Prophet keep their estimated parameters, the baselines refit,
+   all cheap) and asked for `inner_horizon` steps at every origin;
 2. weights: inverse MASE of each member on those inner forecasts (MASE scaled by the
-   one-step naive MAE before the first origin), raised to `weight_power`, normalised, over
+   one-step naive MAE before the first origin, `naive_scale`), raised to `weight_power`, normalised, over
    the members whose inner MASE is no worse than the naive member's (`trim_worse_than_naive`:
    a member that cannot beat the random walk on recent history gets no weight); or the
    user's `weights`, if given;
@@ -25,6 +31,7 @@ The defaults were chosen on rolling origins through 2016 of the development pric
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,14 +39,15 @@ import numpy as np
 import pandas as pd
 
 from models.base import Forecaster, MemberWeight
-from models.errors import ForecastError, ModelFitError
+from models.errors import ForecastInputError, ModelFitError
 from models.intervals import Bands
 from models.volatility import COMBINED
+from models.walk_forward import FAILURES, ForecasterFactory, naive_scale, walk_forward
 
 logger = logging.getLogger(__name__)
 _LEVELS = ("80", "95")
 # What a member may raise without taking the ensemble down (numerical and input trouble).
-MEMBER_FAILURES = (ForecastError, ValueError, ArithmeticError, RuntimeError)
+MEMBER_FAILURES = FAILURES
 
 
 class EnsembleForecaster(Forecaster):
@@ -61,6 +69,21 @@ class EnsembleForecaster(Forecaster):
     }
     relative_cost = 4.0
     retired_params: ClassVar[frozenset[str]] = frozenset({"conformal", "conformal_prior"})
+
+    def __init__(self, factories: Mapping[str, ForecasterFactory] | None = None, **params: Any) -> None:
+        super().__init__(**params)
+        self._factories = dict(factories or {})
+        missing = [name for name in self.member_names if name not in self._factories]
+        if missing:
+            raise ForecastInputError(
+                f"the ensemble has no factory for member(s) {missing}: create it with "
+                "models.catalog.create_forecaster, which resolves member names"
+            )
+
+    @classmethod
+    def member_specs(cls, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        names = list(params["weights"]) if params["weights"] else list(params["members"])
+        return {name: dict(params["member_params"].get(name, {})) for name in names}
 
     @property
     def fitted_members(self) -> dict[str, Forecaster]:
@@ -88,17 +111,10 @@ class EnsembleForecaster(Forecaster):
 
     @property
     def required_history(self) -> int:
-        from models.catalog import get_forecaster_class
-
         inner_span = int(self.params["inner_folds"] - 1) * int(self.params["inner_step"])
         inner_span += int(self.params["inner_horizon"])
-        longest = max(get_forecaster_class(name).min_history for name in self.member_names)
+        longest = max(self._factories[name]().required_history for name in self.member_names)
         return max(self.min_history, longest + inner_span + 1)
-
-    def _create_member(self, name: str) -> Forecaster:
-        from models.catalog import create_forecaster
-
-        return create_forecaster(name, **self.params["member_params"].get(name, {}))
 
     def _fit(self, series: pd.Series) -> None:
         horizon, step = int(self.params["inner_horizon"]), int(self.params["inner_step"])
@@ -118,7 +134,7 @@ class EnsembleForecaster(Forecaster):
         if not self._members:
             raise ModelFitError("every ensemble member failed to fit")
         targets = np.array([log_actual[o + 1 : o + 1 + horizon] for o in origins])
-        scale = float(np.mean(np.abs(np.diff(series.to_numpy()[: origins[0] + 1]))))
+        scale = naive_scale(series.to_numpy()[: origins[0] + 1])
         self.inner_mase = {
             name: float(np.mean(np.abs(np.exp(f["mean"]) - np.exp(targets))) / scale) for name, f in inner.items()
         }
@@ -127,14 +143,20 @@ class EnsembleForecaster(Forecaster):
         logger.debug("ensemble weights %s", self.weights)
 
     def _inner_forecasts(self, name, series, origins, horizon):
-        """Member forecasts at each inner origin, as log means and log offsets."""
-        member = self._create_member(name).fit(series.iloc[: origins[0] + 1])
-        paths = []
-        for k, origin in enumerate(origins):
-            if k:
-                member.update(series.iloc[: origin + 1])
-            paths.append(_log_frame(member.predict(horizon)))
-        return member, {key: np.array([p[key] for p in paths]) for key in paths[0]}
+        """The member conditioned on the last inner origin, and its forecasts at each inner
+        origin as log means and log offsets (fitted once, then updated: `walk_forward`)."""
+        made = walk_forward(
+            series,
+            self._factories[name],
+            origins,
+            horizon,
+            refit=False,
+            observe=_keep_member,
+            failures=(),
+            in_place=True,
+        )
+        paths = [_log_frame(forecast.frame) for forecast in made]
+        return made[-1].observed, {key: np.array([p[key] for p in paths]) for key in paths[0]}
 
     def _members_on_full_history(self, series: pd.Series) -> dict[str, Forecaster]:
         """The weighted members, refitted on (or moved to) the whole history."""
@@ -207,21 +229,26 @@ class EnsembleForecaster(Forecaster):
     def _save_state(self, path: Path) -> None:
         for name, member in self._members.items():
             member.save(path / "members" / name)
-        members, self._members = self._members, {}
+        members, factories = self._members, self._factories
+        self._members, self._factories = {}, {}
         try:
             super()._save_state(path)
         finally:
-            self._members = members
+            self._members, self._factories = members, factories
 
     def _load_state(self, path: Path) -> None:
-        from models.catalog import load_forecaster
-
+        factories = self._factories
         super()._load_state(path)
+        self._factories = factories
         self._members = {
-            name: load_forecaster(path / "members" / name)
+            name: factories[name]().restore(path / "members" / name)
             for name in self.weights
-            if (path / "members" / name).is_dir()
+            if (path / "members" / name).is_dir() and name in factories
         }
+
+
+def _keep_member(forecaster: Forecaster, horizon: int) -> Forecaster:
+    return forecaster
 
 
 def _log_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:

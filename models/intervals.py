@@ -7,9 +7,11 @@ constructors serve tests and custom forecasters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 
 Z80, Z95 = norm.ppf(0.90), norm.ppf(0.975)
@@ -54,3 +56,45 @@ class Bands:
             low80=np.maximum(-quantiles[:, 1], 0.0),
             low95=np.maximum(-quantiles[:, 0], 0.0),
         )
+
+
+@dataclass(frozen=True)
+class IntervalCalibration:
+    """One model's backtest coverage per level; `factors[level]` multiplies log offsets."""
+
+    model: str
+    method: str
+    factors: dict[int, float]
+    coverage_before: dict[int, float]
+    points: int
+
+    @property
+    def is_identity(self) -> bool:
+        return all(factor == 1.0 for factor in self.factors.values())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> IntervalCalibration:
+        data = json.loads(text)
+        for key in ("factors", "coverage_before"):
+            data[key] = {int(level): float(value) for level, value in data[key].items()}
+        return cls(**data)
+
+
+def calibrate_intervals(forecast: pd.DataFrame, calibration: IntervalCalibration | None) -> pd.DataFrame:
+    """A forecast frame (date, mean, lo80..hi95) with its log offsets rescaled by `calibration`
+    (the frame itself when there is none or it changes nothing); intervals stay ordered."""
+    if calibration is None or calibration.is_identity:
+        return forecast
+    out = forecast.copy()
+    log_mean = np.log(out["mean"].to_numpy())
+    for level, factor in calibration.factors.items():
+        for bound in ("lo", "hi"):
+            column = f"{bound}{level}"
+            offset = np.log(out[column].to_numpy()) - log_mean
+            out[column] = np.exp(log_mean + factor * offset)
+    out["lo95"] = np.minimum(out["lo95"], out["lo80"])
+    out["hi95"] = np.maximum(out["hi95"], out["hi80"])
+    return out

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.db.tables import PredictionHistory, Price, User
 from core.errors import InvalidInputError
+from models.walk_forward import naive_scale
 
 SCALE_WINDOW = 250
 ACCURACY_COLUMNS = [
@@ -146,10 +147,13 @@ def _naive_scales(session: Session, frame: pd.DataFrame) -> pd.Series:
         )
         if closes.empty:
             continue
-        rolling = closes.diff().abs().rolling(SCALE_WINDOW, min_periods=2).mean()
-        positions = rolling.index.searchsorted(group["origin_date"].to_numpy(), side="right") - 1
-        values = rolling.to_numpy()[np.clip(positions, 0, None)]
-        scales[group.index] = np.where(positions >= 0, values, np.nan)
+        values = closes.to_numpy()
+        positions = closes.index.searchsorted(group["origin_date"].to_numpy(), side="right") - 1
+        # The one MASE scale (`naive_scale`): SCALE_WINDOW daily changes up to each origin.
+        by_position = {
+            p: naive_scale(values[: p + 1], window=SCALE_WINDOW + 1) if p >= 0 else np.nan for p in set(positions)
+        }
+        scales[group.index] = [by_position[p] for p in positions]
     return scales
 
 

@@ -1,15 +1,19 @@
 """Rolling-origin backtesting, written once for every forecaster.
 
 `run_backtest(histories, factories, config)` evaluates each model (a factory returning a
-fresh, unfitted `Forecaster`) on each ticker's close prices at `config.folds` origins. Fold k
-trains on prices up to its origin only (expanding from the first price, or a sliding window
-of `train_size`), is fitted from scratch (so every scaler and transform is fitted on the
-training part alone) and forecasts the next `horizon` sessions. The last fold's horizon ends
-at the last price; origins are `step` sessions apart (default: the horizon, non-overlapping).
-`default_config` is the plan every entry point starts from: `DEFAULT_FOLDS` origins spread
-over at least `MIN_ORIGIN_SPAN` sessions (a year), because a month of origins is one market
-regime and says little about skill or interval coverage.
-Folds of all tickers and models run in parallel processes (`n_jobs`); factories must then be
+fresh, unfitted `Forecaster`) on each ticker's close prices at `config.folds` origins, through
+the one walk-forward engine (`models.walk_forward`). Fold k trains on prices up to its origin
+only (expanding from the first price, or a sliding window of `train_size`) and forecasts the
+next `horizon` sessions. `config.refit` is the engine's refit policy: `True` fits from
+scratch at every origin (every scaler and transform fitted on that fold's training part
+alone); k refits every k origins and conditions the last fit on the newer prices in between
+(`Forecaster.update`, parameters kept, as a champion is served between retrains); `False`
+fits at the first origin only. The last fold's horizon ends at the last price; origins are
+`step` sessions apart (default: the horizon, non-overlapping). `default_config` is the plan
+every entry point starts from: `DEFAULT_FOLDS` origins spread over at least `MIN_ORIGIN_SPAN`
+sessions (a year), because a month of origins is one market regime and says little about
+skill or interval coverage, refitted about once a quarter (`quarterly_refit`).
+Each fit and its updates run in parallel processes (`n_jobs`); factories must then be
 picklable (e.g. `models.catalog.forecaster_factory("arima")`). Metrics: `core.forecasting.scores`.
 """
 
@@ -20,7 +24,6 @@ import math
 import multiprocessing
 import os
 import sys
-import time
 import types
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -32,35 +35,39 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientHistoryError, InvalidInputError
+from core.forecasting.scores import summarise
 from core.logs import time_execution
-from models.base import Forecaster
-from models.errors import ForecastError
+from models.walk_forward import FAILURES, ForecasterFactory, naive_scale, refit_groups, walk_forward
 
 logger = logging.getLogger(__name__)
 
-ForecasterFactory = Callable[[], Forecaster]
 ProgressCallback = Callable[[int, int], None]
 # Failures a single fold may have without stopping the whole backtest.
-FOLD_FAILURES = (ForecastError, ValueError, ArithmeticError, RuntimeError)
+FOLD_FAILURES = FAILURES
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 DEFAULT_FOLDS = 24
 MIN_ORIGIN_SPAN = 260  # sessions between the first and last origin: a little over a year
+QUARTER = 63  # sessions: how often the default plan refits (the champions' retrain cadence)
 
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    """Where the origins are. `step` defaults to `horizon`; `train_size` is the sliding
-    window's length (required for `window="sliding"`, ignored when expanding)."""
+    """Where the origins are and when models refit. `step` defaults to `horizon`;
+    `train_size` is the sliding window's length (required for `window="sliding"`, ignored
+    when expanding); `refit`: True at every origin, k every k origins, False once."""
 
     horizon: int = 5
     folds: int = 8
     step: int | None = None
     window: Literal["expanding", "sliding"] = "expanding"
     train_size: int | None = None
+    refit: bool | int = True
 
     def __post_init__(self) -> None:
         if self.horizon < 1 or self.folds < 1 or (self.step is not None and self.step < 1):
             raise InvalidInputError("horizon, folds and step must be positive integers")
+        if not isinstance(self.refit, bool) and (not isinstance(self.refit, int) or self.refit < 0):
+            raise InvalidInputError(f"refit must be true, false or a whole number of origins, not {self.refit!r}")
         if self.window not in ("expanding", "sliding"):
             raise InvalidInputError(f"window must be 'expanding' or 'sliding', not {self.window!r}")
         if self.window == "sliding" and not self.train_size:
@@ -77,9 +84,16 @@ def spread_step(folds: int, span: int = MIN_ORIGIN_SPAN) -> int:
     return max(1, math.ceil(span / max(int(folds) - 1, 1)))
 
 
+def quarterly_refit(step: int) -> int:
+    """Origins between refits so that models refit about once a quarter (`QUARTER` sessions)."""
+    return max(1, round(QUARTER / max(int(step), 1)))
+
+
 def default_config(horizon: int = 5, folds: int = DEFAULT_FOLDS, **overrides) -> BacktestConfig:
-    """The default plan: `folds` origins spread over at least a year (see `spread_step`)."""
-    return BacktestConfig(horizon=horizon, folds=folds, **{"step": spread_step(folds), **overrides})
+    """The default plan: `folds` origins spread over at least a year (see `spread_step`),
+    models refitted about once a quarter and updated in between (`quarterly_refit`)."""
+    step = overrides.pop("step", None) or spread_step(folds)
+    return BacktestConfig(horizon=horizon, folds=folds, **{"step": step, "refit": quarterly_refit(step), **overrides})
 
 
 @dataclass(frozen=True)
@@ -109,26 +123,18 @@ class BacktestResult:
 
     def summary(self) -> pd.DataFrame:
         """One row per ticker and model: metrics over all folds and steps."""
-        from core.forecasting.scores import summarise
-
-        return summarise(self, by=["ticker", "model"])
+        return summarise(self.forecasts, self.folds, by=["ticker", "model"], horizon=self.config.horizon)
 
     def by_step(self) -> pd.DataFrame:
         """One row per ticker, model and horizon step."""
-        from core.forecasting.scores import summarise
-
-        return summarise(self, by=["ticker", "model", "step"])
+        return summarise(self.forecasts, self.folds, by=["ticker", "model", "step"], horizon=self.config.horizon)
 
     def by_fold(self) -> pd.DataFrame:
-        from core.forecasting.scores import summarise
-
-        return summarise(self, by=["ticker", "model", "fold"])
+        return summarise(self.forecasts, self.folds, by=["ticker", "model", "fold"], horizon=self.config.horizon)
 
     def by_model(self) -> pd.DataFrame:
         """Pooled over tickers: one row per model (MASE makes tickers comparable)."""
-        from core.forecasting.scores import summarise
-
-        return summarise(self, by=["model"])
+        return summarise(self.forecasts, self.folds, by=["model"], horizon=self.config.horizon)
 
 
 def plan_folds(n_prices: int, config: BacktestConfig, min_train: int = 2) -> list[FoldSpec]:
@@ -149,40 +155,41 @@ def plan_folds(n_prices: int, config: BacktestConfig, min_train: int = 2) -> lis
     return specs
 
 
-def run_fold(series: pd.Series, factory: ForecasterFactory, spec: FoldSpec, horizon: int) -> dict:
-    """Fit on the fold's training part only, forecast `horizon` steps; returns a plain record."""
-    train = series.iloc[spec.train_start : spec.origin + 1]
-    actual = series.iloc[spec.origin + 1 : spec.origin + 1 + horizon].to_numpy()
-    record = {
-        "fold": spec.fold,
-        "origin": train.index[-1],
-        "train_size": len(train),
-        "fit_seconds": np.nan,
-        "predict_seconds": np.nan,
-        "error": None,
-        "forecast": None,
-    }
-    try:
-        started = time.perf_counter()
-        forecaster = factory().fit(train)
-        fitted = time.perf_counter()
-        frame = forecaster.predict(horizon)
-        record["predict_seconds"] = time.perf_counter() - fitted
-        record["fit_seconds"] = fitted - started
-    except FOLD_FAILURES as exc:
-        record["error"] = f"{type(exc).__name__}: {exc}"
-        return record
-    frame.insert(0, "step", np.arange(1, horizon + 1))
-    frame["actual"] = actual
-    frame["last_value"] = float(train.iloc[-1])
-    frame["scale"] = float(np.mean(np.abs(np.diff(train.to_numpy()))))
-    record["forecast"] = frame
-    return record
+def run_folds(
+    series: pd.Series, factory: ForecasterFactory, specs: list[FoldSpec], config: BacktestConfig
+) -> list[dict]:
+    """One fit at the first of `specs` and updates at the others (the engine with
+    `refit=False`), forecasting `config.horizon` steps; one plain record per fold."""
+    horizon = config.horizon
+    window = int(config.train_size) if config.window == "sliding" else None
+    made = walk_forward(series, factory, [spec.origin for spec in specs], horizon, refit=False, window=window)
+    records = []
+    for spec, forecast in zip(specs, made, strict=True):
+        train = series.iloc[forecast.train_start : forecast.origin + 1]
+        record = {
+            "fold": spec.fold,
+            "origin": forecast.origin_date,
+            "train_size": forecast.train_size,
+            "refitted": forecast.refitted,
+            "fit_seconds": forecast.fit_seconds if forecast.error is None else np.nan,
+            "predict_seconds": forecast.predict_seconds if forecast.error is None else np.nan,
+            "error": forecast.error,
+            "forecast": None,
+        }
+        if forecast.frame is not None:
+            frame = forecast.frame
+            frame.insert(0, "step", np.arange(1, horizon + 1))
+            frame["actual"] = series.iloc[forecast.origin + 1 : forecast.origin + 1 + horizon].to_numpy()
+            frame["last_value"] = float(train.iloc[-1])
+            frame["scale"] = naive_scale(train.to_numpy())
+            record["forecast"] = frame
+        records.append(record)
+    return records
 
 
 def _run_task(task: tuple) -> tuple:
-    ticker, model, series, factory, spec, horizon = task
-    return ticker, model, run_fold(series, factory, spec, horizon)
+    ticker, model, series, factory, specs, config = task
+    return ticker, model, run_folds(series, factory, specs, config)
 
 
 @time_execution
@@ -205,22 +212,33 @@ def run_backtest(
     tasks = []
     for ticker, series in histories.items():
         specs = plan_folds(len(series), config, min_train=min_train)
-        for model, factory in factories.items():
+        # One task per fit: a fit and the updates that follow it run in one process.
+        for group in refit_groups(len(specs), config.refit):
+            chunk = [specs[k] for k in group]
+            end = chunk[-1].origin + 1 + config.horizon
             tasks += [
-                (ticker, model, series.iloc[: spec.origin + 1 + config.horizon], factory, spec, config.horizon)
-                for spec in specs
+                (ticker, model, series.iloc[:end], factory, chunk, config) for model, factory in factories.items()
             ]
     # Longest first, so that the last tasks to finish are short ones.
-    tasks.sort(key=lambda task: -samples[task[1]].relative_cost)
-    outcomes = list(_execute(tasks, n_jobs, progress))
+    tasks.sort(key=lambda task: -samples[task[1]].relative_cost * len(task[4]))
+    outcomes = [outcome for batch in _execute(tasks, n_jobs, progress) for outcome in batch]
     return _assemble(outcomes, config, {m: s.interval_method for m, s in samples.items()})
 
 
+def _split(outcome: tuple) -> list[tuple]:
+    ticker, model, records = outcome
+    return [(ticker, model, record) for record in records]
+
+
 def _execute(tasks: list[tuple], n_jobs: int, progress: ProgressCallback | None):
-    total = len(tasks)
-    if n_jobs <= 1 or total <= 1:
-        for done, task in enumerate(tasks, start=1):
-            yield _run_task(task)
+    """Runs the tasks; yields each task's fold outcomes, calling `progress(folds done, folds)`."""
+    total = sum(len(task[4]) for task in tasks)
+    done = 0
+    if n_jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            batch = _split(_run_task(task))
+            done += len(batch)
+            yield batch
             if progress:
                 progress(done, total)
         return
@@ -229,11 +247,13 @@ def _execute(tasks: list[tuple], n_jobs: int, progress: ProgressCallback | None)
     with (
         _single_threaded_workers(),
         _workers_skip_main_module(),
-        ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=context) as pool,
+        ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks)), mp_context=context) as pool,
     ):
         futures = [pool.submit(_run_task, task) for task in tasks]
-        for done, future in enumerate(as_completed(futures), start=1):
-            yield future.result()
+        for future in as_completed(futures):
+            batch = _split(future.result())
+            done += len(batch)
+            yield batch
             if progress:
                 progress(done, total)
 

@@ -11,30 +11,19 @@ versions, so champions registered before this change forecast as they did.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInputError
 from models.catalog import get_forecaster_class, list_models
 
+# The type lives with the intervals in `models` (registered models apply it without `core`);
+# named here too, where models pickled by older versions look for it.
+from models.intervals import IntervalCalibration, calibrate_intervals
+
+__all__ = ["LEVELS", "IntervalCalibration", "apply_interval_calibration", "fit_interval_calibration", "interval_method"]
+
 LEVELS = (80, 95)
-
-
-@dataclass(frozen=True)
-class IntervalCalibration:
-    """One model's backtest coverage per level; `factors[level]` multiplies log offsets."""
-
-    model: str
-    method: str
-    factors: dict[int, float]
-    coverage_before: dict[int, float]
-    points: int
-
-    @property
-    def is_identity(self) -> bool:
-        return all(factor == 1.0 for factor in self.factors.values())
 
 
 def interval_method(model: str) -> str:
@@ -62,13 +51,4 @@ def fit_interval_calibration(forecasts: pd.DataFrame, model: str, *, min_points:
 
 def apply_interval_calibration(forecast: pd.DataFrame, calibration: IntervalCalibration) -> pd.DataFrame:
     """A copy of a forecast frame (date, mean, lo80..hi95) with rescaled, still ordered intervals."""
-    out = forecast.copy()
-    log_mean = np.log(out["mean"].to_numpy())
-    for level, factor in calibration.factors.items():
-        for bound in ("lo", "hi"):
-            column = f"{bound}{level}"
-            offset = np.log(out[column].to_numpy()) - log_mean
-            out[column] = np.exp(log_mean + factor * offset)
-    out["lo95"] = np.minimum(out["lo95"], out["lo80"])
-    out["hi95"] = np.maximum(out["hi95"], out["hi80"])
-    return out
+    return calibrate_intervals(forecast, calibration).copy()

@@ -1,11 +1,12 @@
 """`python -m core backtest …` and `python -m core forecast …` (a contract other tools use).
 
-    backtest --prices FILE.csv [--tickers A,B] --horizon H --folds K [--step S] --models naive,drift,…
+    backtest --prices FILE.csv [--tickers A,B] --horizon H --folds K [--step S] [--refit N] --models naive,…
              --out results.json [--forecasts-out forecasts.csv] [--jobs N]
 
 `backtest` writes the JSON and prints one line per model pooled over tickers: MASE, skill and
 the significance verdict against naive, coverage, width, Winkler and pinball of the
-intervals, and the origin range. Without --step, the folds spread over at least a year.
+intervals, and the origin range. Without --step, the folds spread over at least a year; without
+--refit, models refit about once a quarter and are updated (parameters kept) in between.
     forecast --prices FILE.csv --ticker T --horizon H --model M --out F.csv
 
 FILE.csv has columns date,ticker,open,high,low,close,volume. Without --prices, prices come
@@ -40,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backtest.add_argument("--step", type=int, help="sessions between origins (default: spread over at least a year)")
     backtest.add_argument("--window", choices=["expanding", "sliding"], default="expanding")
     backtest.add_argument("--train-size", type=int, help="sliding window length in prices")
+    backtest.add_argument(
+        "--refit",
+        type=int,
+        help="refit every N origins and update in between (1: refit at every origin, 0: fit once; "
+        "default: about once a quarter)",
+    )
     backtest.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated (default {DEFAULT_MODELS})")
     backtest.add_argument("--out", required=True, type=Path, help="results JSON file")
     backtest.add_argument("--forecasts-out", type=Path, help="CSV of every fold's forecasts")
@@ -108,13 +115,14 @@ def _split(text: str | None) -> list[str] | None:
 def run_backtest_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.forecasting.backtest import BacktestConfig, spread_step
+    from core.forecasting.backtest import BacktestConfig, quarterly_refit, spread_step
     from core.forecasting.report import model_report
     from core.forecasting.service import backtest_models, calibration_report, forecasts_table, result_rows
 
     step = args.step or spread_step(args.folds)
+    refit = quarterly_refit(step) if args.refit is None else args.refit
     config = BacktestConfig(
-        horizon=args.horizon, folds=args.folds, step=step, window=args.window, train_size=args.train_size
+        horizon=args.horizon, folds=args.folds, step=step, window=args.window, train_size=args.train_size, refit=refit
     )
     models = _split(args.models) or []
     histories = _load(args, _split(args.tickers))

@@ -2,7 +2,8 @@
 
 Conventions callers may rely on: errors are actual − forecast; MAPE and sMAPE are in percent;
 coverage and directional accuracy are fractions in [0, 1]; MASE divides by the in-sample
-one-step naive MAE of the training prices (`naive_scale`).
+one-step naive MAE of the training prices (`naive_scale`, the one MASE scale of the project,
+defined beside the walk-forward engine in `models.walk_forward` and re-exported here).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
+
+from models.walk_forward import naive_scale
 
 
 def _arrays(*values: ArrayLike) -> list[np.ndarray]:
@@ -36,12 +39,6 @@ def smape(actual: ArrayLike, forecast: ArrayLike) -> float:
     """Symmetric MAPE in percent: 200 · mean(|a − f| / (|a| + |f|)), range 0..200."""
     a, f = _arrays(actual, forecast)
     return float(200 * np.mean(np.abs(a - f) / (np.abs(a) + np.abs(f))))
-
-
-def naive_scale(insample: ArrayLike) -> float:
-    """MAE of the one-step naive forecast on the training prices: mean |y_t − y_{t−1}|."""
-    (y,) = _arrays(insample)
-    return float(np.mean(np.abs(np.diff(y))))
 
 
 def mase(actual: ArrayLike, forecast: ArrayLike, insample: ArrayLike) -> float:

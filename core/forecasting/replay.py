@@ -21,7 +21,6 @@ refitted quarterly: 5 fits per ticker for 13 months of weekly origins. `members`
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -34,7 +33,11 @@ from sqlalchemy.orm import Session
 
 from core.db.tables import PredictionHistory
 from core.errors import CoreError, InvalidInputError
+from core.forecasting.serving import member_forecasts
+from models.catalog import forecaster_factory
+from models.ensemble import EnsembleForecaster
 from models.errors import ForecastError
+from models.walk_forward import walk_forward
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +66,6 @@ class ReplayConfig:
         """The ensemble's members as replayed (its defaults when `members` is empty)."""
         if self.model != "ensemble":
             return ()
-        from models.ensemble import EnsembleForecaster
-
         return self.members or tuple(EnsembleForecaster.default_params["members"])
 
     @property
@@ -129,29 +130,39 @@ def replay_series(
 ) -> list[ReplayedForecast]:
     """The replayed forecasts of one series of closes, origins in `skip` left out.
 
-    Raises `models.errors.ForecastError` (e.g. too little history at the first origin).
+    Each block runs through the walk-forward engine (`models.walk_forward`): fitted at the
+    block's first origin, updated at the others. Raises `models.errors.ForecastError` (e.g.
+    too little history at the first origin).
     """
-    from core.forecasting.serving import member_forecasts
-    from models.catalog import create_forecaster
-
     origins = replay_origins(closes, config)
     skipped = {pd.Timestamp(day) for day in skip}
+    factory = forecaster_factory(config.model, **config.params)
     made: list[ReplayedForecast] = []
     done = 0
     for block in refit_blocks(origins, config.refit_months):
         wanted = [origin for origin in block if origin not in skipped]
         if wanted:
-            fitted = create_forecaster(config.model, **config.params).fit(closes.loc[: block[0]])
-            for origin in wanted:
-                forecaster = fitted if origin == block[0] else copy.deepcopy(fitted).update(closes.loc[:origin])
-                made.append(
-                    ReplayedForecast(
-                        origin=origin,
-                        fitted_at=block[0],
-                        frame=forecaster.predict(config.horizon),
-                        members=member_forecasts(forecaster, config.horizon),
-                    )
+            # The block's first origin is where its model is fitted, even when already replayed.
+            dates = list(dict.fromkeys([block[0], *wanted]))
+            walked = walk_forward(
+                closes,
+                factory,
+                [closes.index.get_loc(day) for day in dates],
+                config.horizon,
+                refit=False,
+                observe=member_forecasts,
+                failures=(),
+            )
+            made += [
+                ReplayedForecast(
+                    origin=forecast.origin_date,
+                    fitted_at=block[0],
+                    frame=forecast.frame,
+                    members=forecast.observed,
                 )
+                for forecast in walked
+                if forecast.origin_date in wanted
+            ]
         done += len(block)
         if progress:
             progress(done, len(origins))

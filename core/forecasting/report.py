@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from core.forecasting.scores import interval_verdicts
 from core.formatting import MISSING, number, plain_percent, signed_percent
 
 if TYPE_CHECKING:
@@ -53,8 +54,6 @@ def origin_text(result: BacktestResult) -> str:
 def model_report(result: BacktestResult, models: list[str] | None = None) -> str:
     """The pooled table as aligned text, under a line with the origin range; with naive in the
     run, each model's intervals are judged against naive's too (Winkler 80 + 95, DM p)."""
-    from core.forecasting.scores import interval_verdicts
-
     table = model_table(result, models)
     shown = pd.DataFrame(
         {header: [write(v) for v in table[column]] for column, (header, write) in REPORT_COLUMNS.items()},

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.errors import InsufficientHistoryError, InvalidInputError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCallback, run_backtest
+from core.forecasting.calibration import fit_interval_calibration
 from models.catalog import create_forecaster, forecaster_factory, list_models
 from models.errors import ForecastInputError, NonPositivePriceError
 
@@ -93,8 +94,6 @@ def result_rows(result: BacktestResult, *, by_step: bool = False) -> list[dict[s
 def calibration_report(result: BacktestResult, *, min_points: int = 20) -> dict[str, dict[str, Any]]:
     """Per model: its interval method, backtest coverage, and the factors applied to its
     future intervals (always 1.0: see `core.forecasting.calibration`)."""
-    from core.forecasting.calibration import fit_interval_calibration
-
     report = {}
     for model in result.forecasts["model"].unique():
         if (result.forecasts["model"] == model).sum() < min_points:

@@ -18,6 +18,14 @@ from sqlalchemy.orm import Session
 TRADING_DAYS_PER_YEAR = 252
 
 
+def annualised_volatility(daily_returns: pd.Series) -> float | None:
+    """The one annualised volatility of the app (Stock page, portfolio report, chat): the sample
+    standard deviation of daily simple returns times √252; None with fewer than two returns."""
+    if len(daily_returns) < 2:
+        return None
+    return _finite(float(pd.Series(daily_returns, dtype=float).std(ddof=1)) * math.sqrt(TRADING_DAYS_PER_YEAR))
+
+
 class PriceStatistics(BaseModel):
     """Fractions (0.012 = 1.2%); None where the history is too short for the figure."""
 
@@ -29,7 +37,7 @@ class PriceStatistics(BaseModel):
     high_52w: float
     low_52w: float
     return_1y: float | None
-    volatility: float | None  # annualised standard deviation of daily log returns, last year
+    volatility: float | None  # `annualised_volatility` of the last year's daily returns
     avg_volume: float | None  # mean daily volume over the last 3 months
 
 
@@ -44,7 +52,7 @@ def describe_prices(ticker: str, prices: pd.DataFrame) -> PriceStatistics:
     year = prices[prices.index > last_date - pd.Timedelta(days=365)]
     quarter = prices[prices.index > last_date - pd.Timedelta(days=91)]
     previous = close.iloc[-2] if len(close) > 1 else np.nan
-    log_returns = np.log(year["close"].astype(float)).diff().dropna()
+    daily_returns = year["close"].astype(float).pct_change().dropna()
     year_ago = close[close.index <= last_date - pd.Timedelta(days=365)]
     return PriceStatistics(
         ticker=ticker,
@@ -55,7 +63,7 @@ def describe_prices(ticker: str, prices: pd.DataFrame) -> PriceStatistics:
         high_52w=float(year["high"].max()),
         low_52w=float(year["low"].min()),
         return_1y=_finite(close.iloc[-1] / year_ago.iloc[-1] - 1) if len(year_ago) else None,
-        volatility=_finite(log_returns.std() * math.sqrt(TRADING_DAYS_PER_YEAR)) if len(log_returns) > 1 else None,
+        volatility=annualised_volatility(daily_returns),
         avg_volume=_finite(quarter["volume"].astype(float).mean()) if len(quarter) else None,
     )
 

@@ -24,7 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-TRADING_DAYS = 252
+from core.market.statistics import TRADING_DAYS_PER_YEAR as TRADING_DAYS
+
+# The one annualised volatility (the Stock page's too), re-exported for the portfolio report.
+from core.market.statistics import annualised_volatility as annualised_volatility
 
 
 def daily_returns(
@@ -59,12 +62,6 @@ def max_drawdown(returns: pd.Series) -> float:
         return 0.0
     wealth = np.concatenate([[1.0], np.cumprod(1.0 + returns.to_numpy())])
     return float(np.min(wealth / np.maximum.accumulate(wealth) - 1.0))
-
-
-def annualised_volatility(returns: pd.Series) -> float | None:
-    if len(returns) < 2:
-        return None
-    return float(returns.std(ddof=1) * math.sqrt(TRADING_DAYS))
 
 
 def sharpe_ratio(returns: pd.Series, risk_free_rate: float = 0.0) -> float | None:

@@ -1,10 +1,12 @@
-"""The project's forecaster as an MLflow `pyfunc` model.
+"""The project's forecaster as an MLflow `pyfunc` model that carries its code.
 
-Input: a DataFrame with an integer `horizon` column (the largest value is used). Output: the
-forecast frame `date, mean, lo80, hi80, lo95, hi95` for that many trading days after the
-last fitted date. The fitted forecaster travels as an artifact written by
-`Forecaster.save`; loading needs this project's `models` and `core` packages importable
-(the app's own environment). Imported only from inside functions: it imports mlflow.
+`log_forecaster` logs the model from code (`core/tracking/forecaster_model.py`, which
+depends on `models` only) with the `models` package as `code_paths`, the fitted forecaster
+(written by `Forecaster.save`) and its interval calibration (JSON) as artifacts, and pinned
+requirements: a registered model loads and predicts wherever those packages install, with no
+copy of this repository (`mlflow.pyfunc.load_model`, `mlflow models serve`). Input: a
+DataFrame with an integer `horizon` column (the largest value is used); output: the forecast
+frame `date, mean, lo80, hi80, lo95, hi95`. Imported only from inside functions: it imports mlflow.
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
+import models
 from models.base import FORECAST_COLUMNS, Forecaster
+from models.intervals import IntervalCalibration, calibrate_intervals
 
-_ARTIFACT = "forecaster"
+_ARTIFACT, _CALIBRATION = "forecaster", "calibration"
+MODEL_CODE = Path(__file__).with_name("forecaster_model.py")
+MODELS_PACKAGE = Path(models.__file__).parent
 # Distributions a forecaster may need at load time (pinned to what is installed here).
-_REQUIREMENTS = ["mlflow", "pandas", "numpy", "scipy", "statsmodels", "prophet", "torch"]
+_REQUIREMENTS = [
+    "mlflow",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "statsforecast",
+    "exchange-calendars",
+    "prophet",
+    "torch",
+]
 
 SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("long", "horizon")]),
@@ -32,8 +48,8 @@ INPUT_EXAMPLE = pd.DataFrame({"horizon": [5]})
 
 
 class ForecasterModel(mlflow.pyfunc.PythonModel):
-    """Wraps a fitted `models.base.Forecaster` (set by `load_context`) and, optionally, the
-    interval calibration measured on its backtest, applied to every forecast."""
+    """The pickled wrapper of models registered before they carried their code: kept so that
+    those still load inside this repository. New models use `forecaster_model.py`."""
 
     forecaster: Forecaster | None = None
 
@@ -52,12 +68,7 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
 
 def calibrated_forecast(forecaster: Forecaster, horizon: int, calibration=None) -> pd.DataFrame:
     """`forecaster.predict(horizon)`, with the backtest's interval calibration if any."""
-    frame = forecaster.predict(horizon)
-    if calibration is None or calibration.is_identity:
-        return frame
-    from core.forecasting.calibration import apply_interval_calibration
-
-    return apply_interval_calibration(frame, calibration)
+    return calibrate_intervals(forecaster.predict(horizon), calibration)
 
 
 def pip_requirements() -> list[str]:
@@ -71,14 +82,19 @@ def pip_requirements() -> list[str]:
     return pins
 
 
-def log_forecaster(forecaster: Forecaster, *, calibration=None, name: str = "model"):
-    """Log a fitted forecaster in the active run; returns MLflow's `ModelInfo`."""
+def log_forecaster(forecaster: Forecaster, *, calibration: IntervalCalibration | None = None, name: str = "model"):
+    """Log a fitted forecaster in the active run, with its code; returns MLflow's `ModelInfo`."""
     with tempfile.TemporaryDirectory(prefix="stockcast-model-") as scratch:
-        saved = forecaster.save(Path(scratch) / _ARTIFACT)
+        artifacts = {_ARTIFACT: str(forecaster.save(Path(scratch) / _ARTIFACT))}
+        if calibration is not None:
+            path = Path(scratch) / f"{_CALIBRATION}.json"
+            path.write_text(calibration.to_json())
+            artifacts[_CALIBRATION] = str(path)
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=ForecasterModel(calibration),
-            artifacts={_ARTIFACT: str(saved)},
+            python_model=str(MODEL_CODE),
+            code_paths=[str(MODELS_PACKAGE)],
+            artifacts=artifacts,
             signature=SIGNATURE,
             input_example=INPUT_EXAMPLE,
             pip_requirements=pip_requirements(),

@@ -58,6 +58,8 @@ def folds_key(fingerprint: Mapping[str, str], config: Any) -> str:
         config.window,
         config.train_size,
     ]
+    if getattr(config, "refit", True) is not True:
+        plan.append(["refit", config.refit])  # fits every k origins: other forecasts (old keys kept)
     return hashlib.sha256(json.dumps(plan, default=str).encode()).hexdigest()[:16]
 
 

@@ -23,3 +23,14 @@ def test_calendar_matches_the_bundled_data_sessions() -> None:
 
     dates = read_closes("AAPL").index
     assert trading_days_between(dates[0], dates[-1]).equals(pd.DatetimeIndex(dates, name="date"))
+
+
+def test_future_sessions_skip_holidays_past_the_old_hand_written_list() -> None:
+    # 2027: Independence Day falls on a Sunday (closed Monday 5 July), Christmas on a Saturday
+    # (closed Friday 24 December), Good Friday is 26 March; exchange-calendars knows them all.
+    assert next_trading_days(pd.Timestamp("2027-07-02"), 1)[0] == pd.Timestamp("2027-07-06")
+    assert next_trading_days(pd.Timestamp("2027-12-23"), 1)[0] == pd.Timestamp("2027-12-27")
+    assert not is_trading_day(pd.DatetimeIndex(["2027-03-26", "2027-07-05", "2027-12-24"])).any()
+    assert is_trading_day(pd.DatetimeIndex(["2027-03-25", "2027-07-06"])).all()
+    # A special closure no rule predicts (the national day of mourning of 9 January 2025).
+    assert not is_trading_day(pd.DatetimeIndex(["2025-01-09"])).any()

@@ -11,7 +11,7 @@ import pytest
 from models import catalog
 from models.base import Forecaster
 from models.catalog import create_forecaster
-from models.errors import ModelFitError
+from models.errors import ForecastInputError, ModelFitError
 
 FAST = {"members": ["naive", "drift", "arima"], "inner_folds": 4, "trim_worse_than_naive": False}
 
@@ -99,12 +99,12 @@ def test_a_failing_member_is_dropped(closes: pd.Series, monkeypatch, caplog) -> 
 def test_update_moves_the_members_to_newer_prices_and_keeps_the_weights(closes: pd.Series) -> None:
     ensemble = create_forecaster("ensemble", **FAST).fit(closes.iloc[:-20])
     weights = dict(ensemble.weights)
-    arima_params = ensemble.fitted_members["arima"]._result.params.copy()
+    arima_params = dict(ensemble.fitted_members["arima"].coefficients)
     ensemble.update(closes)
     assert ensemble.weights == weights
     assert ensemble.history.index[-1] == closes.index[-1]
     assert all(member.history.index[-1] == closes.index[-1] for member in ensemble.fitted_members.values())
-    np.testing.assert_array_equal(ensemble.fitted_members["arima"]._result.params, arima_params)
+    assert ensemble.fitted_members["arima"].coefficients == arima_params
     assert ensemble.predict(3)["date"].iloc[0] > closes.index[-1]
     # The naive member, refitted by its own update, now starts from the newest close.
     assert ensemble.fitted_members["naive"].predict(1)["mean"].iloc[0] == closes.iloc[-1]
@@ -131,3 +131,25 @@ def test_member_weights_show_every_member_its_weight_and_why_it_was_dropped(clos
     shares = {m.name: (m.weight, m.dropped) for m in by_hand.member_weights}
     assert shares == {"naive": (0.0, "weight set to zero by hand"), "drift": (0.5, None), "arima": (0.5, None)}
     assert create_forecaster("naive").fit(closes).member_weights == []
+
+
+def test_the_ensemble_takes_member_factories_and_needs_no_catalog(closes: pd.Series) -> None:
+    from models.ensemble import EnsembleForecaster
+    from models.naive import DriftForecaster, NaiveForecaster
+
+    class _HalfwayForecaster(NaiveForecaster):
+        name = "halfway"  # in no catalog: only its factory is given
+
+    factories = {"naive": NaiveForecaster, "mine": _HalfwayForecaster, "drift": DriftForecaster}
+    ensemble = EnsembleForecaster(factories=factories, members=list(factories), inner_folds=3).fit(closes)
+    assert {m.name for m in ensemble.member_weights} == {"naive", "mine", "drift"}
+    assert ensemble.fitted_members["naive"].history.index[-1] == closes.index[-1]
+    with pytest.raises(ForecastInputError, match="no factory for member"):
+        EnsembleForecaster(members=["naive", "arima"])
+
+
+def test_a_saved_ensemble_loads_through_the_catalog_and_forecasts_the_same(closes: pd.Series, tmp_path) -> None:
+    ensemble = create_forecaster("ensemble", **FAST).fit(closes)
+    loaded = catalog.load_forecaster(ensemble.save(tmp_path / "ensemble"))
+    assert loaded.weights == ensemble.weights
+    pd.testing.assert_frame_equal(loaded.predict(5), ensemble.predict(5))
