@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="Price/forecast cache")
     job_lock_ttl_seconds: int = Field(default=6 * 3600, ge=10, description="A crashed job's lock expires after")
     retrain_models: str = Field(default="ensemble", description="Comma-separated models the retrain job trains")
+    # The portfolio figures' cache (core.portfolio.analytics_cache): exact by version keys,
+    # so the TTL only bounds memory; Redis calls give up after the timeout and compute instead.
+    analytics_cache_ttl_seconds: int = Field(default=24 * 3600, ge=1, le=7 * 24 * 3600)
+    analytics_cache_timeout_seconds: float = Field(default=0.25, gt=0, le=5, description="Per Redis call")
 
     # --- operations ----------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

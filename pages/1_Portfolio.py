@@ -26,11 +26,22 @@ from ui.loaders import (
     load_holdings,
     load_performance,
     load_portfolio_summary,
+    load_returns_by_year,
     load_tickers,
 )
 
 FLASH_KEY = "portfolio_flash"
-PERIODS = {"1 year": 365, "3 years": 3 * 365, "All": None}
+SINCE_INCEPTION = "Since inception"
+PERIODS = {
+    "1 month": "1M",
+    "3 months": "3M",
+    "Year to date": "YTD",
+    "1 year": "1Y",
+    "3 years": "3Y",
+    SINCE_INCEPTION: "ALL",
+}
+CUSTOM = "Custom dates"
+EARLIEST_PERIOD_DATE = dt.date(1970, 1, 1)  # Streamlit's default would stop ten years back
 EQUAL_WEIGHT = "Equal-weight universe"
 BENCHMARKS = {EQUAL_WEIGHT: "EQUAL_WEIGHT"}
 
@@ -76,7 +87,7 @@ def render_kpis() -> None:
         help="Sales, dividends and fees: holdings still open plus closed positions.",
     )
     with shown_errors("compute the time-weighted return"):
-        report = load_performance(key, account.id, None, None)
+        report = load_performance(key, account.id, None, None, "ALL")
         twr.metric(
             "Time-weighted return",
             plain_percent(report.twr),
@@ -207,45 +218,90 @@ def render_allocation() -> None:
     st.dataframe(sectors, hide_index=True, column_config={"Weight": st.column_config.NumberColumn(format="percent")})
 
 
+def choose_period(years: list[int]) -> tuple[str | None, dt.date | None, dt.date | None]:
+    """The period picked: a name (core.portfolio.periods), or custom start and end dates."""
+    labels = [*PERIODS, *(str(year) for year in sorted(years, reverse=True)), CUSTOM]
+    choice = st.selectbox("Period", labels, index=list(PERIODS).index(SINCE_INCEPTION), key="period")
+    if choice != CUSTOM:
+        return PERIODS.get(choice, choice), None, None
+    start_col, end_col = st.columns(2)
+    bounds = {"min_value": EARLIEST_PERIOD_DATE, "max_value": dt.date.today(), "value": None}
+    start = start_col.date_input("From (first session on or after)", key="period_start", **bounds)
+    end = end_col.date_input("To (last session on or before)", key="period_end", **bounds)
+    return None, start, end
+
+
+def render_year_table(by_year) -> None:
+    rows = [
+        {
+            "Year": str(row.year),
+            "From": row.start,
+            "To": row.end,
+            "Portfolio": row.twr,
+            "Benchmark": row.benchmark_twr,
+            "Difference": row.twr - row.benchmark_twr if row.benchmark_twr is not None else None,
+        }
+        for row in by_year.years
+    ]
+    st.markdown("**Returns by year** (time-weighted; the benchmark over the same sessions)")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(format="percent") for name in ("Portfolio", "Benchmark", "Difference")
+        },
+    )
+
+
 def render_performance() -> None:
     tickers = [t.symbol for t in load_tickers(key)]
     period_col, bench_col = st.columns(2)
-    period = period_col.radio("Period", list(PERIODS), horizontal=True, index=len(PERIODS) - 1)
     benchmark = bench_col.selectbox(
         "Benchmark",
         [EQUAL_WEIGHT, *tickers],
         key="benchmark",
         help="The equal-weight index of every bundled ticker, or one ticker.",
     )
-    days = PERIODS[period]
-    # Periods count back from the last price, so the bundled (historical) prices show too.
-    last_price = max((t.last_date for t in load_tickers(key) if t.last_date), default=dt.date.today())
-    start = None if days is None else last_price - dt.timedelta(days=days)
+    symbol = BENCHMARKS.get(benchmark, benchmark)
     try:
-        report = load_performance(key, account.id, BENCHMARKS.get(benchmark, benchmark), start)
-    except NotFoundError as exc:  # no benchmark prices over the period: show the portfolio alone
+        by_year = load_returns_by_year(key, account.id, symbol)
+    except NotFoundError as exc:  # no benchmark prices: show the portfolio alone
         st.info(f"No benchmark comparison: {exc.message}")
-        report = load_performance(key, account.id, None, start)
+        symbol = None
+        by_year = load_returns_by_year(key, account.id, None)
+    with period_col:
+        period, start, end = choose_period([row.year for row in by_year.years])
+    report = load_performance(key, account.id, symbol, start, period, end)
     growth, bench = points_frame(report.twr_series), points_frame(report.benchmark_series)
     if growth.empty:
-        st.info("No performance history yet: it starts with your first transaction.")
+        st.info("No performance history in this period: it starts with your first transaction.")
         return
+    st.caption(
+        f"From the close before {report.start} to the close of {report.end}: {report.sessions} sessions, "
+        "the same for the portfolio, the benchmark and every ratio. Annualised figures count 252 sessions "
+        "a year (XIRR: actual/365 days)."
+    )
     st.plotly_chart(
         performance_chart(growth, bench, benchmark_name=benchmark, title="Time-weighted growth of 100 vs benchmark"),
         width="stretch",
     )
-    cols = st.columns(7)
     figures = [
         ("TWR", plain_percent(report.twr)),
+        ("TWR (ann.)", plain_percent(report.twr_annualised)),
         ("XIRR", plain_percent(report.xirr)),
         ("Benchmark TWR", plain_percent(report.benchmark_twr)),
+        ("Beta", number(report.beta)),
         ("Volatility (ann.)", plain_percent(report.volatility)),
+        ("Downside dev. (ann.)", plain_percent(report.downside_deviation)),
         ("Max drawdown", plain_percent(report.max_drawdown)),
         ("Sharpe", number(report.sharpe)),
-        ("Beta", number(report.beta)),
+        ("Sortino", number(report.sortino)),
     ]
-    for col, (label, text) in zip(cols, figures, strict=True):
-        col.metric(label, text)
+    for row in (figures[:5], figures[5:]):
+        for col, (label, text) in zip(st.columns(5), row, strict=True):
+            col.metric(label, text)
+    if by_year.years:
+        render_year_table(by_year)
     value = points_frame(report.series)
     if not value.empty:
         st.plotly_chart(value_chart(value, title="Market value (includes money added and withdrawn)"), width="stretch")

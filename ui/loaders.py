@@ -21,6 +21,9 @@ import streamlit as st
 from core.auth.acting import run_as, run_service
 from core.config import Settings, get_settings
 from core.db.session import session_scope
+from core.portfolio.analytics import returns_by_year
+from core.portfolio.analytics_cache import analytics_cache
+from core.portfolio.ledger import read_transactions_file
 from ui.feedback import load_feature
 
 
@@ -133,13 +136,35 @@ def load_holdings(database_url: str, user_id: int) -> list[Any]:
 @st.cache_data(ttl=60, show_spinner=False)
 def load_portfolio_summary(database_url: str, user_id: int) -> Any:
     summarize = load_feature("core.portfolio.analytics", "summarize_portfolio", "Portfolio valuation")
-    return call_as(user_id, summarize, write=False)
+    return call_as(user_id, summarize, write=False, cache=analytics_cache(get_settings()))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def load_performance(database_url: str, user_id: int, benchmark: str | None, start: dt.date | None) -> Any:
+def load_performance(
+    database_url: str,
+    user_id: int,
+    benchmark: str | None,
+    start: dt.date | None,
+    period: str | None = None,
+    end: dt.date | None = None,
+) -> Any:
+    """`measure_performance` over a named period (1M … ALL, a year) or start/end dates."""
     measure = load_feature("core.portfolio.analytics", "measure_performance", "Performance analytics")
-    return call_as(user_id, measure, write=False, start=start, benchmark=benchmark)
+    return call_as(
+        user_id,
+        measure,
+        write=False,
+        period=period,
+        start=start,
+        end=end,
+        benchmark=benchmark,
+        cache=analytics_cache(get_settings()),
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_returns_by_year(database_url: str, user_id: int, benchmark: str | None) -> Any:
+    return call_as(user_id, returns_by_year, write=False, benchmark=benchmark, cache=analytics_cache(get_settings()))
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -203,7 +228,8 @@ def import_transactions_as(user_id: int, content: bytes) -> Any:
     import_transactions = load_feature("core.portfolio.ledger", "import_transactions", "Transaction import")
     from core.portfolio.pricing import live_provider
 
-    return call_as(user_id, import_transactions, content=content, provider=live_provider(get_settings()))
+    parsed = read_transactions_file(content)  # before the unit of work: parsing holds no write lock
+    return call_as(user_id, import_transactions, parsed=parsed, provider=live_provider(get_settings()))
 
 
 def update_activity_as(user_id: int, activity_id: int, data: Any) -> Any:
@@ -219,6 +245,7 @@ def forget_portfolio_reads() -> None:
         load_holdings,
         load_portfolio_summary,
         load_performance,
+        load_returns_by_year,
         load_transactions,
         load_transactions_csv,
         load_activities,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
@@ -14,18 +16,21 @@ from api.deps import CurrentUser, RunDep, SettingsDep
 from core.errors import InvalidInputError
 from core.portfolio.activities import delete_activity, get_activity, record_activity, update_activity
 from core.portfolio.alerts import create_alert, delete_alert, list_alerts
-from core.portfolio.analytics import measure_performance, summarize_portfolio
+from core.portfolio.analytics import measure_performance, returns_by_year, summarize_portfolio
+from core.portfolio.analytics_cache import analytics_cache
 from core.portfolio.analytics_schemas import (
     CashBalance,
     ClosedPosition,
     IncomeReport,
     PerformanceReport,
     PortfolioSummary,
+    YearlyReturns,
 )
 from core.portfolio.cash import cash_balance
 from core.portfolio.closed import list_closed_positions
 from core.portfolio.income import income_by_period
-from core.portfolio.ledger import export_transactions, import_transactions, list_transactions
+from core.portfolio.ledger import export_transactions, import_transactions, list_transactions, read_transactions_file
+from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.pricing import live_provider
 from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
 from core.portfolio.schemas import (
@@ -37,16 +42,16 @@ from core.portfolio.schemas import (
     TransactionPage,
     TransactionRead,
 )
-from core.portfolio.transactions_csv import list_import_mappings, save_import_mapping
+from core.portfolio.transactions_csv import get_import_mapping, list_import_mappings, save_import_mapping
 
 router = APIRouter(prefix="/api/portfolio", tags=["portfolio analytics"])
 alerts_router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
 
 @router.get("/summary", response_model=PortfolioSummary)
-async def read_summary(run: RunDep, user: CurrentUser) -> PortfolioSummary:
+async def read_summary(run: RunDep, settings: SettingsDep, user: CurrentUser) -> PortfolioSummary:
     """Market value, cost basis, P&L, day change, weights and allocation, as of the last close."""
-    return await run(summarize_portfolio, user=user)
+    return await run(summarize_portfolio, user=user, cache=analytics_cache(settings))
 
 
 @router.get("/projection", response_model=ProjectionRead)
@@ -68,13 +73,38 @@ async def read_projection(
 @router.get("/performance", response_model=PerformanceReport)
 async def read_performance(
     run: RunDep,
+    settings: SettingsDep,
     user: CurrentUser,
+    period: Annotated[
+        str | None,
+        Query(pattern=PERIOD_PATTERN, description="1M, 3M, YTD, 1Y, 3Y, ALL or a calendar year; or start/end"),
+    ] = None,
     start: Annotated[dt.date | None, Query()] = None,
     end: Annotated[dt.date | None, Query()] = None,
     benchmark: Annotated[str | None, Query(max_length=16, description="A ticker, or EQUAL_WEIGHT")] = None,
 ) -> PerformanceReport:
-    """Value history, TWR, XIRR, volatility, max drawdown, Sharpe; beta against a benchmark."""
-    return await run(measure_performance, user=user, start=start, end=end, benchmark=benchmark)
+    """Value history, TWR, XIRR, volatility, max drawdown, Sharpe, Sortino; beta against a
+    benchmark measured over the same sessions (first and last session of the period, inclusive)."""
+    return await run(
+        measure_performance,
+        user=user,
+        period=period,
+        start=start,
+        end=end,
+        benchmark=benchmark,
+        cache=analytics_cache(settings),
+    )
+
+
+@router.get("/returns-by-year", response_model=YearlyReturns)
+async def read_returns_by_year(
+    run: RunDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    benchmark: Annotated[str | None, Query(max_length=16, description="A ticker, or EQUAL_WEIGHT")] = None,
+) -> YearlyReturns:
+    """Time-weighted return of each calendar year, with the benchmark's over the same sessions."""
+    return await run(returns_by_year, user=user, benchmark=benchmark, cache=analytics_cache(settings))
 
 
 @router.get("/transactions", response_model=TransactionPage)
@@ -158,12 +188,15 @@ async def import_transaction_file(
         columns = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"mapping is not valid JSON: {exc}") from exc
+    if columns is None and mapping_name:
+        columns = await run(get_import_mapping, user=user, name=mapping_name, write=False)
+    # Parsed in a worker thread before the import's unit of work: the write lock is held
+    # for the ledger check and the insert only.
+    parsed = await anyio.to_thread.run_sync(partial(read_transactions_file, await file.read(), mapping=columns))
     return await run(
         import_transactions,
         user=user,
-        content=await file.read(),
-        mapping=columns,
-        mapping_name=mapping_name,
+        parsed=parsed,
         save_mapping_as=save_mapping_as,
         provider=live_provider(settings),
     )

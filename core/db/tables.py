@@ -227,6 +227,7 @@ class Transaction(Base):
     __tablename__ = "transaction"
     __table_args__ = (
         Index("ix_transaction_owner_date", "owner_id", "date"),
+        Index("ix_transaction_owner_ticker_date", "owner_id", "ticker", "date"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
@@ -245,6 +246,25 @@ class Transaction(Base):
     # Money moved by a deposit, withdrawal, fee or total dividend (revision 0004).
     amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LedgerVersion(Base):
+    """A random token replaced by every write to an owner's ledger: the analytics cache's key
+    (random, so a rolled-back write or a reused owner id can never bring an old key back)."""
+
+    __tablename__ = "ledger_version"
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+class PriceVersion(Base):
+    """A random token replaced by every write of a ticker's prices or metadata (see LedgerVersion)."""
+
+    __tablename__ = "price_version"
+
+    ticker: Mapped[str] = mapped_column(String(16), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
 
 
 class WatchlistItem(Base):

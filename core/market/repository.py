@@ -2,25 +2,30 @@
 
 Writes are idempotent upserts: `INSERT … ON CONFLICT (ticker, date) DO NOTHING` (or DO
 UPDATE when overwriting), through the dialect's own insert on PostgreSQL and SQLite.
-Reads go through the unique (ticker, date) index: one query per history.
+Reads go through the unique (ticker, date) index: one query per history, one query for the
+latest closes of any number of tickers. Every write of a ticker's prices or metadata replaces
+its `PriceVersion` token (`mark_prices_changed`), which keys the analytics cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from core.db.tables import Price, Ticker
+from core.db.tables import Price, PriceVersion, Ticker
 
 PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
 UPSERT_BATCH_ROWS = 2000
+COMPOUND_SELECT_LIMIT = 400  # SQLite allows 500 SELECTs in one UNION ALL
 
 
 def read_price_history(
@@ -64,7 +69,7 @@ def read_closes(
         query = query.where(Price.date >= start)
     if end is not None:
         query = query.where(Price.date <= end)
-    rows = _fetch_raw(session, query)
+    rows = fetch_raw(session, query)
     if not rows:
         return pd.DataFrame(columns=tickers, index=pd.DatetimeIndex([], name="date"), dtype=float)
     names = [row[0] for row in rows]
@@ -81,19 +86,19 @@ def read_closes(
     return pd.DataFrame(matrix, index=index, columns=names).sort_index(axis=1)
 
 
-def _fetch_raw(session: Session, query) -> list[tuple]:
-    """Run a Core select on the driver's cursor: plain tuples, no per-row result processing."""
+def fetch_raw(session: Session, query) -> list[tuple]:
+    """Run a Core select as driver SQL: plain rows, no per-value result processing (dates
+    stay as the driver gives them), still seen by the engine's statement events."""
     connection = session.connection()
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = connection.connection.cursor()
+    result = connection.exec_driver_sql(str(compiled), params)
     try:
-        cursor.execute(str(compiled), params)
-        return cursor.fetchall()
+        return result.cursor.fetchall()  # the driver's own tuples: no Row objects
     finally:
-        cursor.close()
+        result.close()
 
 
 def price_date_ranges(session: Session, tickers: Iterable[str] | None = None) -> dict[str, tuple[dt.date, dt.date]]:
@@ -104,29 +109,78 @@ def price_date_ranges(session: Session, tickers: Iterable[str] | None = None) ->
     return {ticker: (first, last) for ticker, first, last in session.execute(query)}
 
 
-def last_two_closes(session: Session, tickers: Iterable[str]) -> dict[str, list[tuple[dt.date, float]]]:
-    """The latest two (date, close) per ticker, newest first (an index range scan per ticker)."""
+def latest_closes(session: Session, tickers: Iterable[str], count: int) -> dict[str, list[tuple[dt.date, float]]]:
+    """The latest `count` (date, close) per ticker, newest first: one statement for all the
+    tickers (a UNION ALL of index range scans, `count` rows each), not one per ticker."""
+    tickers = sorted(set(tickers))
     result: dict[str, list[tuple[dt.date, float]]] = {}
-    for ticker in sorted(set(tickers)):
-        query = select(Price.date, Price.close).where(Price.ticker == ticker).order_by(Price.date.desc()).limit(2)
-        bars = [(day, close) for day, close in session.execute(query)]
-        if bars:
-            result[ticker] = bars
-    return result
+    for begin in range(0, len(tickers), COMPOUND_SELECT_LIMIT):
+        parts = [
+            select(Price.ticker, Price.date, Price.close)
+            .where(Price.ticker == ticker)
+            .order_by(Price.date.desc())
+            .limit(count)
+            .subquery()
+            .select()
+            for ticker in tickers[begin : begin + COMPOUND_SELECT_LIMIT]
+        ]
+        for ticker, day, close in session.execute(parts[0] if len(parts) == 1 else union_all(*parts)):
+            result.setdefault(ticker, []).append((day, close))
+    return {ticker: sorted(bars, reverse=True) for ticker, bars in result.items()}
+
+
+def last_two_closes(session: Session, tickers: Iterable[str]) -> dict[str, list[tuple[dt.date, float]]]:
+    """The latest two (date, close) per ticker, newest first (one statement)."""
+    return latest_closes(session, tickers, 2)
 
 
 def recent_closes(session: Session, tickers: Iterable[str], count: int) -> dict[str, list[tuple[dt.date, float]]]:
-    """The latest `count` (date, close) per ticker, oldest first."""
-    result: dict[str, list[tuple[dt.date, float]]] = {}
-    for ticker in sorted(set(tickers)):
-        query = select(Price.date, Price.close).where(Price.ticker == ticker).order_by(Price.date.desc()).limit(count)
-        bars = [(day, close) for day, close in session.execute(query)]
-        if bars:
-            result[ticker] = bars[::-1]
-    return result
+    """The latest `count` (date, close) per ticker, oldest first (one statement)."""
+    return {ticker: bars[::-1] for ticker, bars in latest_closes(session, tickers, count).items()}
 
 
-def _dialect_insert(session: Session) -> Callable:
+def mark_prices_changed(session: Session, ticker: str) -> None:
+    """Replace the ticker's price version token (every cached figure valued on it expires)."""
+    statement = dialect_insert(session)(PriceVersion).values(ticker=ticker, token=uuid.uuid4().hex)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["ticker"], set_={"token": statement.excluded.token})
+    )
+
+
+def price_versions(session: Session, tickers: Iterable[str]) -> dict[str, str]:
+    """The version token of each ticker that has one."""
+    tickers = sorted(set(tickers))
+    if not tickers:
+        return {}
+    query = select(PriceVersion.ticker, PriceVersion.token).where(PriceVersion.ticker.in_(tickers))
+    return dict(session.execute(query).all())
+
+
+class TickerFacts(NamedTuple):
+    name: str | None
+    sector: str | None
+    source: str | None
+    version: str | None  # the PriceVersion token, None when none was recorded
+
+
+def ticker_facts(session: Session, tickers: Iterable[str], *, bundled: bool = False) -> dict[str, TickerFacts]:
+    """Name, sector, source and price version of each ticker given (and, with `bundled`, of
+    every bundled ticker: the equal-weight universe), in one statement."""
+    tickers = sorted(set(tickers))
+    wanted = Ticker.symbol.in_(tickers) | (Ticker.source == "bundled") if bundled else Ticker.symbol.in_(tickers)
+    described = (
+        select(Ticker.symbol, Ticker.name, Ticker.sector, Ticker.source, PriceVersion.token)
+        .outerjoin(PriceVersion, PriceVersion.ticker == Ticker.symbol)
+        .where(wanted)
+    )
+    # Tickers with prices but no metadata row still have a version.
+    bare = select(PriceVersion.ticker, null(), null(), null(), PriceVersion.token).where(
+        PriceVersion.ticker.in_(tickers), PriceVersion.ticker.not_in(select(Ticker.symbol))
+    )
+    return {row[0]: TickerFacts(*row[1:]) for row in session.execute(union_all(described, bare))}
+
+
+def dialect_insert(session: Session) -> Callable:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -173,7 +227,7 @@ def upsert_prices(
             strict=True,
         )
     ]
-    statement = _dialect_insert(session)(Price)
+    statement = dialect_insert(session)(Price)
     if overwrite:
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
@@ -188,6 +242,7 @@ def upsert_prices(
         session.execute(statement, batch)  # executemany, batched by SQLAlchemy's insertmanyvalues
         if progress is not None:
             progress(len(batch))
+    mark_prices_changed(session, ticker)
     return len(records) if overwrite else count_prices(session, ticker) - before
 
 
@@ -195,7 +250,7 @@ def upsert_ticker(
     session: Session, symbol: str, *, name: str | None, sector: str | None, currency: str, source: str
 ) -> None:
     """Insert or update a ticker's metadata; a known name/sector is never blanked by a None."""
-    insert = _dialect_insert(session)
+    insert = dialect_insert(session)
     values = {"symbol": symbol, "name": name, "sector": sector, "currency": currency, "source": source}
     statement = insert(Ticker).values(values)
     updates = {key: getattr(statement.excluded, key) for key in ("name", "sector") if values[key] is not None}
@@ -204,6 +259,7 @@ def upsert_ticker(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=["symbol"])
     session.execute(statement)
+    mark_prices_changed(session, symbol)  # names and sectors show in valuations too
 
 
 def list_ticker_rows(session: Session) -> list[Ticker]:

@@ -15,15 +15,7 @@ import pandas as pd
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-TRADING_DAYS_PER_YEAR = 252
-
-
-def annualised_volatility(daily_returns: pd.Series) -> float | None:
-    """The one annualised volatility of the app (Stock page, portfolio report, chat): the sample
-    standard deviation of daily simple returns times √252; None with fewer than two returns."""
-    if len(daily_returns) < 2:
-        return None
-    return _finite(float(pd.Series(daily_returns, dtype=float).std(ddof=1)) * math.sqrt(TRADING_DAYS_PER_YEAR))
+from core.market.annualisation import annualised_volatility
 
 
 class PriceStatistics(BaseModel):
@@ -37,7 +29,7 @@ class PriceStatistics(BaseModel):
     high_52w: float
     low_52w: float
     return_1y: float | None
-    volatility: float | None  # `annualised_volatility` of the last year's daily returns
+    volatility: float | None  # annualised volatility of the last year's daily returns (core.market.annualisation)
     avg_volume: float | None  # mean daily volume over the last 3 months
 
 

@@ -28,7 +28,9 @@ from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.market.schemas import PriceHistoryRead
 from core.mcp_server.gate import current_caller
 from core.mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
+from core.portfolio.analytics_cache import analytics_cache
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
+from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
 from models.catalog import describe_models, list_models
 
@@ -86,7 +88,7 @@ def register_tools(server: MCPServer, settings: Settings) -> None:
     @server.tool(annotations=READ_ONLY)
     async def portfolio_summary() -> PortfolioSummary:
         """Your portfolio now: market value, cost, P&L, day change, holdings, weights, allocation."""
-        return await run(analytics.summarize_portfolio)
+        return await run(analytics.summarize_portfolio, cache=analytics_cache(settings))
 
     @server.tool(name="holdings", annotations=READ_ONLY)
     async def list_holdings(
@@ -132,12 +134,23 @@ def register_tools(server: MCPServer, settings: Settings) -> None:
 
     @server.tool(annotations=READ_ONLY)
     async def performance(
+        period: Annotated[
+            str | None, Field(pattern=PERIOD_PATTERN, description="1M, 3M, YTD, 1Y, 3Y, ALL or a calendar year")
+        ] = None,
         start: dt.date | None = None,
         end: dt.date | None = None,
         benchmark: Annotated[str | None, Field(max_length=16, description="A ticker, or EQUAL_WEIGHT")] = None,
     ) -> PerformanceReport:
-        """Performance over [start, end]: TWR, XIRR, volatility, drawdown, Sharpe; beta vs a benchmark."""
-        return await run(analytics.measure_performance, start=start, end=end, benchmark=benchmark)
+        """Performance over a period (its first and last session, inclusive, the same for the
+        benchmark): TWR, XIRR, volatility, drawdown, Sharpe, Sortino; beta vs a benchmark."""
+        return await run(
+            analytics.measure_performance,
+            period=period,
+            start=start,
+            end=end,
+            benchmark=benchmark,
+            cache=analytics_cache(settings),
+        )
 
     register_market_tools(server, run)
     register_forecast_tools(server, run, settings)

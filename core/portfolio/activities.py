@@ -15,20 +15,22 @@ CSV import through `record_activities`):
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write
-from core.db.tables import Stock, Transaction, TransactionType, User
+from core.db.tables import LedgerVersion, Stock, Transaction, User, utcnow
 from core.errors import InvalidInputError, NotFoundError
 from core.market.providers import PriceProvider
-from core.market.repository import get_ticker_row
+from core.market.repository import dialect_insert, get_ticker_row
+from core.portfolio.ledger_rows import LedgerRow, activity_rows, ledger_entries
 from core.portfolio.positions import Position, check_ledger, replay_ledger, sort_key
 from core.portfolio.pricing import require_priced
 from core.portfolio.schemas import ActivityCreate, ActivityUpdate
+
+__all__ = ["LedgerRow", "activity_rows", "ledger_entries"]  # the ledger's rows, as older callers import them
 
 ACTIVITY_FIELDS = ("date", "ticker", "type", "quantity", "price", "fee", "amount")
 
@@ -42,34 +44,15 @@ def list_activities(session: Session, *, owner: User, ticker: str | None = None)
     return sorted(entries, key=sort_key)
 
 
-@dataclass
-class _Opening:
-    """A stand-in ledger entry for a holding that predates the ledger."""
-
-    date: dt.date
-    ticker: str
-    quantity: float
-    price: float
-    type: TransactionType = TransactionType.BUY
-    fee: float = 0.0
-    amount: float = 0.0
-    id: int = 0
-
-
-def ledger_entries(session: Session, *, owner: User) -> list:
-    """What every figure is computed from: the owner's activities, plus an opening buy for
-    any holding stored before the ledger existed (no activities of its ticker)."""
-    entries: list = list_activities(session, owner=owner)
-    in_ledger = {entry.ticker for entry in entries}
-    for stock in session.scalars(select(Stock).where(Stock.owner_id == owner.id)):
-        if stock.ticker not in in_ledger and stock.quantity > 0:
-            opened = stock.opened_at or stock.created_at.date()
-            entries.append(_Opening(date=opened, ticker=stock.ticker, quantity=stock.quantity, price=stock.avg_cost))
-    return sorted(entries, key=sort_key)
+def ledger_version(session: Session, *, owner: User) -> str | None:
+    """The token of the owner's ledger as it is now (None before any write recorded one)."""
+    return session.scalar(select(LedgerVersion.token).where(LedgerVersion.owner_id == owner.id))
 
 
 def lock_ledger(session: Session, *, owner: User) -> None:
-    """Check the owner may write, then hold their ledger until the unit of work ends.
+    """Check the owner may write, then hold their ledger until the unit of work ends, and
+    give it a new version token (the analytics cache keys on it; a write that rolls back
+    takes its token with it).
 
     Every ledger write calls this before it reads the ledger it checks. PostgreSQL: a row lock
     on the owner (`SELECT … FOR UPDATE`); a second writer of the same ledger waits for the
@@ -78,6 +61,10 @@ def lock_ledger(session: Session, *, owner: User) -> None:
     """
     ensure_can_write(owner)
     session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+    statement = dialect_insert(session)(LedgerVersion).values(owner_id=owner.id, token=uuid.uuid4().hex)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["owner_id"], set_={"token": statement.excluded.token})
+    )
 
 
 def get_activity(session: Session, *, owner: User, activity_id: int) -> Transaction:
@@ -90,7 +77,13 @@ def get_activity(session: Session, *, owner: User, activity_id: int) -> Transact
 
 def sync_holding(session: Session, *, owner: User, ticker: str) -> Stock | None:
     """Rewrite the `Stock` row of `ticker` from the ledger; returns it (None when closed)."""
-    position = replay_ledger(list_activities(session, owner=owner, ticker=ticker)).get(ticker, Position(ticker=ticker))
+    position = replay_ledger(activity_rows(session, owner=owner, ticker=ticker)).get(ticker, Position(ticker=ticker))
+    return store_holding(session, owner=owner, position=position)
+
+
+def store_holding(session: Session, *, owner: User, position: Position) -> Stock | None:
+    """Write the `Stock` row of a position the ledger's replay gave (None when closed)."""
+    ticker = position.ticker
     stock = session.scalar(select(Stock).where(Stock.owner_id == owner.id, Stock.ticker == ticker))
     if position.quantity <= 0:
         if stock is not None:
@@ -108,11 +101,11 @@ def sync_holding(session: Session, *, owner: User, ticker: str) -> Stock | None:
     return stock
 
 
-def ensure_consistent(entries: list, *, action: str) -> None:
-    """Replay `entries` (the whole ledger as it would be); InvalidInputError "<action> is
-    refused: …" naming the date when a rule breaks."""
+def ensure_consistent(entries: list, *, action: str) -> dict[str, Position]:
+    """Replay `entries` (the whole ledger as it would be) and return its positions;
+    InvalidInputError "<action> is refused: …" naming the date when a rule breaks."""
     try:
-        check_ledger(entries)
+        return check_ledger(entries)
     except InvalidInputError as exc:
         raise InvalidInputError(f"{action} is refused: {exc.message}", details=exc.details) from exc
 
@@ -124,7 +117,7 @@ def record_activity(
     lock_ledger(session, owner=owner)
     require_priced(session, ticker=data.ticker, day=data.date, provider=provider)
     entry = Transaction(owner_id=owner.id, **data.model_dump())
-    ensure_consistent([*list_activities(session, owner=owner), entry], action=f"the {data.type.value}")
+    ensure_consistent([*activity_rows(session, owner=owner), entry], action=f"the {data.type.value}")
     session.add(entry)
     session.flush()
     if entry.ticker:
@@ -132,16 +125,19 @@ def record_activity(
     return entry
 
 
-def record_activities(session: Session, *, owner: User, rows: list[ActivityCreate]) -> list[Transaction]:
-    """Add many already-checked activities at once, all or nothing (the whole ledger is checked)."""
+def record_activities(session: Session, *, owner: User, rows: list[ActivityCreate]) -> int:
+    """Add many already-checked activities at once, all or nothing (the whole ledger is
+    checked); one bulk INSERT, however many rows. Returns how many were added."""
     lock_ledger(session, owner=owner)
-    entries = [Transaction(owner_id=owner.id, **row.model_dump()) for row in rows]
-    ensure_consistent([*list_activities(session, owner=owner), *entries], action="the import")
-    session.add_all(entries)
-    session.flush()
-    for ticker in sorted({entry.ticker for entry in entries if entry.ticker}):
-        sync_holding(session, owner=owner, ticker=ticker)
-    return entries
+    positions = ensure_consistent([*activity_rows(session, owner=owner), *rows], action="the import")
+    if rows:
+        # Core executemany: an import of 100,000 rows needs no ORM object per row.
+        created_at = utcnow()
+        values = [{"owner_id": owner.id, "created_at": created_at, **row.model_dump()} for row in rows]
+        session.execute(insert(Transaction.__table__), values)
+    for ticker in sorted({row.ticker for row in rows if row.ticker}):
+        store_holding(session, owner=owner, position=positions.get(ticker, Position(ticker=ticker)))
+    return len(rows)
 
 
 def _merged(entry: Transaction, data: ActivityUpdate) -> ActivityCreate:
@@ -178,7 +174,7 @@ def update_activity(
     if (changed.ticker, changed.date) != (entry.ticker, entry.date):
         require_priced(session, ticker=changed.ticker, day=changed.date, provider=provider)
     candidate = Transaction(id=entry.id, owner_id=owner.id, **changed.model_dump())
-    others = [other for other in list_activities(session, owner=owner) if other.id != entry.id]
+    others = [other for other in activity_rows(session, owner=owner) if other.id != entry.id]
     ensure_consistent([*others, candidate], action=f"changing the {entry.type.value} of {entry.date}")
     old_ticker = entry.ticker
     for name, value in changed.model_dump().items():
@@ -193,7 +189,7 @@ def delete_activity(session: Session, *, owner: User, activity_id: int) -> None:
     """Remove one activity, unless the ledger without it breaks a rule (named with its date)."""
     lock_ledger(session, owner=owner)
     entry = get_activity(session, owner=owner, activity_id=activity_id)
-    others = [other for other in list_activities(session, owner=owner) if other.id != entry.id]
+    others = [other for other in activity_rows(session, owner=owner) if other.id != entry.id]
     ensure_consistent(others, action=f"deleting the {entry.type.value} of {entry.date}")
     ticker = entry.ticker
     session.delete(entry)

@@ -1,29 +1,43 @@
 """Portfolio analytics: the current summary (value, cost, P&L, day change, weights,
-allocation) and performance over a period (value history, TWR, XIRR, risk, a benchmark).
+allocation), performance over a period (value history, TWR, XIRR, risk, a benchmark) and
+returns by calendar year. Every face (pages, API, MCP, chat) calls these.
 
-Both read the owner's ledger (see core.portfolio.ledger) and the stored closes in one query.
+Each reads the owner's ledger (two statements), the metadata and price versions of its
+tickers (one) and the closes it needs (one): at most five statements with the cache's
+ledger version. Given a cache (core.portfolio.analytics_cache), a figure whose ledger and
+price versions are unchanged is served from it (two statements).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.db.tables import User
 from core.errors import InvalidInputError, NotFoundError
 from core.market import repository
-from core.portfolio import returns as perf
-from core.portfolio.activities import ledger_entries
-from core.portfolio.analytics_schemas import HoldingValuation, PerformanceReport, PortfolioSummary, SeriesPoint
-from core.portfolio.cash import summarize_cash
-from core.portfolio.positions import EPSILON, replay_ledger
+from core.market.repository import TickerFacts
+from core.portfolio.activities import ledger_version
+from core.portfolio.analytics_cache import AnalyticsCache
+from core.portfolio.analytics_schemas import HoldingValuation, PerformanceReport, PortfolioSummary, YearlyReturns
+from core.portfolio.day_change import DayChange, ticker_day_change, total_day_change
+from core.portfolio.ledger_rows import LedgerSnapshot, ledger_entries, read_ledger
+from core.portfolio.performance import DailySeries, daily_series, report_period, yearly_returns
+from core.portfolio.periods import normalise_period
+from core.portfolio.positions import EPSILON
 from core.portfolio.schemas import EARLIEST_DATE, normalise_ticker
 from core.portfolio.valuation import entries_frame, value_history
 
 LATEST_DATE = dt.date(2200, 1, 1)  # pandas timestamps end in 2262
-EQUAL_WEIGHT_NAMES = {"EQUAL_WEIGHT", "EQUAL-WEIGHT", "EW", "UNIVERSE"}
+EQUAL_WEIGHT = "EQUAL_WEIGHT"
+EQUAL_WEIGHT_NAMES = {EQUAL_WEIGHT, "EQUAL-WEIGHT", "EW", "UNIVERSE"}
+
+Compute = Callable[[LedgerSnapshot, dict[str, TickerFacts]], BaseModel]
 
 
 def load_ledger(session: Session, *, owner: User) -> list:
@@ -31,22 +45,88 @@ def load_ledger(session: Session, *, owner: User) -> list:
     return ledger_entries(session, owner=owner)
 
 
-def summarize_portfolio(session: Session, *, owner: User) -> PortfolioSummary:
+def _tickers(ledger: LedgerSnapshot) -> list[str]:
+    return sorted(ticker for ticker in ledger.frame["ticker"].unique() if ticker)
+
+
+def _served(
+    session: Session,
+    *,
+    owner: User,
+    cache: AnalyticsCache | None,
+    kind: str,
+    params: dict,
+    model: type[BaseModel],
+    compute: Compute,
+    extra: tuple[str, ...] = (),
+    bundled: bool = False,
+):
+    """`compute(ledger, facts)`, or its cached result while the versions it read are unchanged."""
+    token = ledger_version(session, owner=owner) if cache is not None else None
+    facts = None
+    if token is not None:
+        remembered = cache.tickers_of(owner.id, token)
+        if remembered is not None:
+            facts = repository.ticker_facts(session, [*remembered, *extra], bundled=bundled)
+            key = cache.key(kind, owner.id, token, {t: f.version for t, f in facts.items()}, params)
+            if (hit := cache.get(key, model)) is not None:
+                return hit
+    ledger = read_ledger(session, owner=owner)
+    tickers = _tickers(ledger)
+    if facts is None:
+        facts = repository.ticker_facts(session, [*tickers, *extra], bundled=bundled)
+    result = compute(ledger, facts)
+    if token is not None:
+        cache.remember_tickers(owner.id, token, tickers)
+        cache.put(cache.key(kind, owner.id, token, {t: f.version for t, f in facts.items()}, params), result)
+    return result
+
+
+def summarize_portfolio(session: Session, *, owner: User, cache: AnalyticsCache | None = None) -> PortfolioSummary:
     """Value at the last close, cost, P&L (unrealised; realised split into open holdings and
     closed positions, which add up to it), day change, weights, allocation, cash and income."""
-    entries = load_ledger(session, owner=owner)
-    positions = replay_ledger(entries)
-    cash = summarize_cash(entries)
-    open_positions = {ticker: p for ticker, p in positions.items() if p.quantity > EPSILON}
-    closes = repository.last_two_closes(session, open_positions)
-    metadata = {row.symbol: row for row in repository.list_ticker_rows(session) if row.symbol in open_positions}
+    return _served(
+        session,
+        owner=owner,
+        cache=cache,
+        kind="summary",
+        params={},
+        model=PortfolioSummary,
+        compute=lambda ledger, facts: _summary(session, ledger, facts),
+    )
+
+
+def _since_yesterday(ledger: LedgerSnapshot, closes: dict[str, list]) -> dict[str, list]:
+    """Each ticker's entries after its previous session's close (all of them with one session)."""
+    frame = ledger.frame
+    yesterday = pd.Series(
+        {ticker: pd.Timestamp(bars[1][0]) for ticker, bars in closes.items() if len(bars) > 1}, dtype="datetime64[ns]"
+    )
+    cutoff = yesterday.reindex(frame["ticker"].to_numpy()).to_numpy()  # NaT: no previous session
+    dates = frame["date"].to_numpy()
+    recent = frame[(frame["ticker"] != "").to_numpy() & (np.isnat(cutoff) | (dates > cutoff))]
+    by_ticker: dict[str, list] = {}
+    for entry in LedgerSnapshot(frame=recent).entries():
+        by_ticker.setdefault(entry.ticker, []).append(entry)
+    return by_ticker
+
+
+def _summary(session: Session, ledger: LedgerSnapshot, facts: dict[str, TickerFacts]) -> PortfolioSummary:
+    positions = ledger.positions()
+    cash = ledger.cash()
+    closes = repository.last_two_closes(session, positions)
+    by_ticker = _since_yesterday(ledger, closes)
+    changes: list[DayChange] = []
     holdings: list[HoldingValuation] = []
-    for ticker, position in sorted(open_positions.items()):
+    for ticker, position in sorted(positions.items()):
         bars = closes.get(ticker, [])
+        change = ticker_day_change(position.quantity, bars, by_ticker.get(ticker, []))
+        changes.append(change)
+        if position.quantity <= EPSILON:
+            continue
         last_price = bars[0][1] if bars else None
         value = position.quantity * last_price if last_price is not None else position.cost_basis
-        change = position.quantity * (bars[0][1] - bars[1][1]) if len(bars) > 1 else 0.0
-        meta = metadata.get(ticker)
+        meta = facts.get(ticker)
         holdings.append(
             HoldingValuation(
                 ticker=ticker,
@@ -61,8 +141,8 @@ def summarize_portfolio(session: Session, *, owner: User) -> PortfolioSummary:
                 unrealized_pnl=value - position.cost_basis,
                 unrealized_pnl_pct=(value / position.cost_basis - 1.0) if position.cost_basis else None,
                 realized_pnl=position.realized_pnl,
-                day_change=change,
-                day_change_pct=change / (value - change) if value - change else None,
+                day_change=change.change,
+                day_change_pct=change.percent,
                 weight=0.0,
             )
         )
@@ -72,27 +152,27 @@ def summarize_portfolio(session: Session, *, owner: User) -> PortfolioSummary:
         holding.weight = holding.market_value / total if total else 0.0
         sector = holding.sector or "Unknown"
         by_sector[sector] = by_sector.get(sector, 0.0) + holding.weight
+    held = {h.ticker for h in holdings}
     cost = sum(h.cost_basis for h in holdings)
-    day_change = sum(h.day_change for h in holdings)
+    day = total_day_change(changes)
     realized_open = sum(h.realized_pnl for h in holdings)
-    realized_closed = sum(p.realized_pnl for t, p in positions.items() if t not in open_positions)
-    realized = realized_open + realized_closed
+    realized_closed = sum(p.realized_pnl for t, p in positions.items() if t not in held)
     dates = [h.last_price_date for h in holdings if h.last_price_date]
     return PortfolioSummary(
         market_value=total,
         cost_basis=cost,
         unrealized_pnl=total - cost,
-        realized_pnl=realized,
+        realized_pnl=realized_open + realized_closed,
         realized_pnl_open=realized_open,
         realized_pnl_closed=realized_closed,
-        total_pnl=total - cost + realized,
+        total_pnl=total - cost + realized_open + realized_closed,
         commissions=sum(p.commissions for p in positions.values()),
         cash=cash.balance,
         cash_tracked=cash.tracked,
         net_deposits=cash.deposits - cash.withdrawals,
         total_value=total + cash.balance if cash.tracked else total,
-        day_change=day_change,
-        day_change_pct=day_change / (total - day_change) if total - day_change else None,
+        day_change=day.change,
+        day_change_pct=day.percent,
         dividends=sum(p.dividends for p in positions.values()),
         fees=sum(p.fees for p in positions.values()),
         holdings=holdings,
@@ -102,91 +182,106 @@ def summarize_portfolio(session: Session, *, owner: User) -> PortfolioSummary:
     )
 
 
-def benchmark_returns(session: Session, *, benchmark: str, start: dt.date | None, end: dt.date | None) -> pd.Series:
-    """Daily returns of a ticker's close, or of an equal-weight index of every stored bundled ticker."""
+def _benchmark_tickers(benchmark: str | None, facts: dict[str, TickerFacts]) -> tuple[str | None, list[str]]:
+    """The benchmark's canonical name and the tickers it is made of."""
+    if not benchmark:
+        return None, []
     symbol = normalise_ticker(benchmark)
     if symbol in EQUAL_WEIGHT_NAMES:
-        universe = [row.symbol for row in repository.list_ticker_rows(session) if row.source == "bundled"]
-        closes = repository.read_closes(session, universe, start, end)
-        if closes.empty:
+        universe = sorted(ticker for ticker, fact in facts.items() if fact.source == "bundled")
+        if not universe:
             raise NotFoundError("no bundled prices stored for the equal-weight benchmark; run `prices load`")
-        # Rebalanced daily: the index return is the mean of the tickers' returns that day.
-        return closes.pct_change(fill_method=None).mean(axis=1, skipna=True).iloc[1:].fillna(0.0)
-    closes = repository.read_closes(session, [symbol], start, end)
-    if closes.empty:
-        raise NotFoundError(f"unknown benchmark ticker {symbol}: no prices stored")
-    return closes[symbol].pct_change(fill_method=None).iloc[1:].fillna(0.0)
+        return EQUAL_WEIGHT, universe
+    return symbol, [symbol]
 
 
-def _points(series: pd.Series) -> list[SeriesPoint]:
-    return [
-        SeriesPoint(date=day.date(), value=float(v)) for day, v in zip(series.index, series.to_numpy(), strict=True)
-    ]
+def _series(
+    session: Session,
+    ledger: LedgerSnapshot,
+    facts: dict[str, TickerFacts],
+    *,
+    benchmark: str | None,
+    end: dt.date | None,
+) -> tuple[DailySeries, str | None]:
+    """The daily series of the portfolio and its benchmark, closes read in one statement."""
+    name, members = _benchmark_tickers(benchmark, facts)
+    frame = entries_frame(ledger.frame)
+    tickers = [t for t in frame["ticker"].unique() if t] if len(frame) else []
+    closes = repository.read_closes(session, [*tickers, *members], None, end)
+    held = closes.reindex(columns=tickers).dropna(how="all")
+    history = value_history(frame, held, pd.Timestamp(end) if end else None)
+    bench = None
+    if members:
+        bench = closes.reindex(columns=members).dropna(how="all")
+        if bench.empty:
+            raise NotFoundError(f"unknown benchmark ticker {name}: no prices stored")
+    return daily_series(history, bench), name
+
+
+def _check_dates(start: dt.date | None, end: dt.date | None) -> None:
+    if start and end and start > end:
+        raise InvalidInputError(f"start {start} is after end {end}")
+    for day in (start, end):
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise InvalidInputError(f"{day} is outside {EARLIEST_DATE} … {LATEST_DATE}")
 
 
 def measure_performance(
     session: Session,
     *,
     owner: User,
+    period: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
     benchmark: str | None = None,
     risk_free_rate: float = 0.0,
+    cache: AnalyticsCache | None = None,
 ) -> PerformanceReport:
-    """Performance of the owner's portfolio between `start` and `end` (defaults: all of it)."""
-    if start and end and start > end:
-        raise InvalidInputError(f"start {start} is after end {end}")
-    for day in (start, end):
-        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
-            raise InvalidInputError(f"{day} is outside {EARLIEST_DATE} … {LATEST_DATE}")
-    entries = load_ledger(session, owner=owner)
-    frame = entries_frame(entries)
-    closes = repository.read_closes(session, [t for t in frame["ticker"].unique() if t], None, end)
-    history = value_history(frame, closes, pd.Timestamp(end) if end else None)
-    before = history[history.index < pd.Timestamp(start)] if start else history.iloc[:0]
-    period = history[history.index >= pd.Timestamp(start)] if start else history
-    previous_value = float(before["value"].iloc[-1]) if len(before) else 0.0
-    daily = perf.daily_returns(
-        period["value"], period["inflow"], period["outflow"], previous_value, period["inflow_close"]
+    """Performance over a period (core.portfolio.periods: a name such as 1Y, YTD or 2016, or
+    `start`/`end` dates; default: since inception), against `benchmark` over the same sessions."""
+    _check_dates(start, end)
+    period = normalise_period(period, start)
+    symbol = normalise_ticker(benchmark) if benchmark else None
+    extra = (symbol,) if symbol and symbol not in EQUAL_WEIGHT_NAMES else ()
+
+    def compute(ledger: LedgerSnapshot, facts: dict[str, TickerFacts]) -> PerformanceReport:
+        series, name = _series(session, ledger, facts, benchmark=benchmark, end=end)
+        return report_period(series, period=period, start=start, end=end, benchmark=name, risk_free_rate=risk_free_rate)
+
+    params = {"period": period, "start": start, "end": end, "benchmark": symbol, "rf": risk_free_rate}
+    return _served(
+        session,
+        owner=owner,
+        cache=cache,
+        kind="performance",
+        params=params,
+        model=PerformanceReport,
+        compute=compute,
+        extra=extra,
+        bundled=symbol in EQUAL_WEIGHT_NAMES,
     )
-    # Returns count from the first day with money invested.
-    invested = daily[(period["value"] + period["outflow"]).to_numpy() > 0]
-    report = PerformanceReport(
-        start=period.index[0].date() if len(period) else start,
-        end=period.index[-1].date() if len(period) else end,
-        start_value=previous_value,
-        end_value=float(period["value"].iloc[-1]) if len(period) else 0.0,
-        net_inflow=float(period["inflow"].sum() + period["inflow_close"].sum() - period["outflow"].sum()),
-        twr=perf.time_weighted_return(invested) if len(invested) else None,
-        xirr=perf.xirr(_xirr_flows(period, previous_value)),
-        volatility=perf.annualised_volatility(invested),
-        max_drawdown=perf.max_drawdown(invested),
-        sharpe=perf.sharpe_ratio(invested, risk_free_rate),
-        series=_points(period["value"]),
-        twr_series=_points(perf.growth_index(invested)),
-    )
-    if report.twr is not None and len(invested) > 1:
-        years = (invested.index[-1] - invested.index[0]).days / 365.0
-        report.twr_annualised = (1.0 + report.twr) ** (1.0 / years) - 1.0 if years >= 1 else None
-    if benchmark:
-        first_day = invested.index[0].date() if len(invested) else start
-        bench = benchmark_returns(session, benchmark=benchmark, start=first_day, end=report.end)
-        report.benchmark = normalise_ticker(benchmark)
-        report.benchmark_twr = perf.time_weighted_return(bench)
-        report.benchmark_series = _points(perf.growth_index(bench))
-        report.beta = perf.beta(invested, bench)
-    return report
 
 
-def _xirr_flows(period: pd.DataFrame, previous_value: float) -> list[tuple[dt.date, float]]:
-    if period.empty:
-        return []
-    days = [day.date() for day in period.index]
-    net = (period["outflow"] - period["inflow"] - period["inflow_close"]).to_numpy()
-    flows = [(day, float(amount)) for day, amount in zip(days, net, strict=True) if amount]
-    if previous_value:
-        flows.insert(0, (days[0], -previous_value))
-    final_value = float(period["value"].iloc[-1])
-    if final_value:
-        flows.append((days[-1], final_value))
-    return flows
+def returns_by_year(
+    session: Session, *, owner: User, benchmark: str | None = None, cache: AnalyticsCache | None = None
+) -> YearlyReturns:
+    """The portfolio's and the benchmark's time-weighted return for each calendar year, over
+    the same sessions (the portfolio's first year counts from its first day with money in it)."""
+    symbol = normalise_ticker(benchmark) if benchmark else None
+    extra = (symbol,) if symbol and symbol not in EQUAL_WEIGHT_NAMES else ()
+
+    def compute(ledger: LedgerSnapshot, facts: dict[str, TickerFacts]) -> YearlyReturns:
+        series, name = _series(session, ledger, facts, benchmark=benchmark, end=None)
+        return YearlyReturns(benchmark=name, years=yearly_returns(series))
+
+    return _served(
+        session,
+        owner=owner,
+        cache=cache,
+        kind="by_year",
+        params={"benchmark": symbol},
+        model=YearlyReturns,
+        compute=compute,
+        extra=extra,
+        bundled=symbol in EQUAL_WEIGHT_NAMES,
+    )

@@ -20,7 +20,9 @@ class HoldingValuation(BaseModel):
     unrealized_pnl: float
     unrealized_pnl_pct: float | None = None
     realized_pnl: float
-    day_change: float
+    day_change: float = Field(
+        description="Value now − value at the previous close of the shares held then − today's net money put in"
+    )
     day_change_pct: float | None = None
     weight: float
 
@@ -33,7 +35,9 @@ class PortfolioSummary(BaseModel):
     realized_pnl_open: float = Field(default=0.0, description="The part of realised P&L on tickers still held")
     realized_pnl_closed: float = Field(default=0.0, description="The part on closed positions")
     total_pnl: float
-    day_change: float
+    day_change: float = Field(
+        description="Sum over every ticker, positions closed today included (core.portfolio.day_change)"
+    )
     day_change_pct: float | None
     dividends: float
     fees: float = Field(description="Fee charges (fee activities)")
@@ -54,23 +58,46 @@ class SeriesPoint(BaseModel):
 
 
 class PerformanceReport(BaseModel):
+    """Figures over one period (core.portfolio.periods): `start` and `end` are its first and
+    last session, inclusive, the same for the portfolio, the benchmark and every ratio."""
+
+    period: str | None = Field(default=None, description="1M, 3M, YTD, 1Y, 3Y, ALL, a year, or None for dates")
     start: dt.date | None
     end: dt.date | None
-    start_value: float
+    sessions: int = Field(default=0, description="Daily returns in the period")
+    start_value: float = Field(description="Value at the close before the first session")
     end_value: float
     net_inflow: float = Field(description="Money put in minus money taken out over the period")
     twr: float | None = Field(description="Time-weighted return over the period (fraction)")
-    twr_annualised: float | None = None
-    xirr: float | None = Field(description="Money-weighted annual return (fraction)")
+    twr_annualised: float | None = Field(
+        default=None, description="(1 + TWR) ** (252 / sessions) − 1; None under 252 sessions"
+    )
+    xirr: float | None = Field(description="Money-weighted annual return (fraction; actual/365 days)")
     benchmark: str | None = None
-    benchmark_twr: float | None = None
-    volatility: float | None = Field(description="Annualised standard deviation of daily returns")
+    benchmark_twr: float | None = Field(default=None, description="Over the same sessions as `twr`")
+    benchmark_twr_annualised: float | None = None
+    volatility: float | None = Field(description="Annualised standard deviation of daily returns (×√252)")
+    downside_deviation: float | None = Field(default=None, description="Annualised, below the risk-free rate")
     max_drawdown: float = Field(description="Deepest fall of the time-weighted index, ≤ 0")
     sharpe: float | None = None
+    sortino: float | None = None
     beta: float | None = None
     series: list[SeriesPoint] = Field(description="Market value at each close")
     twr_series: list[SeriesPoint] = Field(default_factory=list, description="Growth of 100, time-weighted")
     benchmark_series: list[SeriesPoint] = Field(default_factory=list, description="Benchmark growth of 100")
+
+
+class YearReturn(BaseModel):
+    year: int
+    start: dt.date = Field(description="First session counted (later than 2 January in the portfolio's first year)")
+    end: dt.date = Field(description="Last session counted")
+    twr: float = Field(description="Time-weighted return of the portfolio over the year's sessions")
+    benchmark_twr: float | None = Field(default=None, description="Over the same sessions")
+
+
+class YearlyReturns(BaseModel):
+    benchmark: str | None = None
+    years: list[YearReturn]
 
 
 class CashBalance(BaseModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core.db.tables import TransactionType, User
-from core.portfolio.activities import ledger_entries
 from core.portfolio.analytics_schemas import CashBalance
+from core.portfolio.ledger_rows import cash_of_totals, ledger_entries
 from core.portfolio.positions import LedgerEntry, cash_amount, has_deposits
 
 
@@ -15,18 +15,7 @@ def summarize_cash(entries: list[LedgerEntry]) -> CashBalance:
     totals = {kind: 0.0 for kind in TransactionType}
     for entry in entries:
         totals[TransactionType(entry.type)] += cash_amount(entry)
-    inflow = totals[TransactionType.DEPOSIT] + totals[TransactionType.SELL] + totals[TransactionType.DIVIDEND]
-    outflow = totals[TransactionType.WITHDRAWAL] + totals[TransactionType.BUY] + totals[TransactionType.FEE]
-    return CashBalance(
-        balance=inflow - outflow,
-        tracked=has_deposits(entries),
-        deposits=totals[TransactionType.DEPOSIT],
-        withdrawals=totals[TransactionType.WITHDRAWAL],
-        purchases=totals[TransactionType.BUY],
-        sale_proceeds=totals[TransactionType.SELL],
-        dividends=totals[TransactionType.DIVIDEND],
-        fees=totals[TransactionType.FEE],
-    )
+    return cash_of_totals(totals, tracked=has_deposits(entries))
 
 
 def cash_balance(session: Session, *, owner: User) -> CashBalance:

@@ -8,6 +8,8 @@ down to zero has no `Stock` row. Adding a holding by hand records a buy (see hol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,14 @@ from core.auth.permissions import ensure_can_write
 from core.db.tables import Transaction, User
 from core.errors import InvalidInputError
 from core.market.providers import PriceProvider
-from core.portfolio.activities import list_activities, lock_ledger, record_activities, record_activity, sync_holding
+from core.portfolio.activities import (
+    activity_rows,
+    list_activities,
+    lock_ledger,
+    record_activities,
+    record_activity,
+    sync_holding,
+)
 from core.portfolio.positions import Position, apply_entry, replay_cash, sort_key
 from core.portfolio.pricing import check_priced
 from core.portfolio.schemas import ActivityCreate, ImportResult
@@ -52,8 +61,8 @@ def record_transactions(
     bad = [problem for problem in problems if problem]
     if bad:
         raise InvalidInputError(bad[0], details=[{"column": "ticker", "reason": p} for p in bad])
-    entries = record_activities(session, owner=owner, rows=rows)
-    return ImportResult(imported=len(entries), tickers=sorted({e.ticker for e in entries if e.ticker}))
+    imported = record_activities(session, owner=owner, rows=rows)
+    return ImportResult(imported=imported, tickers=sorted({row.ticker for row in rows if row.ticker}))
 
 
 def list_transactions(
@@ -86,9 +95,9 @@ def _check_rows_against_ledger(
         if problem:
             column = "ticker" if problem.startswith("unknown ticker") else "date"
             problems.append({"row": parsed.row, "column": column, "reason": problem})
-    existing = owner_transactions(session, owner=owner)
+    existing = activity_rows(session, owner=owner)
     positions: dict[str, Position] = {}
-    staged = [(entry, None) for entry in existing] + [(Transaction(**r.data.model_dump()), r.row) for r in rows]
+    staged = [(entry, None) for entry in existing] + [(r.data, r.row) for r in rows]
     for entry, row in sorted(staged, key=lambda pair: sort_key(pair[0])):
         if not entry.ticker:
             continue
@@ -104,11 +113,28 @@ def _check_rows_against_ledger(
     return problems
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    """A transactions file read and validated row by row, before any unit of work."""
+
+    rows: list[ParsedRow]
+    problems: list[dict[str, object]]
+    mapping: dict[str, str] | None
+
+
+def read_transactions_file(content: bytes | str, *, mapping: dict[str, str] | None = None) -> ParsedFile:
+    """Parse and validate a file (pure CPU work, no session): faces call it before opening the
+    import's unit of work, so parsing never holds the database's write lock."""
+    rows, problems = collect_transaction_rows(content, mapping=mapping)
+    return ParsedFile(rows=rows, problems=problems, mapping=mapping)
+
+
 def import_transactions(
     session: Session,
     *,
     owner: User,
-    content: bytes | str,
+    content: bytes | str | None = None,
+    parsed: ParsedFile | None = None,
     mapping: dict[str, str] | None = None,
     mapping_name: str | None = None,
     save_mapping_as: str | None = None,
@@ -116,22 +142,26 @@ def import_transactions(
 ) -> ImportResult:
     """Import a CSV of transactions, all or nothing.
 
-    `mapping` maps the file's headers onto ours; `mapping_name` uses a saved one;
-    `save_mapping_as` saves `mapping` for next time. A bad file raises InvalidInputError
-    whose `details` are {"row", "column", "reason"} for every problem, and writes nothing.
+    `content` is the file, or `parsed` the file already read by `read_transactions_file`
+    (outside the unit of work). `mapping` maps the file's headers onto ours; `mapping_name`
+    uses a saved one; `save_mapping_as` saves `mapping` for next time. A bad file raises
+    InvalidInputError whose `details` are {"row", "column", "reason"} for every problem, and
+    writes nothing.
     """
     lock_ledger(session, owner=owner)
-    if mapping is None and mapping_name:
-        mapping = get_import_mapping(session, owner=owner, name=mapping_name)
-    rows, problems = collect_transaction_rows(content, mapping=mapping)
+    if parsed is None:
+        if mapping is None and mapping_name:
+            mapping = get_import_mapping(session, owner=owner, name=mapping_name)
+        parsed = read_transactions_file(content or b"", mapping=mapping)
+    rows, problems = parsed.rows, list(parsed.problems)
     problems += _check_rows_against_ledger(session, owner=owner, rows=rows, provider=provider)
     if problems:
         raise_problems(problems)
     with session.begin_nested():
-        entries = record_activities(session, owner=owner, rows=[r.data for r in rows])
-        if save_mapping_as and mapping:
-            save_import_mapping(session, owner=owner, name=save_mapping_as, columns=mapping)
-    return ImportResult(imported=len(entries), tickers=sorted({e.ticker for e in entries if e.ticker}))
+        imported = record_activities(session, owner=owner, rows=[r.data for r in rows])
+        if save_mapping_as and parsed.mapping:
+            save_import_mapping(session, owner=owner, name=save_mapping_as, columns=parsed.mapping)
+    return ImportResult(imported=imported, tickers=sorted({r.data.ticker for r in rows if r.data.ticker}))
 
 
 def export_transactions(session: Session, *, owner: User) -> str:

@@ -15,8 +15,11 @@ trades (negative: money put in from outside), so portfolios without deposits kee
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from core.db.tables import TransactionType
 from core.errors import InvalidInputError
@@ -44,7 +47,7 @@ class LedgerEntry(Protocol):
     fee: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Position:
     ticker: str
     quantity: float = 0.0
@@ -70,16 +73,27 @@ def entry_amount(entry: LedgerEntry) -> float:
     return float(getattr(entry, "amount", 0.0) or 0.0)
 
 
+# The replay runs once per entry of ledgers of 100,000 entries: types are compared as the
+# strings they are (TransactionType is a StrEnum), without converting each entry's type.
+_BUY, _SELL, _DIVIDEND, _FEE = (
+    TransactionType.BUY,
+    TransactionType.SELL,
+    TransactionType.DIVIDEND,
+    TransactionType.FEE,
+)
+_INCOMING = frozenset({TransactionType.SELL, TransactionType.DIVIDEND, TransactionType.DEPOSIT})
+
+
 def cash_amount(entry: LedgerEntry) -> float:
     """The money the entry moves, always >= 0: paid for a buy, fee or withdrawal; received
     for a sell, dividend or deposit."""
+    kind = entry.type
     gross = entry.quantity * entry.price
-    kind = TransactionType(entry.type)
-    if kind == TransactionType.BUY:
+    if kind == _BUY:
         return gross + entry.fee
-    if kind == TransactionType.SELL:
+    if kind == _SELL:
         return gross - entry.fee
-    if kind == TransactionType.DIVIDEND:
+    if kind == _DIVIDEND:
         total = entry_amount(entry) or (gross if entry.quantity > 0 else entry.price)
         return total - entry.fee
     if kind in CASH_TYPES:
@@ -87,31 +101,44 @@ def cash_amount(entry: LedgerEntry) -> float:
     return entry_amount(entry) + entry.fee + gross
 
 
+def cash_amounts(
+    kind: np.ndarray, quantity: np.ndarray, price: np.ndarray, fee: np.ndarray, amount: np.ndarray
+) -> np.ndarray:
+    """`cash_amount` over whole columns (type values, quantities, prices, fees, amounts)."""
+    gross = quantity * price
+    dividend_total = np.where(amount != 0, amount, np.where(quantity > 0, gross, price))
+    is_cash = (kind == TransactionType.DEPOSIT.value) | (kind == TransactionType.WITHDRAWAL.value)
+    return np.select(
+        [kind == _BUY.value, kind == _SELL.value, kind == _DIVIDEND.value, is_cash],
+        [gross + fee, gross - fee, dividend_total - fee, amount],
+        default=amount + fee + gross,
+    )
+
+
 def cash_change(entry: LedgerEntry) -> float:
     """The entry's effect on the cash balance (signed)."""
-    kind = TransactionType(entry.type)
-    incoming = kind in (TransactionType.SELL, TransactionType.DIVIDEND, TransactionType.DEPOSIT)
-    return cash_amount(entry) if incoming else -cash_amount(entry)
+    return cash_amount(entry) if entry.type in _INCOMING else -cash_amount(entry)
 
 
 def sort_key(entry: LedgerEntry) -> tuple:
-    return (entry.date, TYPE_ORDER[TransactionType(entry.type)], getattr(entry, "id", 0) or 0)
+    return (entry.date, TYPE_ORDER[entry.type], getattr(entry, "id", 0) or 0)
 
 
 def apply_entry(position: Position, entry: LedgerEntry) -> None:
     """Apply one entry in place; InvalidInputError when it sells more than is held."""
-    kind = TransactionType(entry.type)
-    if kind == TransactionType.BUY:
+    kind = entry.type
+    if kind == _BUY:
+        amount = cash_amount(entry)
         if position.quantity <= EPSILON:
             position.opened_at = entry.date
             position.first_opened_at = position.first_opened_at or entry.date
             position.closed_at = None
         position.quantity += entry.quantity
-        position.cost_basis += cash_amount(entry)
+        position.cost_basis += amount
         position.bought_quantity += entry.quantity
-        position.bought_amount += cash_amount(entry)
+        position.bought_amount += amount
         position.commissions += entry.fee
-    elif kind == TransactionType.SELL:
+    elif kind == _SELL:
         if entry.quantity > position.quantity + EPSILON:
             raise InvalidInputError(
                 f"cannot sell {entry.quantity:g} {position.ticker} on {entry.date}: "
@@ -127,10 +154,10 @@ def apply_entry(position: Position, entry: LedgerEntry) -> None:
         if position.quantity <= EPSILON:
             position.quantity, position.cost_basis, position.opened_at = 0.0, 0.0, None
             position.closed_at = entry.date
-    elif kind == TransactionType.DIVIDEND:
+    elif kind == _DIVIDEND:
         position.dividends += cash_amount(entry)
         position.realized_pnl += cash_amount(entry)
-    elif kind == TransactionType.FEE:
+    elif kind == _FEE:
         position.fees += cash_amount(entry)
         position.realized_pnl -= cash_amount(entry)
 
@@ -140,7 +167,7 @@ def replay_ledger(entries: list[LedgerEntry]) -> dict[str, Position]:
     have no position)."""
     positions: dict[str, Position] = {}
     for entry in sorted(entries, key=sort_key):
-        if TransactionType(entry.type) in CASH_TYPES or not entry.ticker:
+        if entry.type in CASH_TYPES or not entry.ticker:
             continue
         position = positions.setdefault(entry.ticker, Position(ticker=entry.ticker))
         apply_entry(position, entry)
@@ -149,23 +176,32 @@ def replay_ledger(entries: list[LedgerEntry]) -> dict[str, Position]:
 
 def has_deposits(entries: list[LedgerEntry]) -> bool:
     """Whether cash is tracked: any deposit (or withdrawal) is recorded."""
-    return any(TransactionType(entry.type) in CASH_TYPES for entry in entries)
+    return any(entry.type in CASH_TYPES for entry in entries)
 
 
 def replay_cash(entries: list[LedgerEntry]) -> float:
     """The cash balance after every entry; with deposits recorded, InvalidInputError naming
-    the first day that would end below zero."""
+    the first day that would end below zero and the deposit that would be enough: the
+    deepest shortfall from that day on (a deposit on or before it lifts every later day)."""
     checked = has_deposits(entries)
     balance = 0.0
     ordered = sorted(entries, key=sort_key)
+    first_short: tuple[dt.date, float] | None = None
+    deepest = 0.0
     for index, entry in enumerate(ordered):
         balance += cash_change(entry)
         end_of_day = index + 1 == len(ordered) or ordered[index + 1].date != entry.date
         if checked and end_of_day and balance < -CASH_TOLERANCE:
-            raise InvalidInputError(
-                f"cash would be {money(balance)} at the end of {entry.date}: record a deposit on or "
-                "before that day, or a smaller buy or withdrawal"
-            )
+            first_short = first_short or (entry.date, balance)
+            deepest = min(deepest, balance)
+    if first_short is not None:
+        day, short = first_short
+        enough = math.ceil(-deepest * 100 - 1e-6) / 100  # whole cents, never a cent short
+        raise InvalidInputError(
+            f"cash would be {money(short)} at the end of {day}: deposit at least {money(enough)} on or "
+            f"before {day}, or record a smaller buy or withdrawal",
+            details=[{"column": "amount", "reason": f"at least {money(enough)} on or before {day}"}],
+        )
     return balance
 
 

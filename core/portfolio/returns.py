@@ -11,8 +11,10 @@ counts at the end, so it earns nothing that day and dilutes nothing. The daily r
 except on a day that opens the portfolio (V_{t-1} = 0), where all money put in counts from
 the start (there is nothing else to earn a return on).
 
-and the time-weighted return links them: TWR = Π(1 + r_t) − 1. Annualisation uses 252
-trading days; XIRR uses actual/365 day counts.
+and the time-weighted return links them: TWR = Π(1 + r_t) − 1. Annualisation follows
+core.market.annualisation, the one convention of the product (252 sessions a year; XIRR
+alone counts actual/365 days). Sharpe, Sortino and downside deviation are empyrical's and
+quantstats' definitions, checked against both in the tests.
 """
 
 from __future__ import annotations
@@ -24,10 +26,23 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from core.market.statistics import TRADING_DAYS_PER_YEAR as TRADING_DAYS
+from core.market.annualisation import TRADING_DAYS_PER_YEAR as TRADING_DAYS
+from core.market.annualisation import annualised_return, annualised_volatility
 
-# The one annualised volatility (the Stock page's too), re-exported for the portfolio report.
-from core.market.statistics import annualised_volatility as annualised_volatility
+__all__ = [
+    "TRADING_DAYS",
+    "annualised_return",
+    "annualised_volatility",
+    "beta",
+    "daily_returns",
+    "downside_deviation",
+    "growth_index",
+    "max_drawdown",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "time_weighted_return",
+    "xirr",
+]
 
 
 def daily_returns(
@@ -73,6 +88,25 @@ def sharpe_ratio(returns: pd.Series, risk_free_rate: float = 0.0) -> float | Non
     if not deviation or not np.isfinite(deviation):
         return None
     return float(excess.mean() / deviation * math.sqrt(TRADING_DAYS))
+
+
+def downside_deviation(returns: pd.Series, risk_free_rate: float = 0.0) -> float | None:
+    """Annualised downside deviation below the daily risk-free rate: √252 × the root mean
+    square of min(r − rf, 0) over every day (days above the target count as zero)."""
+    if len(returns) < 2:
+        return None
+    shortfall = np.minimum(returns.to_numpy() - risk_free_rate / TRADING_DAYS, 0.0)
+    return float(np.sqrt(np.mean(shortfall**2)) * math.sqrt(TRADING_DAYS))
+
+
+def sortino_ratio(returns: pd.Series, risk_free_rate: float = 0.0) -> float | None:
+    """The mean daily excess return × 252 over the downside deviation; None without any
+    day below the target."""
+    deviation = downside_deviation(returns, risk_free_rate)
+    if not deviation or not np.isfinite(deviation):
+        return None
+    excess = returns.to_numpy() - risk_free_rate / TRADING_DAYS
+    return float(np.mean(excess) * TRADING_DAYS / deviation)
 
 
 def beta(returns: pd.Series, benchmark_returns: pd.Series) -> float | None:

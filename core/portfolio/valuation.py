@@ -21,36 +21,62 @@ import numpy as np
 import pandas as pd
 
 from core.db.tables import TransactionType
-from core.portfolio.positions import LedgerEntry, cash_amount, cash_change
+from core.portfolio.positions import LedgerEntry, cash_amounts
+
+BUY, SELL, DIVIDEND, FEE = TransactionType.BUY, TransactionType.SELL, TransactionType.DIVIDEND, TransactionType.FEE
+DEPOSIT, WITHDRAWAL = TransactionType.DEPOSIT, TransactionType.WITHDRAWAL
 
 FRAME_COLUMNS = ["value", "inflow", "inflow_close", "outflow"]
 ENTRY_COLUMNS = ["date", "ticker", "type", "price", "delta", "cash", "inflow", "outflow"]
 AT_CLOSE_TOLERANCE = 0.005  # half a cent
 
 
-def entries_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
+def entries_frame(entries: list[LedgerEntry] | pd.DataFrame) -> pd.DataFrame:
     """One row per entry: date, ticker, type, price, delta (share change), cash (signed change
-    of the cash balance), inflow and outflow (the entry as an external flow when no cash is kept)."""
-    records = []
-    for entry in entries:
-        kind = TransactionType(entry.type)
-        amount = cash_amount(entry)
-        delta = (
-            entry.quantity if kind == TransactionType.BUY else -entry.quantity if kind == TransactionType.SELL else 0.0
-        )
-        records.append(
+    of the cash balance), inflow and outflow (the entry as an external flow when no cash is kept).
+
+    `entries` are ledger entries, or a ledger's columns (core.portfolio.ledger_rows); the
+    money each entry moves is `cash_amounts`, computed over whole columns."""
+    if isinstance(entries, pd.DataFrame):
+        columns = entries
+    else:
+        columns = pd.DataFrame(
             {
-                "date": pd.Timestamp(entry.date),
-                "ticker": entry.ticker or "",
-                "type": kind.value,
-                "price": float(entry.price),
-                "delta": delta,
-                "cash": cash_change(entry),
-                "inflow": amount if kind in (TransactionType.BUY, TransactionType.FEE) else 0.0,
-                "outflow": amount if kind in (TransactionType.SELL, TransactionType.DIVIDEND) else 0.0,
+                "date": pd.to_datetime([entry.date for entry in entries]),
+                "ticker": [entry.ticker or "" for entry in entries],
+                "type": [str(entry.type) for entry in entries],
+                "quantity": [entry.quantity for entry in entries],
+                "price": [entry.price for entry in entries],
+                "fee": [entry.fee for entry in entries],
+                "amount": [getattr(entry, "amount", 0.0) or 0.0 for entry in entries],
             }
         )
-    return pd.DataFrame(records, columns=ENTRY_COLUMNS)
+    if columns.empty:
+        return pd.DataFrame(columns=ENTRY_COLUMNS)
+    kind = columns["type"].to_numpy(dtype=object)
+    quantity = columns["quantity"].to_numpy(dtype=float)
+    money = cash_amounts(
+        kind,
+        quantity,
+        columns["price"].to_numpy(dtype=float),
+        columns["fee"].to_numpy(dtype=float),
+        columns["amount"].to_numpy(dtype=float),
+    )
+    buy, sell = kind == BUY.value, kind == SELL.value
+    incoming = sell | (kind == DIVIDEND.value) | (kind == DEPOSIT.value)
+    return pd.DataFrame(
+        {
+            "date": columns["date"].to_numpy(),
+            "ticker": columns["ticker"].to_numpy(),
+            "type": kind,
+            "price": columns["price"].to_numpy(dtype=float),
+            "delta": np.where(buy, quantity, np.where(sell, -quantity, 0.0)),
+            "cash": np.where(incoming, money, -money),
+            "inflow": np.where(buy | (kind == FEE.value), money, 0.0),
+            "outflow": np.where(sell | (kind == DIVIDEND.value), money, 0.0),
+        },
+        columns=ENTRY_COLUMNS,
+    )
 
 
 def keeps_cash(entries: pd.DataFrame) -> bool:
@@ -78,8 +104,7 @@ def value_history(entries: pd.DataFrame, closes: pd.DataFrame, end: pd.Timestamp
     trade_prices = trades.groupby(["date", "ticker"])["price"].last().unstack().reindex(columns=tickers)
     prices = closes.reindex(columns=tickers)
     prices = prices[(prices.index <= last)]
-    gaps = [ticker for ticker in tickers if prices[ticker].isna().any()]
-    if gaps:  # stored closes win; trade prices fill in where no close is known yet
+    if prices.isna().to_numpy().any():  # stored closes win; trade prices fill in where no close is known yet
         prices = prices.combine_first(trade_prices).reindex(columns=tickers)
     prices = prices.sort_index().ffill().reindex(days, method="ffill")
 
@@ -91,10 +116,10 @@ def value_history(entries: pd.DataFrame, closes: pd.DataFrame, end: pd.Timestamp
     if keeps_cash(entries):
         cash = in_period.groupby("date")["cash"].sum().reindex(days, fill_value=0.0).cumsum()
         value = value + cash.to_numpy()
-        by_type = in_period.pivot_table(index="date", columns="type", values="cash", aggfunc="sum")
-        by_type = by_type.reindex(days).fillna(0.0)
-        inflow = by_type.get("deposit", pd.Series(0.0, index=days))
-        outflow = -by_type.get("withdrawal", pd.Series(0.0, index=days))
+        moves = in_period[in_period["type"].isin(["deposit", "withdrawal"])]
+        by_type = moves.groupby(["date", "type"])["cash"].sum().unstack().reindex(days).fillna(0.0)
+        inflow = by_type["deposit"] if "deposit" in by_type else pd.Series(0.0, index=days)
+        outflow = -by_type["withdrawal"] if "withdrawal" in by_type else pd.Series(0.0, index=days)
         at_close = pd.Series(0.0, index=days)
     else:
         flows = in_period.assign(at_close=_bought_at_close(in_period, prices))

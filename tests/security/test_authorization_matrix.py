@@ -219,6 +219,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- the caller's ledger and analytics
     ("GET", "/api/portfolio/summary"): Rule("signed_in"),
     ("GET", "/api/portfolio/performance"): Rule("signed_in"),
+    ("GET", "/api/portfolio/returns-by-year"): Rule("signed_in"),
     ("GET", "/api/portfolio/projection"): Rule("signed_in", ok=frozenset({200, 422})),
     ("GET", "/api/portfolio/transactions"): Rule("signed_in"),
     ("GET", "/api/portfolio/transactions/{activity_id:int}"): Rule("owned", resource="activity"),
