@@ -32,7 +32,7 @@ install-dev: $(DEV_STAMP)
 
 ## Headless Chromium for the end-to-end UI test (Debian's package; browsers that download themselves fail offline).
 browser:
-	@bash scripts/install-browser.sh
+	@bash scripts/install-debian-tool.sh chromium chromium "the browser test"
 
 migrate: install
 	$(BIN)/python -m core migrate
@@ -67,7 +67,9 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## The load bench drives the API with wrk (Debian's package) on loopback.
 bench: install-dev
+	@bash scripts/install-debian-tool.sh wrk wrk "the wrk load figures"
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
