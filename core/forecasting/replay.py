@@ -308,18 +308,15 @@ def replay_tickers_in_units(
     tickers: Sequence[str],
     config: ReplayConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    skip: Callable[[str], bool] = lambda _ticker: False,
     on_ticker: Callable[[TickerReplay], object] | None = None,
 ) -> ReplayReport:
     """`replay_tickers` for long runs: per ticker, read in one short unit, fit outside any
     transaction, store in another; a concurrent writer never waits on the fits and never
-    kills them. An interrupted run loses at most the ticker in flight (origins already stored
-    are skipped next time, as are tickers for which `skip(ticker)` is true)."""
+    kills them. An interrupted run loses at most the ticker in flight: origins already stored
+    are skipped next time."""
     config = config or ReplayConfig()
     report = ReplayReport(config=config)
     for ticker in (name.strip().upper() for name in tickers):
-        if skip(ticker):
-            continue
 
         def step(done: int, total: int, ticker: str = ticker) -> None:
             if progress:

@@ -82,7 +82,6 @@ def replay_and_log_in_units(
     tickers: Sequence[str] | None = None,
     config: ReplayConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    skip: Callable[[str], bool] = lambda _ticker: False,
     on_ticker: Callable[[TickerReplay], object] | None = None,
 ) -> dict[str, Any]:
     """`replay_and_log` for long runs (the `replay` job): fits outside transactions, each
@@ -96,7 +95,7 @@ def replay_and_log_in_units(
             tickers = default_replay_tickers(session)
     store_error = _open_monitoring(settings)
     report = replay_tickers_in_units(
-        units, tickers=list(tickers), config=config, progress=progress, skip=skip, on_ticker=on_ticker
+        units, tickers=list(tickers), config=config, progress=progress, on_ticker=on_ticker
     )
     scored = units.write(update_realised)
     with units.read() as session:

@@ -3,9 +3,9 @@
 A short job is a function `job(session, *, settings, **args) -> dict` (its result, stored on
 the `JobRun`), run inside one unit of work by `core.jobs.runner.run_job`. A long one
 (`chunked=True`: refresh, retrain, replay) is `job(work, *, settings, **args)`: it gets a
-`core.jobs.work.JobWork`, computes outside transactions, commits per ticker, records each
-ticker's progress and skips the tickers an interrupted run already did. Every job is
-idempotent: running it twice changes nothing more than running it once.
+`core.jobs.work.JobWork`, computes outside transactions, commits per ticker and records each
+ticker's progress; an interrupted run is resumed by the next one (see `core.jobs.work`).
+Every job is idempotent: running it twice changes nothing more than running it once.
 
 - `refresh_prices`     fetch prices missing since the last stored date (incremental), then
                        drop the cached histories and forecasts of the refreshed tickers.
@@ -117,9 +117,7 @@ def refresh_prices_job(work: JobWork, *, settings: Settings, tickers: str | list
         if not item.error:
             work.record(item.ticker, {"rows_added": item.rows_added, "last_date": str(item.last_date)})
 
-    report = refresh_prices_in_units(
-        work, settings=settings, tickers=parse_tickers(tickers), skip=work.resumed, on_ticker=done
-    )
+    report = refresh_prices_in_units(work, settings=settings, tickers=parse_tickers(tickers), on_ticker=done)
     return {
         "tickers": work.items,
         "provider": report.provider,
@@ -156,8 +154,6 @@ def retrain_job(
     options = {"models": model_names, "force": parse_flag(force), "workers": int(workers) if workers else None}
     errors: dict[str, str] = {}
     for ticker in selected:
-        if work.resumed(ticker):
-            continue
         if len(selected) == 1:  # a single ticker's errors belong to the run (Celery retries them)
             work.record(ticker, retrain_ticker(work, settings=settings, ticker=ticker, **options))
             continue
@@ -295,10 +291,9 @@ def replay_job(
         tickers=selected,
         config=config,
         progress=progress,
-        skip=work.resumed,
         on_ticker=lambda item: work.record(item.ticker, item.replayed),
     )
-    return {**result, "tickers": work.items}
+    return result
 
 
 def reindex_chat_job(session: Session, *, settings: Settings) -> dict:

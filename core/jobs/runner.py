@@ -8,8 +8,8 @@
 3. record the run as `running` (committed, so the Admin page sees it while it works), and
    renew the lease and the run's heartbeat while it works (`Heartbeat`);
 4. run the job: a long job (`JobSpec.chunked`) gets a `JobWork` (short units of work per
-   ticker, progress committed as it goes, resuming an interrupted run); a short one gets one
-   unit of work (`session_scope`), committed on success and rolled back on error;
+   ticker, progress committed as it goes); a short one gets one unit of work
+   (`session_scope`), committed on success and rolled back on error;
 5. record `succeeded` with the job's result, or `failed` with the error (a job whose result
    lists per-item `errors` is `failed` too, with its other work kept); release the lock.
 
@@ -33,7 +33,7 @@ from core.jobs.locks import LockKind, make_lock
 from core.jobs.registry import JobSpec, describe_error, get_job
 from core.jobs.schemas import JobRunRead
 from core.jobs.summaries import summarize_result
-from core.jobs.work import JobWork, interrupted_progress
+from core.jobs.work import JobWork
 from core.metrics import record_job_run
 
 logger = logging.getLogger(__name__)
@@ -90,14 +90,10 @@ def run_job(
 
 
 def _work(spec: JobSpec, settings: Settings, args: dict[str, Any], run_id: int) -> dict[str, Any]:
-    if not spec.chunked:
-        with session_scope(settings) as session:
-            return spec.func(session, settings=settings, **args)
-    with session_scope(settings, write=False) as session:
-        carried = interrupted_progress(session, job=spec.name, args=jsonable(args), before_id=run_id)
-    if carried:
-        logger.info("job resumes an interrupted run", extra={"job": spec.name, "run_id": run_id, "done": len(carried)})
-    return spec.func(JobWork(settings, run_id=run_id, carried=carried), settings=settings, **args)
+    if spec.chunked:
+        return spec.func(JobWork(settings, run_id=run_id), settings=settings, **args)
+    with session_scope(settings) as session:
+        return spec.func(session, settings=settings, **args)
 
 
 # Each record is its own short unit of work, run again if the database is busy for a moment.

@@ -160,14 +160,13 @@ def refresh_prices_in_units(
     *,
     settings: Settings,
     tickers: list[str] | None = None,
-    skip: Callable[[str], bool] = lambda _ticker: False,
     on_ticker: Callable[[TickerRefresh], object] | None = None,
     provider: PriceProvider | None = None,
 ) -> RefreshReport:
     """`refresh_prices` for long runs: each ticker fetched outside any transaction and stored
-    in its own short unit of work (a concurrent writer waits a moment at most). Tickers for
-    which `skip(ticker)` is true are left out (a resumed run's done ones); `on_ticker` hears
-    each stored ticker's outcome."""
+    in its own short unit of work (a concurrent writer waits a moment at most); `on_ticker`
+    hears each ticker's outcome. Interrupted, it keeps what it stored: the next refresh
+    fetches only what is still missing."""
     provider = provider or create_provider(settings.data_provider, settings=settings)
     with units.read() as session:
         ranges = repository.price_date_ranges(session)
@@ -177,7 +176,7 @@ def refresh_prices_in_units(
         wanted = sorted(set(ranges) | {info.symbol for info in provider.list_tickers()})
     report = RefreshReport(provider=provider.name)
     unreachable: str | None = None
-    for ticker in (name for name in wanted if not skip(name)):
+    for ticker in wanted:
         last = ranges.get(ticker, (None, None))[1]
         if unreachable is None:
             item = _refresh_in_unit(units, provider, ticker, last)

@@ -2,11 +2,16 @@
 own, Celery workers started with the README's command from another directory, kill -9.
 
 - a worker killed mid-train: its run is failed within the lease, and a re-run succeeds;
+- a retrain killed after some tickers: the next run resumes (the done ones are up to date);
 - a frozen Redis (SIGSTOP): dispatching a job from the API answers 503 within 5 s.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from core.db.session import session_scope
 from core.db.tables import JobRun, JobStatus
 from core.jobs.dispatch import dispatch_job
 from core.jobs.leases import reap_abandoned_runs
-from tests.durability.job_servers import LEASE_SECONDS, CeleryWorker, job_settings, own_redis
+from tests.durability.job_servers import LEASE_SECONDS, CeleryWorker, job_environment, job_settings, own_redis
 from tests.durability.servers import ApiServer, Client
 from tests.jobs.conftest import insert_prices
 
@@ -89,6 +94,39 @@ def test_a_worker_killed_mid_train_has_its_run_failed_within_the_lease_and_a_rer
             worker.stop()
         assert rerun.status == JobStatus.SUCCEEDED, (rerun.error, worker.output())
         assert rerun.result["tickers"]["TINY"]["status"] == "trained"
+
+
+def test_a_retrain_killed_after_some_tickers_resumes_where_it_stopped(tmp_path: Path):
+    settings = job_settings(tmp_path)
+    upgrade_to_head(settings.database_url)
+    tickers = ["RA", "RB", "RC", "RD", "RE"]
+    for seed, ticker in enumerate(tickers):
+        insert_prices(settings.database_url, ticker, 260, seed=seed)
+    command = [sys.executable, "-m", "core", "jobs", "run", "retrain", "--arg", f"tickers={','.join(tickers)}"]
+    env = job_environment(settings)
+    job = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           start_new_session=True)  # fmt: skip
+
+    def first_done() -> list[JobRun]:
+        return [r for r in retrain_runs(settings) if len((r.result or {}).get("tickers") or {}) >= 1]
+
+    try:
+        wait_for(first_done, seconds=120, what="a first ticker recorded")
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait(timeout=30)
+    killed = retrain_runs(settings)[0]
+    done = set(killed.result["tickers"])
+    assert killed.status == JobStatus.RUNNING and done and done != set(tickers), "killed too late to show a resume"
+
+    time.sleep(LEASE_SECONDS + 0.5)
+    resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    first, second = retrain_runs(settings)
+    assert first.status == JobStatus.FAILED and first.error.startswith("abandoned")
+    statuses = {ticker: entry["status"] for ticker, entry in second.result["tickers"].items()}
+    print(f"\nkilled after {sorted(done)}; the re-run: {statuses}")
+    assert statuses == {ticker: "up_to_date" if ticker in done else "trained" for ticker in tickers}
 
 
 class RedisApiServer(ApiServer):

@@ -1,6 +1,6 @@
 """Leases: a live run renews its lease and is never failed; a run whose worker died is failed
-once its lease lapses and the next run proceeds; a long job resumes an interrupted run; job
-runs are shown to their owners (admins: all) without server paths."""
+once its lease lapses and the next run proceeds; job runs are shown to their owners (admins:
+all) without server paths. (A killed retrain resuming: tests/durability/test_jobs_survive.py.)"""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from core.db.tables import JobRun, JobStatus, Role, utcnow
 from core.errors import NotFoundError
 from core.jobs.leases import reap_abandoned_runs
 from core.jobs.locks import make_lock
-from core.jobs.registry import JOBS, JobSpec, describe_error
+from core.jobs.registry import describe_error
 from core.jobs.runner import run_job
 from core.jobs.service import get_job_run, list_job_runs
 from tests.factories import make_user
-from tests.jobs.conftest import delete_runs
 
 
 @pytest.fixture
@@ -87,46 +86,6 @@ def test_a_skipped_run_never_starts_after_it_finished(settings, gated_job):
         job.release.set()
         worker.join(timeout=30)
     assert skipped.status == JobStatus.SKIPPED and skipped.started_at <= skipped.finished_at
-
-
-class InterruptedJob:
-    """A long job over tickers that can be made to stop at one (as a killed worker would)."""
-
-    def __init__(self) -> None:
-        self.stop_at: str | None = None
-        self.done: list[str] = []
-
-    def __call__(self, work, *, settings, tickers: str = "A,B,C") -> dict:
-        for ticker in tickers.split(","):
-            if work.resumed(ticker):
-                continue
-            if ticker == self.stop_at:
-                raise RuntimeError(f"interrupted at {ticker}")
-            self.done.append(ticker)
-            work.record(ticker, {"n": len(self.done)})
-        return {"tickers": work.items}
-
-
-def test_an_interrupted_long_job_resumes_where_it_stopped(settings):
-    name = f"chunked_{uuid.uuid4().hex[:8]}"
-    job = InterruptedJob()
-    JOBS[name] = JobSpec(name, job, "test job", "evaluate_cron", chunked=True)
-    try:
-        job.stop_at = "B"
-        first = run_job(name, settings=settings)
-        assert first.status == JobStatus.FAILED
-        assert first.result == {"tickers": {"A": {"n": 1}}}  # progress committed before the stop
-        job.stop_at = None
-        second = run_job(name, settings=settings)
-        assert second.status == JobStatus.SUCCEEDED
-        assert job.done == ["A", "B", "C"]  # A was not done twice
-        assert second.result["tickers"] == {"A": {"n": 1}, "B": {"n": 2}, "C": {"n": 3}}
-        job.done.clear()
-        run_job(name, settings=settings)  # after a success, a run starts afresh
-        assert job.done == ["A", "B", "C"]
-    finally:
-        del JOBS[name]
-        delete_runs(settings.database_url, jobs=[name])
 
 
 def test_analysts_see_only_their_own_runs_and_admins_all(session):
