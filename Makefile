@@ -19,8 +19,11 @@ $(VENV)/bin/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # torch is pinned inside requirements.txt, so it comes from the local CPU wheel in the same command.
-$(RUNTIME_STAMP): requirements.txt | $(VENV)/bin/python
+# Then the project itself, editable and without dependencies: every process (Celery workers,
+# spawned backtests, MLflow's loader, scripts) imports core and models from any directory.
+$(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt $(RUNTIME_STAMP)

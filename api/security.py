@@ -91,7 +91,13 @@ def header(scope: Scope, name: bytes) -> str | None:
 def make_rate_limit_storage(settings: Settings) -> Storage:
     if settings.redis_url:
         uri = "async+" + settings.redis_url  # redis:// → async+redis://, rediss:// → async+rediss://
-        return storage_from_string(uri, implementation="redispy", wrap_exceptions=True, key_prefix="stockcast")
+        timeouts = {
+            "socket_timeout": settings.redis_timeout_seconds,
+            "socket_connect_timeout": settings.redis_timeout_seconds,
+        }
+        return storage_from_string(
+            uri, implementation="redispy", wrap_exceptions=True, key_prefix="stockcast", **timeouts
+        )
     return storage_from_string("async+memory://")
 
 

@@ -409,20 +409,20 @@ def project_holdings(user_id: int, *, horizon: int, confidence: float, model: st
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def load_job_runs(database_url: str, limit: int = 50) -> pd.DataFrame:
+def load_job_runs(database_url: str, user_id: int, limit: int = 50) -> pd.DataFrame:
     list_job_runs = load_feature("core.jobs.service", "list_job_runs", "Background jobs")
     from core.jobs.schemas import JobRunRead
 
-    rows, _total = call(list_job_runs, write=False, limit=limit)
+    rows, _total = call_as(user_id, list_job_runs, user_arg="actor", write=False, limit=limit)
     columns = ["id", "job", "status", "started_at", "duration_seconds", "triggered_by", "summary", "error"]
     reads = [JobRunRead.model_validate(row) for row in rows]
     return pd.DataFrame([{c: _plain(getattr(row, c, None)) for c in columns} for row in reads], columns=columns)
 
 
-def load_job_run(run_id: int) -> Any:
+def load_job_run(user_id: int, run_id: int) -> Any:
     """One run as it stands now (not cached: the Admin page polls it while it runs)."""
     get_job_run = load_feature("core.jobs.service", "get_job_run", "Background jobs")
-    return call(get_job_run, run_id=run_id)
+    return call_as(user_id, get_job_run, user_arg="actor", write=False, run_id=run_id)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -435,7 +435,7 @@ def start_job(admin_id: int, name: str, args: dict[str, Any] | None = None) -> A
     """Ask for a job run now (admins only; checked by core), without waiting for it."""
     from core.auth.service import get_user
 
-    request_job_run = load_feature("core.jobs.runner", "request_job_run", "Background jobs")
+    request_job_run = load_feature("core.jobs.dispatch", "request_job_run", "Background jobs")
     with session_scope(get_settings()) as session:
         admin = get_user(session, user_id=admin_id)
     dispatch = request_job_run(settings=get_settings(), actor=admin, name=name, args=args)
