@@ -33,8 +33,14 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, run_backtest, spread_step
-from core.forecasting.significance import SkillVerdict, judge_skill
+from core.forecasting.schemas import ForecastSkill
+from core.forecasting.scores import interval_verdicts
+from core.forecasting.significance import judge_skill
 from core.forecasting.skill_repository import find_skill, store_skill
+from core.formatting import plain_percent
+from core.tracking.runs import log_backtest
+from core.tracking.store import BACKTESTS, run_url
+from models.catalog import forecaster_factory, get_forecaster_class
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +88,6 @@ class SkillRequest:
 
     def describe(self) -> str:
         """E.g. "ensemble of arima, lstm (weights 50%/50%), last 504 prices"."""
-        from core.formatting import plain_percent
-
         text = self.model
         if self.weights:
             shares = "/".join(plain_percent(v, 0) for _, v in self.weights)
@@ -91,54 +95,6 @@ class SkillRequest:
         elif self.members:
             text += f" of {', '.join(self.members)} (default weights)"
         return text + (f", last {self.window} prices" if self.window else ", all history")
-
-
-@dataclass(frozen=True)
-class ForecastSkill:
-    """The measured skill of one configuration (see the module docstring)."""
-
-    ticker: str
-    model: str
-    description: str
-    horizon: int
-    window: int | None
-    folds: int
-    first_origin: dt.date
-    last_origin: dt.date
-    data_end: dt.date
-    mase: float | None
-    naive_mase: float | None
-    skill_vs_naive: float | None
-    p_value: float | None
-    coverage_80: float | None
-    coverage_95: float | None
-    run_id: str | None
-    run_url: str | None
-    key: str
-    cached: bool = False
-    # The intervals against naive's on the same folds: 1 − Winkler (80 + 95) / naive's, DM p.
-    interval_skill: float | None = None
-    interval_p_value: float | None = None
-
-    @property
-    def verdict(self) -> SkillVerdict:
-        return SkillVerdict(skill=self.skill_vs_naive, p_value=self.p_value, n_folds=self.folds)
-
-    @property
-    def interval_verdict(self) -> SkillVerdict:
-        return SkillVerdict(skill=self.interval_skill, p_value=self.interval_p_value, n_folds=self.folds)
-
-    @property
-    def beats_naive(self) -> bool:
-        return self.verdict.beats_naive
-
-    @property
-    def origin_span(self) -> str:
-        return f"{self.first_origin.isoformat()} to {self.last_origin.isoformat()}"
-
-    def text(self) -> str:
-        """E.g. "no better than naive: +1.2% skill, DM p = 0.650, 20 folds"."""
-        return self.verdict.text()
 
 
 def plan_skill_backtest(
@@ -164,8 +120,6 @@ def plan_skill_backtest(
 def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) -> str:
     """Same configuration, fold plan, interval method and prices → same key (a release that
     changes how a model makes its intervals recomputes its skill)."""
-    from models.catalog import get_forecaster_class
-
     payload = closes.to_csv(header=False, float_format="%.6f").encode()
     plan = {
         "request": [request.ticker, request.model, request.horizon, request.window, request.members, request.weights],
@@ -177,8 +131,6 @@ def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) 
 
 
 def _prepare(settings: Settings, request: SkillRequest, closes: pd.Series):
-    from models.catalog import forecaster_factory
-
     factory = forecaster_factory(request.model, **request.params())
     sample = factory()
     config = plan_skill_backtest(
@@ -210,8 +162,6 @@ def measure_skill(
     progress: SkillProgress | None = None,
 ) -> ForecastSkill:
     """The skill of `request` on `closes`: from the cache, else backtested, logged and stored."""
-    from models.catalog import forecaster_factory
-
     factory, sample, config, key = _prepare(settings, request, closes)
     if (found := find_skill(session, key=key)) is not None:
         return found
@@ -243,8 +193,6 @@ def measure_skill(
 
 def _cost(sample) -> float:
     """A fold's cost in `relative_cost` units; a combination costs about two fits per member."""
-    from models.catalog import get_forecaster_class
-
     members = getattr(sample, "member_names", None)
     if members:
         return 2 * sum(get_forecaster_class(name).relative_cost for name in members)
@@ -252,8 +200,6 @@ def _cost(sample) -> float:
 
 
 def _score(request: SkillRequest, result: BacktestResult, closes: pd.Series, key: str) -> ForecastSkill:
-    from core.forecasting.scores import interval_verdicts
-
     forecasts = result.forecasts[result.forecasts["model"] == request.model]
     if forecasts.empty:
         folds = result.folds[result.folds["model"] == request.model]
@@ -301,9 +247,7 @@ def _number(value) -> float | None:
 
 
 def _with_run(skill: ForecastSkill, run_id: str | None, run_url: str | None) -> ForecastSkill:
-    from dataclasses import replace
-
-    return replace(skill, run_id=run_id, run_url=run_url)
+    return skill.model_copy(update={"run_id": run_id, "run_url": run_url})
 
 
 def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
@@ -318,9 +262,6 @@ def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
 
 def _log_run(settings, request, skill, result, closes, params) -> tuple[str | None, str | None]:
     """The backtest as an MLflow run named "TICKER · configuration · h<horizon> · data end · skill"."""
-    from core.tracking.runs import log_backtest
-    from core.tracking.store import BACKTESTS, run_url
-
     name = f"{request.ticker} · {request.describe()} · h{request.horizon} · {skill.data_end.isoformat()} · skill"
     try:
         run_id = log_backtest(
