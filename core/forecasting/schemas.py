@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, computed_field
@@ -101,6 +102,7 @@ class ForecastRead(BaseModel):
     interval_method: str
     notice: str | None
     skill: ForecastSkill | None  # None while it is being measured: see `skill_status`
+    skill_status: Literal["ready", "pending"]  # pending: poll GET /api/forecast/{ticker}/skill (same query)
     members: list[MemberWeightRead]
     points: list[ForecastPoint]
 
@@ -128,9 +130,29 @@ class ForecastRead(BaseModel):
             interval_method=result.interval_method,
             notice=result.notice,
             skill=result.skill,
+            skill_status="ready" if result.skill is not None else "pending",
             members=members,
             points=points,
         )
+
+
+class SkillStatusRead(BaseModel):
+    """Where a forecast configuration's skill stands: ready (with `skill`) or running."""
+
+    status: Literal["ready", "running"]
+    done: int
+    total: int
+    message: str
+    skill: ForecastSkill | None
+
+    @classmethod
+    def from_task(cls, task: Any) -> SkillStatusRead:
+        """From a `core.forecasting.skill_tasks.SkillTask`."""
+        return cls(status=task.status, done=task.done, total=task.total, message=task.message, skill=task.skill)
+
+    @classmethod
+    def ready(cls, skill: ForecastSkill) -> SkillStatusRead:
+        return cls(status="ready", done=1, total=1, message="Stored", skill=skill)
 
 
 class RealisedAccuracyRead(BaseModel):

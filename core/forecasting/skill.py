@@ -17,7 +17,6 @@ logged to MLflow's `backtests` experiment when the store is reachable.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -161,10 +160,21 @@ def measure_skill(
     closes: pd.Series,
     progress: SkillProgress | None = None,
 ) -> ForecastSkill:
-    """The skill of `request` on `closes`: from the cache, else backtested, logged and stored."""
-    factory, sample, config, key = _prepare(settings, request, closes)
-    if (found := find_skill(session, key=key)) is not None:
+    """The skill of `request` on `closes`: from the cache, else backtested, logged and stored
+    in this session (a caller holding no transaction uses `backtest_skill` and `store_skill`)."""
+    if (found := cached_skill(session, settings=settings, request=request, closes=closes)) is not None:
         return found
+    skill, record = backtest_skill(settings, request=request, closes=closes, progress=progress)
+    store_skill(session, skill=skill, config=record)
+    return skill
+
+
+def backtest_skill(
+    settings: Settings, *, request: SkillRequest, closes: pd.Series, progress: SkillProgress | None = None
+) -> tuple[ForecastSkill, dict]:
+    """Backtest `request` on `closes` and log it to MLflow; touches no database. Returns the
+    skill and the configuration record `store_skill` keeps beside it."""
+    factory, sample, config, key = _prepare(settings, request, closes)
     workers = 1 if _cost(sample) * config.folds < _PARALLEL_MIN_COST else settings.backtest_workers
     label = f"Backtesting {request.describe()} at {config.folds} origins"
 
@@ -172,6 +182,8 @@ def measure_skill(
         if progress:
             progress(done, total + 1, label)
 
+    if progress:
+        progress(0, config.folds + 1, label)
     factories = {request.model: factory}
     if request.model != "naive":  # the reference its intervals are judged by (cheap)
         factories["naive"] = forecaster_factory("naive")
@@ -186,9 +198,7 @@ def measure_skill(
     if progress:
         progress(config.folds, config.folds + 1, "Logging the backtest to MLflow")
     run_id, run_url = _log_run(settings, request, skill, result, closes, sample.params)
-    skill = _with_run(skill, run_id, run_url)
-    store_skill(session, skill=skill, config=_config_record(request, config))
-    return skill
+    return _with_run(skill, run_id, run_url), _config_record(request, config)
 
 
 def _cost(sample) -> float:

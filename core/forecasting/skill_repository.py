@@ -17,8 +17,9 @@ from core.db.tables import ForecastSkillRecord
 from core.forecasting.schemas import ForecastSkill
 
 _NOT_STORED = frozenset({"key", "cached"})  # the key is `config_key`; `cached` says where it was read
-_COLUMNS = frozenset(ForecastSkillRecord.__table__.columns.keys()) & (frozenset(ForecastSkill.model_fields) - _NOT_STORED)
-_IN_CONFIG = frozenset(ForecastSkill.model_fields) - _COLUMNS - _NOT_STORED
+_STORED = frozenset(ForecastSkill.model_fields) - _NOT_STORED
+_COLUMNS = frozenset(ForecastSkillRecord.__table__.columns.keys()) & _STORED
+_IN_CONFIG = _STORED - _COLUMNS
 
 
 def skill_from_row(row: ForecastSkillRecord) -> ForecastSkill:
