@@ -10,7 +10,10 @@ running it twice changes nothing more than running it once.
                        register, champion/challenger (`core.tracking.training`). A ticker
                        already trained on its newest price is skipped unless `force=true`. One
                        failed ticker doesn't stop the rest (its error is listed in `errors`).
-                       `workers`: backtest processes (1 inside Celery workers).
+                       `workers`: backtest processes (1 inside Celery workers). When the
+                       champion's model was retrained, the champion configuration's
+                       forecast and skill of every held or watched ticker among them are
+                       precomputed (`core.forecasting.warming`).
 - `evaluate_realised`  fill realised values of matured predictions; log realised accuracy.
 - `replay`             walk forward over the stored history as if live (`tickers`: default
                        the held ones, or `all`; `months`, `refit_months`, `horizon`, and
@@ -38,6 +41,8 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db.tables import JobRun, JobStatus, Price
 from core.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
+from core.forecasting.champion import champion_config
+from core.forecasting.warming import warm_champions
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +154,11 @@ def retrain_job(
         except Exception as exc:  # one ticker's failure must not stop the others
             logger.warning("retrain failed", extra={"ticker": ticker, "error": str(exc)})
             errors[ticker] = describe_error(exc)
-    return {"tickers": trained, "errors": errors}
+    # The champions' forecasts and skills of held and watched tickers, so the pages are warm.
+    precomputed = {}
+    if champion_config(settings).model in model_names:
+        precomputed = warm_champions(session, settings=settings, tickers=[t for t in selected if t not in errors])
+    return {"tickers": trained, "errors": errors, "precomputed": precomputed}
 
 
 def parse_models(value: str | list[str] | None) -> list[str] | None:

@@ -65,7 +65,8 @@ async def test_a_forecast_answers_at_once_and_the_skill_of_its_exact_configurati
     default["skill"], _ = await poll_skill(api, headers, base)
     # Once measured, the forecast carries it at once.
     again = (await api.client.get("/api/forecast/AAPL", params=base, headers=headers)).json()
-    assert again["skill_status"] == "ready" and again["skill"] == default["skill"]
+    assert again["skill_status"] == "ready" and again["skill"]["cached"]
+    assert {**again["skill"], "cached": False} == default["skill"]
 
     # The member block: hand weights in proportion; default weights from the inner backtest.
     assert {m["name"]: m["weight"] for m in by_hand["members"]} == {"naive": 0.25, "drift": 0.75}

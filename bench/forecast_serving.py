@@ -1,0 +1,108 @@
+"""Forecast first, its skill after: what a user waits for the default (champion) forecast.
+
+In a temporary database and MLflow store with the bundled prices of one ticker, through the
+entry points the faces use (`core.forecasting.delivery`), prints:
+
+- cold forecast to drawn: the default configuration with no champion registered and no skill
+  stored (the forecast is fitted on the spot; the process has imported its libraries, as a
+  running server has): target ≤ 3 s;
+- cold skill, and cold forecast + skill: the backtest of exactly that configuration: ≤ 20 s;
+- warm: after the retrain job registered the champion and precomputed its forecast and skill
+  for held and watched tickers, the same request again: ≤ 300 ms (median of 5).
+
+    .venv/bin/python bench/forecast_serving.py [--ticker KO] [--folds 20] [--span 260]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+from core.config import Settings
+from core.db.migrate import upgrade_to_head
+from core.db.session import session_scope
+from core.forecasting.champion import champion_config
+from core.forecasting.delivery import serve_forecast, serve_skill
+from core.forecasting.serving import load_closes
+from core.forecasting.warming import warm_champions
+from core.market.service import load_bundled_prices
+from core.tracking.store import ensure_experiments
+from core.tracking.training import train_model
+from models.catalog import create_forecaster
+
+
+def timed(work):
+    started = time.perf_counter()
+    value = work()
+    return value, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticker", default="KO")
+    parser.add_argument("--folds", type=int, default=20)
+    parser.add_argument("--span", type=int, default=260)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="serving-bench-"))
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'app.db'}",
+        data_dir=root,
+        mlflow_tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+        mlflow_artifact_root=root / "artifacts",
+        migrate_on_start=False,
+        offline=True,
+        skill_folds=args.folds,
+        skill_span=args.span,
+    )
+    upgrade_to_head(settings.database_url)
+    ensure_experiments(settings)
+    with session_scope(settings) as session:
+        load_bundled_prices(session, settings=settings, tickers=[args.ticker])
+    champion = champion_config(settings)
+    print(
+        f"champion configuration: {champion.describe()}; "
+        f"skill on {champion.skill_folds} origins over {champion.skill_span} sessions"
+    )
+    print(f"cores: {os.cpu_count()}, backtest workers: {settings.backtest_workers or os.cpu_count()}")
+
+    # A running server has imported its libraries (torch, prophet, statsforecast) already.
+    _, imports = timed(lambda: [create_forecaster(name) for name in champion.members])
+    print(f"libraries imported in {imports:.1f} s (not counted below)")
+
+    forecast, cold_forecast = timed(lambda: serve_forecast(settings, ticker=args.ticker))
+    assert forecast.skill is None, "cold: no skill stored yet"
+    print(f"cold forecast to drawn     {cold_forecast:7.2f} s  ({forecast.source}, {len(forecast.frame)} sessions)")
+    skill, cold_skill = timed(lambda: serve_skill(settings, ticker=args.ticker))
+    print(f"cold skill                 {cold_skill:7.2f} s  ({skill.folds} folds, {skill.text()})")
+    print(f"cold forecast + skill      {cold_forecast + cold_skill:7.2f} s")
+
+    # The retrain job: register the champion, then precompute its forecast and skill.
+    with session_scope(settings) as session:
+        closes = load_closes(session, args.ticker)[1]
+    _, training = timed(lambda: train_model(settings, ticker=args.ticker, model=champion.model, series=closes))
+    with session_scope(settings) as session:
+        warmed, warming = timed(lambda: warm_champions(session, settings=settings, tickers=[args.ticker]))
+    print(f"retrain job: champion registered in {training:.1f} s, precomputed in {warming:.1f} s: {warmed}")
+
+    runs = []
+    for _ in range(5):
+        warm, seconds = timed(lambda: serve_forecast(settings, ticker=args.ticker))
+        runs.append(seconds)
+    assert warm.skill is not None and warm.source == "champion"
+    print(
+        f"warm forecast with skill   {statistics.median(runs) * 1000:7.0f} ms median of 5 "
+        f"(min {min(runs) * 1000:.0f}, max {max(runs) * 1000:.0f}; {warm.source} v{warm.model_version})"
+    )
+
+
+if __name__ == "__main__":
+    main()
