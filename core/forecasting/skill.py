@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
-from core.forecasting.backtest import BacktestConfig, BacktestResult, run_backtest, spread_step
+from core.forecasting.backtest import BacktestConfig, BacktestResult, quarterly_refit, run_backtest, spread_step
 from core.forecasting.schemas import ForecastSkill
 from core.forecasting.scores import interval_verdicts
 from core.forecasting.significance import judge_skill
@@ -40,11 +40,14 @@ from core.formatting import plain_percent
 from core.tracking.runs import log_backtest
 from core.tracking.store import BACKTESTS, run_url
 from models.catalog import forecaster_factory, get_forecaster_class
+from models.walk_forward import refit_groups
 
 logger = logging.getLogger(__name__)
 
 SkillProgress = Callable[[int, int, str], None]
-_PARALLEL_MIN_COST = 5.0  # in `relative_cost` units (~ ARIMA fits); starting worker processes costs seconds
+# In `relative_cost` units (about seconds of fitting): starting worker processes that import
+# torch and prophet costs several seconds each, more than a few fits save.
+_PARALLEL_MIN_COST = 40.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,10 @@ def plan_skill_backtest(
     n_prices: int, *, horizon: int, min_train: int, window: int | None, folds: int, span: int
 ) -> BacktestConfig:
     """`folds` origins `ceil(span / (folds - 1))` sessions apart, ending `horizon` before the
-    last price; closer origins, then fewer, when the history is too short for that."""
+    last price; closer origins, then fewer, when the history is too short for that. Models
+    are refitted about once a quarter and conditioned on the newer prices in between
+    (`quarterly_refit`), as a champion is served between retrains and as the default
+    backtest plan does."""
     first_train = max(min_train, window or 0)  # every fold trains on a full window
     room = (n_prices - 1 - horizon) - (first_train - 1)  # sessions the origins may spread over
     if room < 1:
@@ -113,7 +119,14 @@ def plan_skill_backtest(
         step = max(1, room // max(folds - 1, 1))
     folds = min(folds, room // step + 1)
     window_kind = "sliding" if window else "expanding"
-    return BacktestConfig(horizon=horizon, folds=folds, step=step, window=window_kind, train_size=window)
+    return BacktestConfig(
+        horizon=horizon,
+        folds=folds,
+        step=step,
+        window=window_kind,
+        train_size=window,
+        refit=quarterly_refit(step),
+    )
 
 
 def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) -> str:
@@ -123,7 +136,8 @@ def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) 
     plan = {
         "request": [request.ticker, request.model, request.horizon, request.window, request.members, request.weights],
         "intervals": get_forecaster_class(request.model).interval_method,
-        "folds": [config.folds, config.origin_step, config.window, config.train_size],
+        "folds": [config.folds, config.origin_step, config.window, config.train_size]
+        + ([] if config.refit is True else [f"refit:{config.refit}"]),
         "data": hashlib.sha256(payload).hexdigest(),
     }
     return hashlib.sha256(json.dumps(plan, default=str).encode()).hexdigest()[:40]
@@ -175,7 +189,8 @@ def backtest_skill(
     """Backtest `request` on `closes` and log it to MLflow; touches no database. Returns the
     skill and the configuration record `store_skill` keeps beside it."""
     factory, sample, config, key = _prepare(settings, request, closes)
-    workers = 1 if _cost(sample) * config.folds < _PARALLEL_MIN_COST else settings.backtest_workers
+    fits = len(refit_groups(config.folds, config.refit))  # the other origins only update
+    workers = 1 if _cost(sample) * fits < _PARALLEL_MIN_COST else settings.backtest_workers
     label = f"Backtesting {request.describe()} at {config.folds} origins"
 
     def report(done: int, total: int) -> None:
