@@ -17,7 +17,7 @@ from core.chat.schemas import Source
 from core.forecasting.champion import champion_config
 from core.forecasting.delivery import compute_served, read_inputs, served_request
 from core.forecasting.schemas import ForecastSkill
-from core.forecasting.serving import load_closes, record_forecast
+from core.forecasting.serving import WHAT_IF_VERSION, load_closes, record_forecast
 from core.forecasting.skill import SkillRequest, cached_skill
 from core.formatting import money, number, plain_percent, signed_percent
 
@@ -69,7 +69,13 @@ def _stored_skill(ctx: AskContext, request: SkillRequest) -> ForecastSkill | Non
 
 
 def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
-    rows = repository.latest_predictions(ctx.session, user=ctx.user, ticker=ticker)
+    # An ensemble's members are recorded beside it (version "ensemble:<version>"): the forecast
+    # the user was shown is the ensemble's.
+    rows = [
+        row
+        for row in repository.latest_predictions(ctx.session, user=ctx.user, ticker=ticker)
+        if ":" not in (row.model_version or "")
+    ]
     if not rows:
         return None
     made_at = max(row.made_at for row in rows)
@@ -82,9 +88,15 @@ def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
         f"{_change(ctx, ticker, last.predicted_value)}; 80% interval {money(last.lo80)} to {money(last.hi80)}, "
         f"95% interval {money(last.lo95)} to {money(last.hi95)}."
     )
-    # The recorded forecast's own configuration: its model at its horizon (members by default).
-    request = SkillRequest.of(ticker=ticker, model=model, horizon=len(batch))
-    text += exact_skill_sentence(_stored_skill(ctx, request), request) + " " + NOT_ADVICE
+    if last.model_version == WHAT_IF_VERSION:
+        text += (
+            " It was a what-if (your own models, weights or training window): its skill is the one the "
+            "Predictions page showed beside it. " + NOT_ADVICE
+        )
+    else:
+        # The recorded forecast's own configuration: its model at its horizon, default members.
+        request = SkillRequest.of(ticker=ticker, model=model, horizon=len(batch))
+        text += exact_skill_sentence(_stored_skill(ctx, request), request) + " " + NOT_ADVICE
     return GroundedAnswer(
         "forecast", text, [Source(title=f"Forecast {ticker} ({model})", kind="forecast", ticker=ticker)]
     )

@@ -96,3 +96,16 @@ async def test_a_forecast_answers_at_once_and_the_skill_of_its_exact_configurati
 
     bad = await api.client.get("/api/forecast/AAPL", params={**base, "weights": "naive:lots"}, headers=headers)
     assert bad.status_code == 422 and "name:number" in bad.text
+
+
+async def test_a_forecast_asked_for_nothing_else_is_the_champion_configuration_s(api, settings):
+    from core.forecasting.champion import champion_config
+
+    champion = champion_config(settings)
+    headers = await api.signup()
+    await api.run(store_prices, frame=read_test_prices())
+    body = (await api.client.get("/api/forecast/MSFT", headers=headers)).json()
+    assert (body["model"], len(body["points"])) == (champion.model, champion.horizon)
+    assert {m["name"] for m in body["members"]} <= set(champion.members) and body["members"]
+    # Not registered yet: fitted now, answered at once, its skill left to the skill route.
+    assert (body["source"], body["skill_status"]) == ("trained", "pending")

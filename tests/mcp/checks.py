@@ -7,6 +7,7 @@ from mcp import Client
 
 from core.auth.service import get_user
 from core.db.session import session_scope
+from core.forecasting.champion import CHAMPION_HORIZON, CHAMPION_MODEL
 from core.market.service import get_price_history
 from core.portfolio.analytics import measure_performance, summarize_portfolio
 from tests.mcp.conftest import World
@@ -38,6 +39,9 @@ async def check_tool_list(client: Client) -> None:
     assert set(tools) == TOOLS
     assert all(tool.description and tool.output_schema for tool in tools.values())
     assert tools["forecast"].input_schema["properties"]["horizon"]["maximum"] == 260
+    # Asked for nothing else, the forecast is the champion configuration's (core's definition).
+    defaults = {name: spec.get("default") for name, spec in tools["forecast"].input_schema["properties"].items()}
+    assert (defaults["horizon"], defaults["model"]) == (CHAMPION_HORIZON, CHAMPION_MODEL)
     assert tools["record_activity"].annotations.read_only_hint is False
     assert tools["holdings"].annotations.read_only_hint is True
 
