@@ -244,6 +244,8 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
             raise ToolError(describe_error(exc)) from exc
         finally:
             answered.set()
+        pending = result.skill is None
+        await ctx.report_progress(2.0, 2.0, "Forecast ready; skill pending" if pending else "Forecast and skill ready")
         return ForecastRead.from_result(result)
 
     @server.tool(annotations=READ_ONLY)

@@ -3,6 +3,8 @@ match the owning services (and a hand calculation), and nothing of another user'
 
 from __future__ import annotations
 
+import time
+
 from mcp import Client
 
 from core.auth.service import get_user
@@ -102,9 +104,20 @@ async def check_reads_as(client: Client, world: World, who: str) -> None:
 
 
 async def check_forecast_and_backtest(client: Client) -> None:
-    forecast = await call(client, "forecast", {"ticker": "MSFT", "horizon": 3, "model": "naive"})
+    started = time.monotonic()
+    steps: list[tuple[float, float, float | None]] = []
+
+    async def on_forecast_progress(done: float, total: float | None, _message: str | None) -> None:
+        steps.append((time.monotonic() - started, done, total))
+
+    forecast = await call(
+        client, "forecast", {"ticker": "MSFT", "horizon": 3, "model": "naive"}, progress_callback=on_forecast_progress
+    )
     assert forecast["ticker"] == "MSFT" and len(forecast["points"]) == 3
-    assert forecast["skill"] is not None and forecast["skill"]["mase"] > 0
+    assert forecast["skill"] is not None and forecast["skill"]["mase"] > 0 and forecast["skill_status"] == "ready"
+    # Progress from the first second, rising on one scale: the forecast, then its skill.
+    assert steps[0][0] < 1.0 and steps[0][1:] == (0.0, 2.0)
+    assert [done for _, done, _ in steps] == sorted(done for _, done, _ in steps) and steps[-1][1] == 2.0
     assert all(p["lo95"] <= p["lo80"] <= p["mean"] <= p["hi80"] <= p["hi95"] for p in forecast["points"])
 
     progress: list[tuple[float, float | None]] = []
