@@ -324,48 +324,6 @@ def load_backtest_summary(database_url: str, ticker: str) -> list[Any]:
     return list(latest(ticker, settings=get_settings()))
 
 
-def forecast_ticker(
-    user_id: int | None,
-    *,
-    ticker: str,
-    horizon: int,
-    model: str,
-    record: bool = True,
-    progress: Callable[..., None] | None = None,
-    **options: Any,
-) -> Any:
-    """A forecast through the serving layer (champion when it fits, else trained now)."""
-    forecast = load_feature("core.forecasting.service", "forecast", "Forecast serving")
-    kwargs = {
-        "settings": get_settings(),
-        "ticker": ticker,
-        "horizon": horizon,
-        "model": model,
-        "record": record,
-        "progress": progress,
-        **options,
-    }
-    if user_id is None:
-        return call(forecast, **kwargs)
-    return call_as(user_id, forecast, user_arg="user", **kwargs)
-
-
-def measure_forecast_skill(
-    *, ticker: str, model: str, horizon: int, progress: Callable[..., None] | None = None, **options: Any
-) -> Any:
-    """The skill backtest of exactly this forecast request (cached in the database once run)."""
-    skill_of = load_feature("core.forecasting.service", "forecast_skill", "Forecast skill")
-    return call(
-        skill_of, settings=get_settings(), ticker=ticker, model=model, horizon=horizon, progress=progress, **options
-    )
-
-
-@st.cache_data(ttl=3600, show_spinner="Preparing the forecast…")
-def load_latest_forecast(database_url: str, ticker: str, model: str, horizon: int) -> Any:
-    """The Stock page's forecast, recorded (once per champion and origin) to be scored later."""
-    return forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=True)
-
-
 def backtest_ticker(
     ticker: str,
     *,

@@ -140,3 +140,18 @@ class ShortUnits:
 
     def write(self, work: Callable[[Session], T]) -> T:
         return run_unit_of_work(self.settings, work)
+
+
+class OneSession(ShortUnits):
+    """`ShortUnits` over a session the caller already holds (a service inside its own unit of
+    work, a test's rolled-back transaction): reads and writes go to that session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        yield self.session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        return work(self.session)

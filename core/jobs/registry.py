@@ -13,7 +13,10 @@ Every job is idempotent: running it twice changes nothing more than running it o
                        register, champion/challenger (`core.tracking.training`). A ticker
                        already trained on its newest price is skipped unless `force=true`. One
                        failed ticker doesn't stop the rest (its error is listed in `errors`).
-                       `workers`: backtest processes (1 inside Celery workers).
+                       `workers`: backtest processes (1 inside Celery workers). When the
+                       champion's model was retrained, the champion configuration's
+                       forecast and skill of every held or watched ticker among them are
+                       precomputed (`core.forecasting.warming`).
 - `evaluate_realised`  fill realised values of matured predictions; log realised accuracy.
 - `replay`             walk forward over the stored history as if live (`tickers`: default
                        the held ones, or `all`; `months`, `refit_months`, `horizon`, and
@@ -43,6 +46,8 @@ from core.config import Settings
 from core.db.session import ShortUnits
 from core.db.tables import JobRun, JobStatus, Price
 from core.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
+from core.forecasting.champion import champion_config
+from core.forecasting.warming import warm_champions
 from core.jobs.work import JobWork
 from core.redaction import redact_text
 
@@ -162,7 +167,11 @@ def retrain_job(
         except Exception as exc:  # one ticker's failure must not stop the others
             logger.warning("retrain failed", extra={"ticker": ticker, "error": str(exc)})
             errors[ticker] = describe_error(exc)
-    return {"tickers": work.items, "errors": errors}
+    # The champions' forecasts and skills of held and watched tickers, so the pages are warm.
+    precomputed = {}
+    if champion_config(settings).model in model_names:
+        precomputed = warm_champions(work, settings=settings, tickers=[t for t in selected if t not in errors])
+    return {"tickers": work.items, "errors": errors, "precomputed": precomputed}
 
 
 def parse_models(value: str | list[str] | None) -> list[str] | None:
