@@ -29,6 +29,7 @@ from ui.loaders import (
     load_returns_by_year,
     load_tickers,
 )
+from ui.signs import color_by_sign, numeric_signs, signed_delta
 
 FLASH_KEY = "portfolio_flash"
 SINCE_INCEPTION = "Since inception"
@@ -69,20 +70,23 @@ def render_kpis() -> None:
     value, cash, day = st.columns(3)
     value.metric("Market value", money(summary.market_value), border=True)
     cash.metric("Cash", border=True, **summary_figures(summary))
-    day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    day.metric(
+        "Day change",
+        signed_money(summary.day_change),
+        border=True,
+        **signed_delta(summary.day_change, percent(summary.day_change_pct)),
+    )
     pnl, realised, twr = st.columns(3)
     pnl.metric(
         "Total P&L",
         signed_money(summary.total_pnl),
-        f"unrealised {signed_money(summary.unrealized_pnl)}",
-        delta_color="off",
+        **signed_delta(summary.unrealized_pnl, f"unrealised {signed_money(summary.unrealized_pnl)}"),
         border=True,
     )
     realised.metric(
         "Realised P&L",
         signed_money(summary.realized_pnl),
-        f"closed positions {signed_money(summary.realized_pnl_closed)}",
-        delta_color="off",
+        **signed_delta(summary.realized_pnl_closed, f"closed positions {signed_money(summary.realized_pnl_closed)}"),
         border=True,
         help="Sales, dividends and fees: holdings still open plus closed positions.",
     )
@@ -115,8 +119,9 @@ def render_holdings_table(holdings) -> None:
             "day_change",
             "weight",
         ]
+        shown = frame[[c for c in columns if c in frame]]
         st.dataframe(
-            frame[[c for c in columns if c in frame]],
+            color_by_sign(shown, numeric_signs(shown, ["unrealized_pnl", "realized_pnl", "day_change"])),
             hide_index=True,
             width="stretch",
             column_config={
@@ -244,8 +249,9 @@ def render_year_table(by_year) -> None:
         for row in by_year.years
     ]
     st.markdown("**Returns by year** (time-weighted; the benchmark over the same sessions)")
+    frame = pd.DataFrame(rows)
     st.dataframe(
-        pd.DataFrame(rows),
+        color_by_sign(frame, numeric_signs(frame, ["Portfolio", "Benchmark", "Difference"])),
         hide_index=True,
         column_config={
             name: st.column_config.NumberColumn(format="percent") for name in ("Portfolio", "Benchmark", "Difference")
