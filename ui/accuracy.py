@@ -37,6 +37,8 @@ def render_accuracy_over_time(database_key: str, user_id: int, symbols: list[str
     source = source_col.selectbox("Forecasts", list(SOURCES), key="acc_source")
     ticker = ticker_col.selectbox("Ticker", [ALL_TICKERS, *symbols], key="acc_ticker")
     window = window_col.slider("Rolling window (months)", 1, 6, 3, key="acc_window")
+    with shown_errors("link to MLflow"):  # the experiment exists before anything is scored
+        st.markdown(f"[Monitoring experiment in MLflow]({load_experiment_url('monitoring')})")
     frame = None
     with shown_errors("load the realised accuracy over time"):
         frame = load_realised_by_month(
@@ -63,6 +65,4 @@ def render_accuracy_over_time(database_key: str, user_id: int, symbols: list[str
                 "95% coverage": st.column_config.NumberColumn(format="percent"),
             },
         )
-    with shown_errors("link to MLflow"):
-        st.markdown(f"[Monitoring experiment in MLflow]({load_experiment_url('monitoring')})")
     return frame

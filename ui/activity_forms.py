@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.chat.help_text import activity_types, spoken_list
 from core.db.tables import TransactionType
 from core.formatting import money
 from core.portfolio.positions import cash_amount
@@ -196,8 +197,8 @@ def render_csv(user_id: int, *, writable: bool, changed: Callable[[str], None]) 
         "Import transactions CSV",
         type=["csv"],
         key="transactions_upload",
-        help="One row per activity: date, ticker, type (buy, sell, dividend, fee, deposit, "
-        "withdrawal), quantity, price, fee, amount. Nothing is imported if any row is invalid.",
+        help=f"One row per activity: date, ticker, type ({spoken_list(activity_types())}), quantity, price, "
+        "fee, amount. Nothing is imported if any row is invalid.",
     )
     if upload is not None and st.button("Import", type="primary", key="import_button"):
         with shown_errors("import the transactions"):

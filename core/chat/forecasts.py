@@ -69,7 +69,7 @@ def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
 def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
     forecast = optional_service("core.forecasting.service", "forecast")
     if forecast is None:
-        text = f"There is no recorded forecast for {ticker} yet; open the Forecast page to make one."
+        text = f"There is no recorded forecast for {ticker} yet; open the Predictions or Stock page to make one."
         return GroundedAnswer("forecast", text)
     result = forecast(
         ctx.session,
@@ -132,7 +132,7 @@ def answer_best_model(ctx: AskContext) -> GroundedAnswer:
         return GroundedAnswer("best_model", " ".join(parts), sources)
     if ticker is None:
         return ask_which_ticker(ctx, "best_model", "which model is most accurate for AAPL")
-    text = f"There are no backtest results or scored predictions for {ticker} yet; run a backtest on the Forecast page."
+    text = f"There are no backtest results or scored predictions for {ticker} yet; run one on the Backtests page."
     return GroundedAnswer("best_model", text)
 
 
