@@ -181,7 +181,7 @@ def _keep_violation(violations: list[str], text: str) -> None:
 
 def log_in(page, dashboard: Dashboard, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
     page.goto(dashboard.url)
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_text("Welcome,").wait_for()
