@@ -30,8 +30,8 @@ def render_accuracy_over_time(database_key: str, user_id: int, symbols: list[str
     st.caption(
         "Every forecast scored against what happened, by month of the target date. The replay walks forward "
         "over the stored prices as if the app had been live: at each weekly origin it forecasts from the prices "
-        "up to that day only. MASE below 1 beats a 'tomorrow = today' forecast on average; coverage should sit "
-        "on the dotted 80% and 95% lines."
+        "up to that day only. A model did better than 'tomorrow = today' when its MASE line runs below naive's "
+        "(not below 1: naive's multi-day MASE is above 1); coverage should sit on the dotted 80% and 95% lines."
     )
     source_col, ticker_col, window_col = st.columns(3)
     source = source_col.selectbox("Forecasts", list(SOURCES), key="acc_source")
