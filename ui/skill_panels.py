@@ -78,7 +78,7 @@ def render_forecast_skill(skill: Any | None, *, key: str = "") -> None:
     )
     verdict = skill.verdict
     show = st.success if verdict.beats_naive else st.error if verdict.worse_than_naive else st.warning
-    show(f"This configuration is **{verdict.label}** ({skill.text()}).")
+    show(f"This configuration is **{verdict.label}** ({verdict.figures()}).")  # the label once
     st.caption("  \n".join(f"{label}: **{text}**" for label, text in skill_lines(skill)))
     if skill.run_url:
         st.markdown(f"[Backtest run in MLflow]({skill.run_url})")
