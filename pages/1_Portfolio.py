@@ -30,6 +30,7 @@ from ui.loaders import (
     load_tickers,
 )
 from ui.signs import color_by_sign, numeric_signs, signed_delta
+from ui.tables import readable
 
 FLASH_KEY = "portfolio_flash"
 SINCE_INCEPTION = "Since inception"
@@ -45,6 +46,19 @@ CUSTOM = "Custom dates"
 EARLIEST_PERIOD_DATE = dt.date(1970, 1, 1)  # Streamlit's default would stop ten years back
 EQUAL_WEIGHT = "Equal-weight universe"
 BENCHMARKS = {EQUAL_WEIGHT: "EQUAL_WEIGHT"}
+
+HOLDINGS_COLUMNS = [
+    "ticker",
+    "market_value",
+    "unrealized_pnl",
+    "day_change",
+    "weight",
+    "quantity",
+    "last_price",
+    "cost_basis",
+    "realized_pnl",
+    "name",
+]
 
 account = require_login("Portfolio")
 key = database_key()
@@ -107,18 +121,9 @@ def render_holdings_table(holdings) -> None:
         summary = load_portfolio_summary(key, account.id)
         frame = pd.DataFrame([h.model_dump() if hasattr(h, "model_dump") else vars(h) for h in summary.holdings])
         # Sector lives on the Allocation tab and headers are short, so the table fits 1280 px.
-        columns = [
-            "ticker",
-            "name",
-            "quantity",
-            "last_price",
-            "market_value",
-            "cost_basis",
-            "unrealized_pnl",
-            "realized_pnl",
-            "day_change",
-            "weight",
-        ]
+        # Most telling first: on a 390 px phone the pinned ticker, value, P&L, day and weight
+        # show, and the grid scrolls sideways to the rest (it used to stop at "Value").
+        columns = HOLDINGS_COLUMNS
         shown = frame[[c for c in columns if c in frame]]
         st.dataframe(
             color_by_sign(shown, numeric_signs(shown, ["unrealized_pnl", "realized_pnl", "day_change"])),
@@ -140,8 +145,11 @@ def render_holdings_table(holdings) -> None:
         return
     # Valuation unavailable: still show what is held.
     st.dataframe(
-        pd.DataFrame(
-            [h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"}) for h in holdings]
+        readable(
+            pd.DataFrame(
+                [h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"}) for h in holdings]
+            ),
+            {"avg_cost": "Average cost", "opened_at": "Opened"},
         ),
         hide_index=True,
         width="stretch",

@@ -28,6 +28,7 @@ from ui.loaders import (
     track_backtest,
 )
 from ui.panels import render_realised_accuracy
+from ui.tables import readable
 
 RESULT_KEY = "backtests_result"
 METRICS = {
@@ -256,7 +257,7 @@ else:
     failed = result.folds[result.folds["error"].notna()]
     if not failed.empty:
         with st.expander(f"{len(failed)} folds failed"):
-            st.dataframe(failed[["model", "fold", "error"]], hide_index=True, width="stretch")
+            st.dataframe(readable(failed[["model", "fold", "error"]]), hide_index=True, width="stretch")
     metric = st.radio("Error metric", ["mase", "mae", "mape"], horizontal=True, key="bt_metric")
     horizon_col, time_col = st.columns(2)
     horizon_col.plotly_chart(
