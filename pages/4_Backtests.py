@@ -66,8 +66,8 @@ with st.expander("How to read the figures"):
         "- **Skill vs naive** = 1 − MASE(model) / MASE(naive) on the same folds: +5% means errors 5% smaller "
         "than naive's, a negative skill means larger.\n"
         "- **DM p** is the Diebold–Mariano p-value of the hypothesis that the model and naive are equally "
-        "accurate; only below 0.05 is the skill more than chance. It is — for naive itself (nothing to compare) "
-        "and when naive is not in the run.\n"
+        "accurate; only below 0.05 is the skill more than chance. It is — where no test is possible: for naive "
+        "itself, without naive in the run, or with fewer than 3 common forecasts or identical errors.\n"
         "- **Winkler 80 / 95** score each interval by its width plus a penalty for every price outside it, "
         "scaled like MASE; lower is better, so a narrow interval that misses scores worse than a wider one that "
         "holds."
@@ -124,7 +124,8 @@ COLUMN_HELP = {
     "mase": "Mean absolute error ÷ naive's in-sample one-step error; compare with naive's MASE beside it.",
     "naive_mase": "Naive's own MASE on the same folds: a model beats naive with a lower MASE than this.",
     "skill_vs_naive": "1 − MASE / naive's MASE: positive = smaller errors than naive.",
-    "dm_pvalue": "Diebold–Mariano p-value against naive; — for naive itself or when naive is not in the run.",
+    "dm_pvalue": "Diebold–Mariano p-value against naive; — where no test is possible (naive itself, no naive in "
+    "the run, fewer than 3 common forecasts or identical errors).",
     "winkler_80": "Width of the 80% interval plus a penalty for each miss, scaled like MASE; lower is better.",
     "winkler_95": "As Winkler 80, for the 95% interval.",
 }
