@@ -13,7 +13,7 @@ from core.forecasting.report import origin_text
 from core.forecasting.scores import interval_verdicts
 from core.forecasting.significance import SkillVerdict
 from core.formatting import MISSING, number, plain_percent, signed_percent
-from ui.accuracy import render_accuracy_over_time
+from ui.accuracy import different_periods_note, render_accuracy_over_time
 from ui.auth import require_login
 from ui.charts import error_by_horizon_chart, error_over_time_chart
 from ui.feedback import shown_errors
@@ -161,12 +161,8 @@ def render_period_note(summary: pd.DataFrame) -> None:
         for model, row in summary.iterrows()
         if pd.notna(row["first_origin"])
     }
-    if len(set(spans.values())) > 1:
-        st.warning(
-            "These models were scored over different periods, so their figures are not strictly comparable: "
-            + "; ".join(f"{model} {first} to {last}" for model, (first, last) in spans.items())
-            + "."
-        )
+    if note := different_periods_note(spans):
+        st.warning(note)
 
 
 with st.form("backtest"):

@@ -4,6 +4,8 @@ or of those people were shown, with a link to the MLflow monitoring experiment."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +24,15 @@ MONTHLY_LABELS = {
     "coverage_80": "80% coverage",
     "coverage_95": "95% coverage",
 }
+
+
+def different_periods_note(spans: dict[str, tuple[Any, Any]]) -> str | None:
+    """A sentence when the models' (first, last) dates differ, since their figures then cover
+    different periods; None when they all cover the same one."""
+    if len(set(spans.values())) <= 1:
+        return None
+    listed = "; ".join(f"{model} {first} to {last}" for model, (first, last) in spans.items())
+    return f"These models were scored over different periods, so their figures are not strictly comparable: {listed}."
 
 
 def render_accuracy_over_time(database_key: str, user_id: int, symbols: list[str]) -> pd.DataFrame | None:
@@ -53,6 +64,10 @@ def render_accuracy_over_time(database_key: str, user_id: int, symbols: list[str
     scope = "all tickers pooled" if ticker == ALL_TICKERS else ticker
     title = f"Realised accuracy, {scope}, trailing {window} month{'s' if window > 1 else ''}"
     st.plotly_chart(realised_accuracy_chart(frame, title=title), width="stretch", key="acc_chart")
+    months = pd.to_datetime(frame["month"]).dt.strftime("%Y-%m")
+    spans = {model: (group.min(), group.max()) for model, group in months.groupby(frame["model"])}
+    if note := different_periods_note(spans):
+        st.warning(note)
     with st.expander("Figures by month"):
         shown = frame[list(MONTHLY_LABELS)].rename(columns=MONTHLY_LABELS)
         st.dataframe(
