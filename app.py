@@ -12,6 +12,7 @@ from core.formatting import money, percent, signed_money
 from ui.auth import require_login
 from ui.feedback import shown_errors
 from ui.loaders import database_key, load_alerts, load_holdings, load_portfolio_summary
+from ui.signs import signed_delta
 
 RECENT_TRIGGERS = 5
 
@@ -21,7 +22,12 @@ def render_overview(holding_count: int) -> None:
     count.metric("Holdings", holding_count, border=True)
     summary = load_portfolio_summary(database_key(), account.id)
     value.metric("Market value", money(summary.market_value), border=True)
-    day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    day.metric(
+        "Day change",
+        signed_money(summary.day_change),
+        border=True,
+        **signed_delta(summary.day_change, percent(summary.day_change_pct)),
+    )
     pnl.metric("Total P&L", signed_money(summary.total_pnl), border=True)
     if summary.as_of:
         st.caption(f"Prices as of {summary.as_of}.")

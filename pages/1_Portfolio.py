@@ -29,6 +29,8 @@ from ui.loaders import (
     load_returns_by_year,
     load_tickers,
 )
+from ui.signs import color_by_sign, numeric_signs, signed_delta
+from ui.tables import readable
 
 FLASH_KEY = "portfolio_flash"
 SINCE_INCEPTION = "Since inception"
@@ -44,6 +46,19 @@ CUSTOM = "Custom dates"
 EARLIEST_PERIOD_DATE = dt.date(1970, 1, 1)  # Streamlit's default would stop ten years back
 EQUAL_WEIGHT = "Equal-weight universe"
 BENCHMARKS = {EQUAL_WEIGHT: "EQUAL_WEIGHT"}
+
+HOLDINGS_COLUMNS = [
+    "ticker",
+    "market_value",
+    "unrealized_pnl",
+    "day_change",
+    "weight",
+    "quantity",
+    "last_price",
+    "cost_basis",
+    "realized_pnl",
+    "name",
+]
 
 account = require_login("Portfolio")
 key = database_key()
@@ -69,20 +84,23 @@ def render_kpis() -> None:
     value, cash, day = st.columns(3)
     value.metric("Market value", money(summary.market_value), border=True)
     cash.metric("Cash", border=True, **summary_figures(summary))
-    day.metric("Day change", signed_money(summary.day_change), percent(summary.day_change_pct), border=True)
+    day.metric(
+        "Day change",
+        signed_money(summary.day_change),
+        border=True,
+        **signed_delta(summary.day_change, percent(summary.day_change_pct)),
+    )
     pnl, realised, twr = st.columns(3)
     pnl.metric(
         "Total P&L",
         signed_money(summary.total_pnl),
-        f"unrealised {signed_money(summary.unrealized_pnl)}",
-        delta_color="off",
+        **signed_delta(summary.unrealized_pnl, f"unrealised {signed_money(summary.unrealized_pnl)}"),
         border=True,
     )
     realised.metric(
         "Realised P&L",
         signed_money(summary.realized_pnl),
-        f"closed positions {signed_money(summary.realized_pnl_closed)}",
-        delta_color="off",
+        **signed_delta(summary.realized_pnl_closed, f"closed positions {signed_money(summary.realized_pnl_closed)}"),
         border=True,
         help="Sales, dividends and fees: holdings still open plus closed positions.",
     )
@@ -103,20 +121,12 @@ def render_holdings_table(holdings) -> None:
         summary = load_portfolio_summary(key, account.id)
         frame = pd.DataFrame([h.model_dump() if hasattr(h, "model_dump") else vars(h) for h in summary.holdings])
         # Sector lives on the Allocation tab and headers are short, so the table fits 1280 px.
-        columns = [
-            "ticker",
-            "name",
-            "quantity",
-            "last_price",
-            "market_value",
-            "cost_basis",
-            "unrealized_pnl",
-            "realized_pnl",
-            "day_change",
-            "weight",
-        ]
+        # Most telling first: on a 390 px phone the pinned ticker, value, P&L, day and weight
+        # show, and the grid scrolls sideways to the rest (it used to stop at "Value").
+        columns = HOLDINGS_COLUMNS
+        shown = frame[[c for c in columns if c in frame]]
         st.dataframe(
-            frame[[c for c in columns if c in frame]],
+            color_by_sign(shown, numeric_signs(shown, ["unrealized_pnl", "realized_pnl", "day_change"])),
             hide_index=True,
             width="stretch",
             column_config={
@@ -135,8 +145,11 @@ def render_holdings_table(holdings) -> None:
         return
     # Valuation unavailable: still show what is held.
     st.dataframe(
-        pd.DataFrame(
-            [h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"}) for h in holdings]
+        readable(
+            pd.DataFrame(
+                [h.model_dump(include={"ticker", "quantity", "avg_cost", "currency", "opened_at"}) for h in holdings]
+            ),
+            {"avg_cost": "Average cost", "opened_at": "Opened"},
         ),
         hide_index=True,
         width="stretch",
@@ -244,8 +257,9 @@ def render_year_table(by_year) -> None:
         for row in by_year.years
     ]
     st.markdown("**Returns by year** (time-weighted; the benchmark over the same sessions)")
+    frame = pd.DataFrame(rows)
     st.dataframe(
-        pd.DataFrame(rows),
+        color_by_sign(frame, numeric_signs(frame, ["Portfolio", "Benchmark", "Difference"])),
         hide_index=True,
         column_config={
             name: st.column_config.NumberColumn(format="percent") for name in ("Portfolio", "Benchmark", "Difference")

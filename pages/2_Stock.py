@@ -22,6 +22,7 @@ from ui.loaders import (
     load_tickers,
 )
 from ui.panels import forecast_history, render_realised_accuracy
+from ui.signs import signed_delta
 from ui.skill_panels import render_member_weights, render_source
 
 PERIODS = {"3 months": 91, "6 months": 182, "1 year": 365, "2 years": 730, "All": None}
@@ -73,7 +74,9 @@ st.subheader("Key statistics")
 with shown_errors("compute the key statistics"):
     stats = load_ticker_statistics(key, symbol)
     row1 = st.columns(4)
-    row1[0].metric("Last close", money(stats.last_close), percent(stats.day_change_pct))
+    row1[0].metric(
+        "Last close", money(stats.last_close), **signed_delta(stats.day_change_pct, percent(stats.day_change_pct))
+    )
     row1[1].metric("52-week range", f"{number(stats.low_52w)} – {number(stats.high_52w)}")
     row1[2].metric("1-year return", plain_percent(stats.return_1y))
     row1[3].metric("Volatility (ann.)", plain_percent(stats.volatility))

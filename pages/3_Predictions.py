@@ -53,7 +53,8 @@ names = [m["name"] for m in catalog]
 members = [n for n in names if n != "ensemble"]
 held = [h.ticker for h in load_holdings(key, account.id) if h.ticker in symbols]
 
-with st.form("what_if"):
+# Not a st.form: the weight inputs follow the models chosen, which a form would only learn on submit.
+with st.container(border=True):
     ticker_col, horizon_col, window_col = st.columns(3)
     default_ticker = st.query_params.get("ticker", held[0] if held else symbols[0])  # a deep link's ticker
     default_ticker = default_ticker if default_ticker in symbols else symbols[0]
@@ -67,15 +68,16 @@ with st.form("what_if"):
         default=[m for m in CHAMPION.members if m in members] or members[:1],
         key="pred_models",
     )
-    manual = st.checkbox(
+    manual = len(chosen) > 1 and st.checkbox(
         "Set the ensemble weights by hand (default: inverse backtest error of each model)", key="pred_manual_weights"
     )
-    weight_cols = st.columns(max(len(members), 1))
-    weights = {
-        m: col.number_input(f"Weight: {m}", min_value=0.0, max_value=1.0, value=1.0, step=0.1, key=f"pred_weight_{m}")
-        for m, col in zip(members, weight_cols, strict=False)
-    }
-    submitted = st.form_submit_button("Forecast", type="primary")
+    weights: dict[str, float] = {}
+    if manual:  # one input per chosen model, none for the others
+        for m, col in zip(chosen, st.columns(len(chosen)), strict=True):
+            weights[m] = col.number_input(
+                f"Weight: {m}", min_value=0.0, max_value=1.0, value=1.0, step=0.1, key=f"pred_weight_{m}"
+            )
+    submitted = st.button("Forecast", type="primary", key="pred_submit")
 
 if submitted:
     if not chosen:

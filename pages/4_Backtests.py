@@ -13,7 +13,7 @@ from core.forecasting.report import origin_text
 from core.forecasting.scores import interval_verdicts
 from core.forecasting.significance import SkillVerdict
 from core.formatting import MISSING, number, plain_percent, signed_percent
-from ui.accuracy import render_accuracy_over_time
+from ui.accuracy import different_periods_note, render_accuracy_over_time
 from ui.auth import require_login
 from ui.charts import error_by_horizon_chart, error_over_time_chart
 from ui.feedback import shown_errors
@@ -28,6 +28,7 @@ from ui.loaders import (
     track_backtest,
 )
 from ui.panels import render_realised_accuracy
+from ui.tables import readable
 
 RESULT_KEY = "backtests_result"
 METRICS = {
@@ -55,11 +56,22 @@ key = database_key()
 st.title("Backtests")
 st.caption(
     "Rolling-origin backtests: each fold trains on prices up to its origin only and forecasts the next "
-    "sessions; the origins spread over at least a year. Skill vs naive = 1 − MASE(model) / MASE(naive); a "
-    "model beats 'tomorrow = today' only when its skill is positive and the Diebold–Mariano p-value is "
-    "below 0.05. Winkler and pinball score the intervals (scaled like MASE, lower is better): a narrow "
-    "interval that misses scores worse than a wider one that holds."
+    "sessions; the origins spread over at least a year."
 )
+with st.expander("How to read the figures"):
+    st.markdown(
+        "- **MASE** is the mean absolute error divided by naive's mean one-step error on the training prices; "
+        "naive's own MASE is shown beside each model (it is above 1 for horizons over one day), and beating "
+        "naive means a lower MASE than that.\n"
+        "- **Skill vs naive** = 1 − MASE(model) / MASE(naive) on the same folds: +5% means errors 5% smaller "
+        "than naive's, a negative skill means larger.\n"
+        "- **DM p** is the Diebold–Mariano p-value of the hypothesis that the model and naive are equally "
+        "accurate; only below 0.05 is the skill more than chance. It is — where no test is possible: for naive "
+        "itself, without naive in the run, or with fewer than 3 common forecasts or identical errors.\n"
+        "- **Winkler 80 / 95** score each interval by its width plus a penalty for every price outside it, "
+        "scaled like MASE; lower is better, so a narrow interval that misses scores worse than a wider one that "
+        "holds."
+    )
 
 symbols: list[str] = []
 members: list[str] = []
@@ -104,6 +116,53 @@ FORMATS = {
     "pinball": lambda v: number(v, 3),
     "fit_seconds": lambda v: number(v, 2),
 }
+
+
+# The table shows these; the others are under "All figures" so the table fits the page.
+MAIN_COLUMNS = ["mase", "naive_mase", "skill_vs_naive", "dm_pvalue", "verdict", "coverage_80", "winkler_80", "folds"]
+COLUMN_HELP = {
+    "mase": "Mean absolute error ÷ naive's in-sample one-step error; compare with naive's MASE beside it.",
+    "naive_mase": "Naive's own MASE on the same folds: a model beats naive with a lower MASE than this.",
+    "skill_vs_naive": "1 − MASE / naive's MASE: positive = smaller errors than naive.",
+    "dm_pvalue": "Diebold–Mariano p-value against naive; — where no test is possible (naive itself, no naive in "
+    "the run, fewer than 3 common forecasts or identical errors).",
+    "winkler_80": "Width of the 80% interval plus a penalty for each miss, scaled like MASE; lower is better.",
+    "winkler_95": "As Winkler 80, for the 95% interval.",
+}
+
+
+def render_results_table(table: pd.DataFrame) -> None:
+    """The main figures in a table that fits the page; every figure in an expander."""
+    labels = METRICS | {"naive_mase": "Naive MASE"}
+    formats = FORMATS | {"naive_mase": FORMATS["mase"]}
+
+    def show(columns: list[str]) -> None:
+        shown = table[[c for c in columns if c in table.columns]]
+        styled = shown.style.format({k: v for k, v in formats.items() if k in shown}, na_rep=MISSING)
+        if "verdict" in shown:
+            styled = styled.map(highlight_verdict, subset=["verdict"])
+        config = {"model": st.column_config.TextColumn("Model", pinned=True)} | {
+            c: st.column_config.Column(labels.get(c, c), help=COLUMN_HELP.get(c)) for c in shown.columns
+        }
+        st.dataframe(styled, width="stretch", column_config=config)
+
+    show(MAIN_COLUMNS)
+    with st.expander("All figures"):
+        show(list(dict.fromkeys(["mase", "naive_mase", *METRICS])))
+
+
+def render_period_note(summary: pd.DataFrame) -> None:
+    """Say so when the models' origins do not cover the same dates (a model failed some folds
+    or needed more history), since their figures then compare different periods."""
+    if not {"first_origin", "last_origin"} <= set(summary.columns):
+        return
+    spans = {
+        model: (pd.Timestamp(row["first_origin"]).date(), pd.Timestamp(row["last_origin"]).date())
+        for model, row in summary.iterrows()
+        if pd.notna(row["first_origin"])
+    }
+    if note := different_periods_note(spans):
+        st.warning(note)
 
 
 with st.form("backtest"):
@@ -170,8 +229,10 @@ else:
     numeric = [c for c in METRICS if c in summary.columns and c != "verdict"]
     table = summary[numeric].apply(pd.to_numeric, errors="coerce")
     table["verdict"] = summary["verdict"]
-    styled = table.style.map(highlight_verdict, subset=["verdict"]).format(FORMATS, na_rep=MISSING)
-    st.dataframe(styled, width="stretch", column_config={k: v for k, v in METRICS.items()})
+    if "naive" in table.index:  # the figure to beat, on every row
+        table.insert(1, "naive_mase", table.loc["naive", "mase"])
+    render_results_table(table)
+    render_period_note(summary)
     verdicts = {model: verdict_of(row) for model, row in table.iterrows() if model != "naive"}
     winners = {model: v for model, v in verdicts.items() if v.beats_naive}
     if winners:
@@ -193,7 +254,7 @@ else:
     failed = result.folds[result.folds["error"].notna()]
     if not failed.empty:
         with st.expander(f"{len(failed)} folds failed"):
-            st.dataframe(failed[["model", "fold", "error"]], hide_index=True, width="stretch")
+            st.dataframe(readable(failed[["model", "fold", "error"]]), hide_index=True, width="stretch")
     metric = st.radio("Error metric", ["mase", "mae", "mape"], horizontal=True, key="bt_metric")
     horizon_col, time_col = st.columns(2)
     horizon_col.plotly_chart(

@@ -81,7 +81,14 @@ with users_tab, shown_errors("load the users"):
         users,
         hide_index=True,
         width="stretch",
-        column_config={"created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD")},
+        column_config={
+            "id": st.column_config.NumberColumn("Id", format="%d"),
+            "email": "Email",
+            "name": "Name",
+            "role": "Role",
+            "active": "Active",
+            "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD"),
+        },
     )
     others = users[users["id"] != account.id]
     if others.empty:

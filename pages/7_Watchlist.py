@@ -4,6 +4,7 @@ last trigger. Alerts are checked whenever prices are refreshed, or here on deman
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.db.tables import AlertKind
@@ -20,6 +21,7 @@ from core.portfolio.schemas import PriceAlertCreate, WatchlistItemCreate
 from ui.auth import can_write, require_login
 from ui.feedback import shown_errors
 from ui.loaders import call_as, database_key, forget_watchlist_reads, load_alerts, load_tickers, load_watchlist
+from ui.signs import color_by_sign
 
 SPARKLINE_DAYS = 30
 KIND_LABELS = {
@@ -53,7 +55,7 @@ with shown_errors("load your watchlist"):
     if not items:
         st.info("Nothing on your watchlist yet. Add a ticker below to follow its price and day change.")
     else:
-        st.dataframe(
+        table = pd.DataFrame(
             [
                 {
                     "Ticker": item.ticker,
@@ -64,7 +66,11 @@ with shown_errors("load your watchlist"):
                     "As of": item.last_date.isoformat() if item.last_date else MISSING,
                 }
                 for item in items
-            ],
+            ]
+        )
+        changes = [item.day_change for item in items]
+        st.dataframe(
+            color_by_sign(table, {"Day change": changes, "Day change %": changes}),
             hide_index=True,
             width="stretch",
             column_config={

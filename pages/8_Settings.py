@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from core.auth.access_token_schemas import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, AccessTokenCreate, TokenScope
@@ -11,6 +12,7 @@ from core.auth.access_tokens import create_personal_token, list_personal_tokens,
 from ui.auth import require_login
 from ui.feedback import shown_errors
 from ui.loaders import call_as, current_settings
+from ui.tables import readable
 
 NEW_TOKEN_KEY = "settings_new_token"  # the secret, kept for exactly one run after creation
 FLASH_KEY = "settings_flash"
@@ -51,18 +53,22 @@ with shown_errors("list your tokens"):
         st.info("You have no tokens yet. Create one above to connect an assistant.")
     else:
         st.dataframe(
-            [
-                {
-                    "name": t.name,
-                    "token": f"{t.token_prefix}…",
-                    "scopes": ", ".join(t.scopes),
-                    "status": t.status,
-                    "created": t.created_at,
-                    "expires": t.expires_at,
-                    "last used": t.last_used_at,
-                }
-                for t in tokens
-            ],
+            readable(
+                pd.DataFrame(
+                    [
+                        {
+                            "Name": t.name,
+                            "Token": f"{t.token_prefix}…",
+                            "Scopes": ", ".join(t.scopes),
+                            "Status": t.status,
+                            "Created": t.created_at.strftime("%Y-%m-%d %H:%M") if t.created_at else None,
+                            "Expires": t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never",
+                            "Last used": t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else None,
+                        }
+                        for t in tokens
+                    ]
+                )
+            ),
             hide_index=True,
             width="stretch",
         )

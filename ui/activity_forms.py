@@ -13,10 +13,11 @@ from typing import Any
 
 import streamlit as st
 
+from core.chat.help_text import activity_types, spoken_list
 from core.db.tables import TransactionType
 from core.formatting import money
 from core.portfolio.positions import cash_amount
-from core.portfolio.schemas import ActivityCreate, ActivityUpdate
+from core.portfolio.schemas import ActivityCreate, ActivityUpdate, activity_field_problems
 from ui.feedback import shown_errors
 from ui.loaders import (
     call_as,
@@ -74,26 +75,58 @@ def render_record_form(user_id: int, held: list[str], changed: Callable[[str], N
     if ticker and ticker in ranges:
         st.caption(f"{ticker}: prices stored from {first} to {last}; the date defaults to the last one.")
     day = st.date_input("Date", value=default_day, key=f"activity_date_{ticker}_{kind.value}")
+    date_note = st.empty()  # the date's problem, if any, shows right under it
     values: dict[str, Any] = {"date": day, "ticker": ticker, "type": kind}
+    # No min_value: the browser would then show a typed "-5" while keeping the old value, so
+    # what is recorded would differ from what is shown. Core's rules judge each field instead.
     if kind in TRADES:
         close = load_close_on(database_key(), ticker, day) if ticker and ticker in ranges and day else None
-        quantity_col, price_col, fee_col = st.columns(3)
-        values["quantity"] = quantity_col.number_input("Quantity", min_value=0.0, step=1.0, key="activity_quantity")
-        values["price"] = price_col.number_input(
-            "Price per share", min_value=0.0, value=float(close or 0.0), key=f"activity_price_{ticker}_{day}"
+        cols = dict(zip(("quantity", "price", "fee"), st.columns(3), strict=True))
+        values["quantity"] = cols["quantity"].number_input("Quantity", value=0.0, step=1.0, key="activity_quantity")
+        values["price"] = cols["price"].number_input(
+            "Price per share", value=float(close or 0.0), key=f"activity_price_{ticker}_{day}"
         )
-        values["fee"] = fee_col.number_input("Fee", min_value=0.0, key="activity_fee")
+        values["fee"] = cols["fee"].number_input("Fee", value=0.0, key="activity_fee")
+        notes = {name: col.empty() for name, col in cols.items()}  # each field's problem, under it
     else:
         values["amount"] = st.number_input(
-            "Amount", min_value=0.0, step=10.0, key="activity_amount", help="The total, in the ticker's currency"
+            "Amount", value=0.0, step=10.0, key="activity_amount", help="The total, in the ticker's currency"
         )
-    if st.button("Record activity", type="primary", key="record_activity"):
+        notes = {"amount": st.empty()}
+    problems = activity_field_problems(
+        kind, day=day, **{name: values[name] for name in ("quantity", "price", "fee", "amount") if name in values}
+    )
+    clicked = st.button("Record activity", type="primary", key="record_activity")
+    show_field_problems(problems, {"date": date_note, **notes}, submitted=clicked)
+    if clicked:
+        if kind not in CASH and not ticker:
+            st.error("Enter a ticker symbol, e.g. AAPL.")
+            return
+        if problems:
+            st.error("Nothing was recorded: correct the fields marked above.")
+            return
         with shown_errors("record the activity"):
-            if kind not in CASH and not ticker:
-                st.error("Enter a ticker symbol, e.g. AAPL.")
-                return
             entry = record_activity_as(user_id, ActivityCreate(**values))
+            reset_record_form()
             changed(f"Recorded: {describe(entry)}.")
+
+
+FIELD_LABELS = {"date": "Date", "quantity": "Quantity", "price": "Price", "fee": "Fee", "amount": "Amount"}
+
+
+def show_field_problems(problems: dict[str, str], places: dict[str, Any], *, submitted: bool) -> None:
+    """Each problem under its field. "Must be greater than 0" (what an untouched 0 gets) waits
+    for a submit, so a fresh form does not open in red; a typed negative is flagged at once."""
+    for name, problem in problems.items():
+        if name in places and (submitted or problem != "must be greater than 0"):
+            places[name].error(f"{FIELD_LABELS[name]} {problem}.")
+
+
+def reset_record_form() -> None:
+    """Forget every value typed into the record form, so the next run shows its defaults
+    (after closing a position the form must not offer that trade again)."""
+    for name in [k for k in st.session_state if str(k).startswith("activity_")]:
+        del st.session_state[name]
 
 
 def render_edit_and_delete(user_id: int, changed: Callable[[str], None]) -> None:
@@ -115,22 +148,23 @@ def render_edit_and_delete(user_id: int, changed: Callable[[str], None]) -> None
             changes: dict[str, Any] = {"date": day}
             if choice.type in TRADES:
                 changes["quantity"] = st.number_input(
-                    "Quantity", min_value=0.0, value=float(choice.quantity), key=f"edit_quantity_{choice.id}"
+                    "Quantity", value=float(choice.quantity), key=f"edit_quantity_{choice.id}"
                 )
                 changes["price"] = st.number_input(
-                    "Price per share", min_value=0.0, value=float(choice.price), key=f"edit_price_{choice.id}"
+                    "Price per share", value=float(choice.price), key=f"edit_price_{choice.id}"
                 )
-                changes["fee"] = st.number_input(
-                    "Fee", min_value=0.0, value=float(choice.fee), key=f"edit_fee_{choice.id}"
-                )
+                changes["fee"] = st.number_input("Fee", value=float(choice.fee), key=f"edit_fee_{choice.id}")
             else:
                 # The total it moved (a dividend before withholding), whichever fields hold it.
                 amount = cash_amount(choice) + (choice.fee if choice.type == TransactionType.DIVIDEND else 0.0)
-                changes["amount"] = st.number_input(
-                    "Amount", min_value=0.0, value=float(amount), key=f"edit_amount_{choice.id}"
-                )
+                changes["amount"] = st.number_input("Amount", value=float(amount), key=f"edit_amount_{choice.id}")
             submitted = st.form_submit_button("Save activity")
-        if submitted:
+        problems = activity_field_problems(choice.type, day=day, **{k: v for k, v in changes.items() if k != "date"})
+        if submitted and problems:
+            for name, problem in problems.items():
+                st.error(f"{FIELD_LABELS[name]} {problem}.")
+            st.error("Nothing was changed: correct the fields above.")
+        elif submitted:
             with shown_errors("change the activity"):
                 if choice.type == TransactionType.DIVIDEND:
                     changes |= {"quantity": 0.0, "price": 0.0}  # the amount is now the total
@@ -163,8 +197,8 @@ def render_csv(user_id: int, *, writable: bool, changed: Callable[[str], None]) 
         "Import transactions CSV",
         type=["csv"],
         key="transactions_upload",
-        help="One row per activity: date, ticker, type (buy, sell, dividend, fee, deposit, "
-        "withdrawal), quantity, price, fee, amount. Nothing is imported if any row is invalid.",
+        help=f"One row per activity: date, ticker, type ({spoken_list(activity_types())}), quantity, price, "
+        "fee, amount. Nothing is imported if any row is invalid.",
     )
     if upload is not None and st.button("Import", type="primary", key="import_button"):
         with shown_errors("import the transactions"):

@@ -14,11 +14,16 @@ A log-in survives a refresh or a new tab through a server-side session
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from core.auth.schemas import PASSWORD_MIN_LENGTH, UserCreate
+from core.auth.service import register_user
 from core.auth.sessions import is_session_live, resolve_cookie, revoke_session, start_session
 from core.config import REPO_ROOT
+from ui.feedback import shown_errors
 from ui.loaders import Account, call, call_as, current_settings, database_key, load_account, log_in
 from ui.session_routes import COOKIE_NAME, end_url, handover_available, start_url
 
@@ -109,11 +114,11 @@ def log_out() -> None:
 
 
 def _current_path() -> str:
-    """This page's path and query (ticker, tab…), to come back to after the cookie is set."""
-    from urllib.parse import urlsplit
-
-    url = urlsplit(st.context.url or "/")
-    return url.path + (f"?{url.query}" if url.query else "")
+    """This page's path and query (ticker, tab…), to come back to after the cookie is set.
+    `st.context.url` drops the query, so it is taken from `st.query_params`."""
+    path = urlsplit(st.context.url or "/").path or "/"
+    query = urlencode([(name, value) for name in st.query_params for value in st.query_params.get_all(name)])
+    return path + (f"?{query}" if query else "")
 
 
 def _navigate(url: str) -> None:
@@ -124,6 +129,38 @@ def _navigate(url: str) -> None:
 def _render_login_form() -> None:
     st.title(APP_TITLE)
     st.caption("Portfolio analytics and honest forecasts. Log in to continue.")
+    if not current_settings().allow_signup:
+        _render_login_fields()
+        return
+    login_col, signup_col = st.columns(2)
+    with login_col:
+        _render_login_fields()
+    with signup_col:
+        _render_signup_form()
+
+
+def _render_signup_form() -> None:
+    """Sign-up (ALLOW_SIGNUP): the same use case as POST /api/users, then logged in."""
+    with st.form("signup", clear_on_submit=False):
+        st.markdown("**New here? Create an account**")
+        name = st.text_input("Name (optional)", key="signup_name")
+        email = st.text_input("Email for the new account", key="signup_email", autocomplete="email")
+        password = st.text_input(
+            "Choose a password",
+            type="password",
+            key="signup_password",
+            autocomplete="new-password",
+            help=f"At least {PASSWORD_MIN_LENGTH} characters.",
+        )
+        submitted = st.form_submit_button("Sign up")
+    if submitted:
+        with shown_errors("create the account"):
+            data = UserCreate(email=email.strip(), password=password, full_name=name.strip() or None)
+            call(register_user, data=data, allow_signup=current_settings().allow_signup)
+            _logged_in(log_in(data.email, password))
+
+
+def _render_login_fields() -> None:
     with st.form("login", clear_on_submit=False):
         email = st.text_input("Email", key="login_email", autocomplete="username")
         password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
@@ -132,19 +169,23 @@ def _render_login_form() -> None:
         if not email.strip() or not password:
             st.error("Enter your email and password.")
             return
-        outcome = log_in(email, password)
-        if isinstance(outcome, str):
-            st.error(outcome)
-            return
-        started = call_as(outcome.id, start_session, user_arg="user", settings=current_settings())
-        st.session_state[USER_ID_KEY] = outcome.id
-        st.session_state[USER_ROLE_KEY] = outcome.role
-        st.session_state[SESSION_ID_KEY] = started.session_id
-        load_account.clear()
-        if handover_available():
-            _navigate(start_url(started.ticket, _current_path()))
-            st.stop()
-        st.rerun()
+        _logged_in(log_in(email, password))
+
+
+def _logged_in(outcome: Account | str) -> None:
+    """Start the session of a successful log-in (back to the page and query asked for)."""
+    if isinstance(outcome, str):
+        st.error(outcome)
+        return
+    started = call_as(outcome.id, start_session, user_arg="user", settings=current_settings())
+    st.session_state[USER_ID_KEY] = outcome.id
+    st.session_state[USER_ROLE_KEY] = outcome.role
+    st.session_state[SESSION_ID_KEY] = started.session_id
+    load_account.clear()
+    if handover_available():
+        _navigate(start_url(started.ticket, _current_path()))
+        st.stop()
+    st.rerun()
 
 
 def _render_navigation(account: Account) -> None:

@@ -25,7 +25,8 @@ def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
         height=height,
         margin=MARGINS,
         hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1},
+        # Below the plot: above it, a long legend (18 entries on the accuracy chart) covers the title.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0},
     )
     return fig
 

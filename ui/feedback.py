@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import CoreError, InvalidInputError, PermissionDeniedError, ServiceUnavailableError
+from ui.tables import readable
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ def show_core_error(exc: CoreError) -> None:
     else:
         st.error(exc.message[:1].upper() + exc.message[1:])
     if exc.details and isinstance(exc, InvalidInputError):
-        st.dataframe(exc.details, hide_index=True, width="stretch")
+        st.dataframe(readable(pd.DataFrame(exc.details)), hide_index=True, width="stretch")
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.formatting import money, signed_money
+from core.formatting import MISSING, money, signed_money
 from core.portfolio.positions import cash_change
 from ui.charts import income_chart
 from ui.loaders import database_key, load_activities, load_closed_positions, load_income, load_portfolio_summary
@@ -27,7 +27,7 @@ def render_activities_table(user_id: int) -> None:
                 "id": a.id,
                 "date": a.date,
                 "type": a.type.value,
-                "ticker": a.ticker or "",
+                "ticker": a.ticker or MISSING,  # deposits and withdrawals have none
                 "quantity": a.quantity,
                 "price": a.price,
                 "fee": a.fee,
@@ -44,10 +44,15 @@ def render_activities_table(user_id: int) -> None:
         width="stretch",
         key="activities_table",
         column_config={
-            "price": st.column_config.NumberColumn("price", format=MONEY),
-            "fee": st.column_config.NumberColumn("fee", format=MONEY),
-            "amount": st.column_config.NumberColumn("amount", format=MONEY),
-            "cash": st.column_config.NumberColumn("cash", format=MONEY),
+            "id": st.column_config.NumberColumn("Id", format="%d"),
+            "date": "Date",
+            "type": "Type",
+            "ticker": "Ticker",
+            "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
+            "price": st.column_config.NumberColumn("Price", format=MONEY),
+            "fee": st.column_config.NumberColumn("Fee", format=MONEY),
+            "amount": st.column_config.NumberColumn("Amount", format=MONEY),
+            "cash": st.column_config.NumberColumn("Cash", format=MONEY),
         },
     )
 

@@ -336,10 +336,10 @@ def backtest_ticker(
 ) -> Any:
     """A rolling-origin backtest of catalog models on the ticker's stored closes."""
     backtest_models = load_feature("core.forecasting.service", "backtest_models", "Backtesting")
-    from core.forecasting.backtest import BacktestConfig, spread_step
+    from core.forecasting.backtest import default_config
 
     closes = backtest_closes(ticker)
-    config = BacktestConfig(horizon=horizon, folds=folds, step=spread_step(folds), window=window, train_size=train_size)
+    config = default_config(horizon, folds, window=window, train_size=train_size)  # the CLI's and MCP's plan
     return backtest_models({ticker: closes}, models, config, progress=progress)
 
 

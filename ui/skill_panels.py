@@ -35,6 +35,9 @@ def render_source(result: Any) -> None:
         st.info(result.notice)
 
 
+NO_TEST = "fewer than 3 common forecasts, or errors identical to naive's"
+
+
 def skill_lines(skill: Any) -> list[tuple[str, str]]:
     """The skill's figures as (label, text) pairs, as the page shows them."""
     verdict = skill.verdict
@@ -42,7 +45,7 @@ def skill_lines(skill: Any) -> list[tuple[str, str]]:
     return [
         ("Backtest MASE", number(skill.mase, 3)),
         ("Naive's backtest MASE", number(skill.naive_mase, 3)),
-        ("DM p-value", verdict.p_text()),
+        ("DM p-value", verdict.p_text() if verdict.p_value is not None else f"{MISSING} (no test possible: {NO_TEST})"),
         ("Folds", number(skill.folds, 0)),
         ("Origins", f"{skill.first_origin.isoformat()} to {skill.last_origin.isoformat()}"),
         ("Horizon", f"{number(skill.horizon, 0)} sessions"),
@@ -78,7 +81,7 @@ def render_forecast_skill(skill: Any | None, *, key: str = "") -> None:
     )
     verdict = skill.verdict
     show = st.success if verdict.beats_naive else st.error if verdict.worse_than_naive else st.warning
-    show(f"This configuration is **{verdict.label}** ({skill.text()}).")
+    show(f"This configuration is **{verdict.label}** ({verdict.figures()}).")  # the label once
     st.caption("  \n".join(f"{label}: **{text}**" for label, text in skill_lines(skill)))
     if skill.run_url:
         st.markdown(f"[Backtest run in MLflow]({skill.run_url})")

@@ -68,6 +68,14 @@ def register_user(session: Session, *, data: UserCreate, actor: User | None = No
             session.flush()
     except IntegrityError as exc:
         raise ConflictError(f"a user with email {user.email} already exists") from exc
+    # One event for every face (API sign-up, dashboard sign-up, an admin creating a user).
+    record_audit(
+        session,
+        user=actor or user,
+        action="user.create",
+        target=f"user:{user.id}",
+        detail={"role": role.value, "signup": actor is None},
+    )
     logger.info("user registered", extra={"user_id": user.id, "role": role.value})
     return user
 

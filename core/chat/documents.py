@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from pathlib import Path
 
 from langchain_core.documents import Document
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.chat import repository
 from core.chat.closed_answers import describe_closed
 from core.chat.facts import describe_ticker, load_ticker_facts, optional_service
+from core.chat.help_text import help_text
 from core.chat.ledger_answers import weight_text
 from core.chat.risk import describe_performance, page_performance
 from core.config import Settings
@@ -29,8 +29,6 @@ from core.portfolio.closed import list_closed_positions
 
 logger = logging.getLogger(__name__)
 
-HELP_PATH = Path(__file__).with_name("help.md")
-
 
 def _document(key: str, kind: str, title: str, text: str, ticker: str | None = None) -> Document:
     return Document(page_content=text, metadata={"key": key, "kind": kind, "title": title, "ticker": ticker})
@@ -40,7 +38,7 @@ def _document(key: str, kind: str, title: str, text: str, ticker: str | None = N
 def build_help_documents() -> tuple[Document, ...]:
     """One document per section of the app's help text (shared by every user)."""
     documents = []
-    for block in HELP_PATH.read_text(encoding="utf-8").split("\n## ")[1:]:
+    for block in help_text().split("\n## ")[1:]:
         heading, _, body = block.partition("\n")
         slug = "-".join(heading.lower().split())
         documents.append(_document(f"help:{slug}", "help", f"Help: {heading}", f"{heading}. {body.strip()}"))

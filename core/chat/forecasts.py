@@ -163,7 +163,7 @@ def answer_best_model(ctx: AskContext) -> GroundedAnswer:
         return GroundedAnswer("best_model", " ".join(parts), sources)
     if ticker is None:
         return ask_which_ticker(ctx, "best_model", "which model is most accurate for AAPL")
-    text = f"There are no backtest results or scored predictions for {ticker} yet; run a backtest on the Forecast page."
+    text = f"There are no backtest results or scored predictions for {ticker} yet; run one on the Backtests page."
     return GroundedAnswer("best_model", text)
 
 

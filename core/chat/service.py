@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.chat import index, repository
-from core.chat.documents import HELP_PATH, build_help_documents, build_user_documents
+from core.chat.documents import build_help_documents, build_user_documents
 from core.chat.forecasts import NOT_ADVICE
 from core.chat.grounded import answer_grounded
+from core.chat.help_text import help_text
 from core.chat.intents import OUT_OF_SCOPE, Question, parse_question
 from core.chat.llm import LanguageModelError, build_chat_model, describe_model, generate_answer
 from core.chat.schemas import MAX_MESSAGE_CHARS, ChatAnswer, Source
@@ -57,7 +58,7 @@ def validate_message(message: str) -> str:
 
 
 def _ensure_help(settings: Settings) -> None:
-    fingerprint = hashlib.sha256(HELP_PATH.read_bytes()).hexdigest()[:32]
+    fingerprint = hashlib.sha256(help_text().encode()).hexdigest()[:32]
     if index.owner_fingerprint(settings.chroma_dir, index.SHARED_OWNER) != fingerprint:
         index.sync_owner_documents(settings.chroma_dir, index.SHARED_OWNER, list(build_help_documents()), fingerprint)
 

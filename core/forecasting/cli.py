@@ -117,7 +117,13 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
     from core.forecasting.backtest import BacktestConfig, quarterly_refit, spread_step
     from core.forecasting.report import model_report
-    from core.forecasting.service import backtest_models, calibration_report, forecasts_table, result_rows
+    from core.forecasting.service import (
+        backtest_models,
+        calibration_report,
+        forecasts_table,
+        pooled_rows,
+        result_rows,
+    )
 
     step = args.step or spread_step(args.folds)
     refit = quarterly_refit(step) if args.refit is None else args.refit
@@ -134,13 +140,14 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
         result = backtest_models(histories, models, config, n_jobs=args.jobs, progress=progress)
     payload = {
+        "pooled": pooled_rows(result, models),  # the table printed below
         "rows": result_rows(result),
         "by_step": result_rows(result, by_step=True),
         "interval_methods": result.interval_methods,
         "calibration": calibration_report(result),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(payload, indent=1, default=str))
+    args.out.write_text(json.dumps(payload, indent=1))  # every value plain: an error, not str(), if not
     if args.forecasts_out:
         args.forecasts_out.parent.mkdir(parents=True, exist_ok=True)
         forecasts_table(result).to_csv(args.forecasts_out, index=False)

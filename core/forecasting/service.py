@@ -5,6 +5,7 @@ Callers load prices (CSV or database) and own any session; nothing here touches 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,6 +15,8 @@ import pandas as pd
 from core.errors import InsufficientHistoryError, InvalidInputError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCallback, run_backtest
 from core.forecasting.calibration import fit_interval_calibration
+from core.forecasting.report import model_table
+from core.forecasting.scores import interval_verdicts
 from models.catalog import create_forecaster, forecaster_factory, list_models
 from models.errors import ForecastInputError, NonPositivePriceError
 
@@ -76,7 +79,12 @@ def backtest_models(
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe scalars: numpy numbers to Python, NaN/inf to None."""
+    """JSON-safe scalars: numpy numbers to Python, NaN/inf to None, session dates to ISO
+    "YYYY-MM-DD" (the one date format of the API, MCP and the CLI's files)."""
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return None if pd.isna(value) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -89,6 +97,20 @@ def result_rows(result: BacktestResult, *, by_step: bool = False) -> list[dict[s
     table = result.by_step() if by_step else result.summary()
     table.insert(2, "horizon", result.config.horizon)
     return [{key: _plain(value) for key, value in row.items()} for row in table.to_dict(orient="records")]
+
+
+def pooled_rows(result: BacktestResult, models: list[str] | None = None) -> list[dict[str, Any]]:
+    """The pooled table the CLI prints (`report.model_table`: one row per model over every
+    ticker, naive first), with each model's interval skill and DM p against naive where known."""
+    table = model_table(result, models)
+    verdicts = interval_verdicts(result)
+    rows = []
+    for model, row in table.iterrows():
+        plain = {"model": model, "horizon": result.config.horizon, **{k: _plain(v) for k, v in row.items()}}
+        if model in verdicts:
+            plain |= {"interval_skill": _plain(verdicts[model].skill), "interval_p": _plain(verdicts[model].p_value)}
+        rows.append(plain)
+    return rows
 
 
 def calibration_report(result: BacktestResult, *, min_points: int = 20) -> dict[str, dict[str, Any]]:

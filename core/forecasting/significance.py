@@ -54,14 +54,18 @@ class SkillVerdict:
         """ "DM p = 0.012", "DM p < 0.001" or "DM p = —"."""
         return "DM p < 0.001" if self.p_value is not None and self.p_value < 0.001 else f"DM p = {self.p_text()}"
 
-    def text(self) -> str:
-        """E.g. "beats naive: +3.1% skill, DM p = 0.012, 24 folds"."""
+    def figures(self) -> str:
+        """The figures behind the label: "+3.1% skill, DM p = 0.012, 24 folds"."""
         if self.skill is None:
-            return f"{NO_BETTER}: skill unknown"
+            return "skill unknown"
         parts = [f"{signed_percent(self.skill, 1)} skill", self.p_phrase()]
         if self.n_folds is not None:
             parts.append(f"{self.n_folds} fold{'s' if self.n_folds != 1 else ''}")
-        return f"{self.label}: {', '.join(parts)}"
+        return ", ".join(parts)
+
+    def text(self) -> str:
+        """E.g. "beats naive: +3.1% skill, DM p = 0.012, 24 folds"."""
+        return f"{self.label}: {self.figures()}"
 
 
 def _finite_or_none(value: float | None) -> float | None:

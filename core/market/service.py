@@ -32,7 +32,7 @@ from core.market.schemas import (
     TickerRead,
     TickerRefresh,
 )
-from core.portfolio.schemas import normalise_ticker
+from core.market.tickers import normalise_ticker
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from core.forecasting.champion import CHAMPION_HORIZON, CHAMPION_MODEL
 from core.forecasting.delivery import serve_forecast, serve_skill
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.market.schemas import PriceHistoryRead
+from core.market.tickers import Ticker
 from core.mcp_server.gate import current_caller
 from core.mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
 from core.portfolio.analytics_cache import analytics_cache
@@ -36,7 +37,6 @@ from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
 from models.catalog import describe_models, list_models
 
-Ticker = Annotated[str, Field(min_length=1, max_length=16, description="Exchange symbol, e.g. AAPL")]
 ModelName = Literal[tuple(list_models())]  # type: ignore[valid-type]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 MAX_BACKTEST_FOLDS = 20
@@ -257,12 +257,12 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
         folds: Annotated[int, Field(ge=1, le=MAX_BACKTEST_FOLDS)] = 5,
     ) -> BacktestReport:
         """A rolling-origin backtest on the stored closes; progress is reported after each fold."""
-        from core.forecasting.backtest import BacktestConfig
+        from core.forecasting.backtest import default_config
         from core.forecasting.serving import load_closes
 
         def backtest(session, **_caller):
             _, closes = load_closes(session, ticker)
-            config = BacktestConfig(horizon=horizon, folds=folds)
+            config = default_config(horizon, folds)  # the CLI's and pages' plan: origins over a year
             result = forecasting.backtest_models({ticker.upper(): closes}, models, config, progress=report)
             return forecasting.result_rows(result)
 

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from core.db.tables import AlertKind, TransactionType
+from core.market.tickers import TICKER_PATTERN, normalise_ticker
 
-TICKER_PATTERN = r"^[A-Z0-9][A-Z0-9.\-^=]{0,15}$"
 # Bounds that keep every product and sum of the analytics finite (and dates within pandas' range).
 MAX_QUANTITY = 1e12
 MAX_PRICE = 1e9
 EARLIEST_DATE = dt.date(1900, 1, 1)
-
-
-def normalise_ticker(value: str) -> str:
-    return value.strip().upper()
 
 
 class StockBase(BaseModel):
@@ -116,6 +113,8 @@ class ActivityCreate(StockBase):
         if kind in (TransactionType.BUY, TransactionType.SELL):
             if self.quantity <= 0:
                 raise ValueError(f"a {kind.value} needs a quantity greater than 0")
+            if self.price <= 0:
+                raise ValueError(f"a {kind.value} needs a price greater than 0")
             if self.amount:
                 raise ValueError(f"a {kind.value} has a quantity and a price, not an amount")
         if kind == TransactionType.DIVIDEND and self.price <= 0 and self.amount <= 0:
@@ -130,6 +129,46 @@ class ActivityCreate(StockBase):
 
 
 TransactionCreate = ActivityCreate  # the name the CSV import and older callers use
+
+
+def activity_field_problems(
+    kind: TransactionType,
+    *,
+    day: dt.date | None,
+    quantity: float = 0.0,
+    price: float = 0.0,
+    fee: float = 0.0,
+    amount: float = 0.0,
+) -> dict[str, str]:
+    """Field name → what is wrong with it, for the fields a form shows for `kind` (trades:
+    quantity, price, fee; the others: amount). The same rules as ActivityCreate, per field, so a
+    form can print each beside its input and refuse to submit while any is left."""
+    problems: dict[str, str] = {}
+
+    def positive(name: str, value: float, limit: float) -> None:
+        if not math.isfinite(value):
+            problems[name] = "must be a number"
+        elif value < 0:
+            problems[name] = "cannot be negative"
+        elif value == 0:
+            problems[name] = "must be greater than 0"
+        elif value > limit:
+            problems[name] = f"must be at most {limit:,.0f}"
+
+    if kind in (TransactionType.BUY, TransactionType.SELL):
+        positive("quantity", quantity, MAX_QUANTITY)
+        positive("price", price, MAX_PRICE)
+        if not math.isfinite(fee) or fee < 0:
+            problems["fee"] = "cannot be negative"
+    else:
+        positive("amount", amount, MAX_PRICE * 1000)
+    if day is None:
+        problems["date"] = "enter a date"
+    elif day > dt.date.today():
+        problems["date"] = "is in the future"
+    elif day < EARLIEST_DATE:
+        problems["date"] = f"is before {EARLIEST_DATE}"
+    return problems
 
 
 class ActivityUpdate(StockBase):

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 BACKTESTS, TRAINING, MONITORING = "backtests", "training", "monitoring"
 EXPERIMENTS = (BACKTESTS, TRAINING, MONITORING)
+# MLflow 3's experiment-kind tag (mlflow/server/js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT).
+CLASSIC_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
 # MLflow reads these at call time. Its REST client otherwise retries an unreachable server
 # for minutes; a forecast must fall back to training within seconds.
@@ -135,7 +137,9 @@ def experiment_id(settings: Settings, name: str) -> str:
             return found.experiment_id
         location = (Path(settings.mlflow_artifact_root) / name).resolve().as_uri()
         try:
-            return client.create_experiment(name, artifact_location=location)
+            # The kind tag keeps MLflow 3's UI on the classic runs view (it otherwise may
+            # infer a GenAI experiment and open on an empty traces page).
+            return client.create_experiment(name, artifact_location=location, tags=CLASSIC_KIND)
         except MlflowException:
             # Another process created it between our lookup and our create.
             found = client.get_experiment_by_name(name)
@@ -157,8 +161,9 @@ def run_url(settings: Settings, run_id: str, experiment: str | None = None) -> s
 
 
 def experiment_url(settings: Settings, name: str) -> str:
-    """The MLflow UI page of experiment `name` (created if missing)."""
-    return f"{settings.mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id(settings, name)}"
+    """The runs table of experiment `name` (created if missing) in the MLflow UI. The `/runs`
+    route is MLflow 3's classic tracking view; the bare experiment route may open on traces."""
+    return f"{settings.mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id(settings, name)}/runs"
 
 
 def model_url(settings: Settings, name: str, version: str | int) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import jwt
 import pytest
 
+from core.audit import list_audit_events
 from core.auth.tokens import ALGORITHM
 
 
@@ -18,6 +19,11 @@ async def test_first_user_is_admin_then_analysts(api):
     assert first.json()["email"] == "boss@example.com"
     assert second.json()["role"] == "analyst"
     assert "hashed_password" not in first.json() and "password" not in first.json()
+    # The event the dashboard's sign-up records too (tests/ui/test_home_and_login.py).
+    events = await api.run(lambda s: list_audit_events(s, action="user.create"))
+    signed_up = {(e.target, e.detail["role"], e.detail["signup"]) for e in events}
+    first_id, second_id = first.json()["id"], second.json()["id"]
+    assert signed_up == {(f"user:{first_id}", "admin", True), (f"user:{second_id}", "analyst", True)}
 
 
 async def test_token_and_me(api):

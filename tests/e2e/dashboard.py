@@ -87,31 +87,35 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 @contextmanager
-def running_dashboard() -> Iterator[Dashboard]:
+def running_dashboard(extra_env: dict[str, str] | None = None) -> Iterator[Dashboard]:
     with tempfile.TemporaryDirectory(prefix="stockcast-e2e-") as tmp:
         directory = Path(tmp)
         settings = seeded_settings(directory)
         port = free_port()
-        env = os.environ | {
-            "DATABASE_URL": settings.database_url,
-            "DATA_DIR": str(directory),
-            "MIGRATE_ON_START": "false",
-            "OFFLINE": "true",
-            "DATA_PROVIDER": "bundled",
-            "DEMO_USER_EMAIL": DEMO_EMAIL,
-            "DEMO_USER_PASSWORD": DEMO_PASSWORD,
-            "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
-            "MLFLOW_ARTIFACT_ROOT": str(settings.mlflow_artifact_root),
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "SKILL_FOLDS": "3",  # each forecast's own skill backtest: few origins in the browser test
-            "LOG_JSON": "false",
-            "REDIS_URL": "",
-            "OLLAMA_HOST": "",
-            "OPENAI_BASE_URL": "",
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
-            "OMP_NUM_THREADS": "1",
-        }
+        env = (
+            os.environ
+            | {
+                "DATABASE_URL": settings.database_url,
+                "DATA_DIR": str(directory),
+                "MIGRATE_ON_START": "false",
+                "OFFLINE": "true",
+                "DATA_PROVIDER": "bundled",
+                "DEMO_USER_EMAIL": DEMO_EMAIL,
+                "DEMO_USER_PASSWORD": DEMO_PASSWORD,
+                "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
+                "MLFLOW_ARTIFACT_ROOT": str(settings.mlflow_artifact_root),
+                "MLFLOW_DISABLE_TELEMETRY": "true",
+                "SKILL_FOLDS": "3",  # each forecast's own skill backtest: few origins in the browser test
+                "LOG_JSON": "false",
+                "REDIS_URL": "",
+                "OLLAMA_HOST": "",
+                "OPENAI_BASE_URL": "",
+                "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1",
+                "OMP_NUM_THREADS": "1",
+            }
+            | (extra_env or {})
+        )
         log = directory / "streamlit.log"
         command = [
             sys.executable,
@@ -177,7 +181,7 @@ def _keep_violation(violations: list[str], text: str) -> None:
 
 def log_in(page, dashboard: Dashboard, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
     page.goto(dashboard.url)
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_text("Welcome,").wait_for()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,7 +68,18 @@ def test_backtest_command(prices_csv: Path, tmp_path: Path, capsys: pytest.Captu
     for header in ("MASE", "DM p", "verdict", "cov 80", "cov 95", "width 80", "Winkler 80", "Winkler 95", "pinball"):
         assert header in printed
     assert [line.split()[0] for line in printed.splitlines()[3:5]] == ["naive", "drift"]
-    rows = json.loads(out.read_text())["rows"]
+    payload = json.loads(out.read_text())
+    # The pooled table printed above is in the file too, model by model, figure by figure.
+    pooled = payload["pooled"]
+    assert [r["model"] for r in pooled] == ["naive", "drift"]
+    drift_line = next(line.split() for line in printed.splitlines() if line.startswith("drift"))
+    assert f"{pooled[1]['mase']:.3f}" in drift_line
+    assert pooled[1]["interval_p"] is None or 0 <= pooled[1]["interval_p"] <= 1
+    # Dates are ISO days, as the API and MCP write them.
+    for row in (*pooled, *payload["rows"]):
+        for key in ("first_origin", "last_origin"):
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[key]), row[key]
+    rows = payload["rows"]
     assert {(r["ticker"], r["model"]) for r in rows} == {(t, m) for t in ("AAPL", "JPM") for m in ("naive", "drift")}
     for row in rows:
         assert set(row) >= CONTRACT_KEYS

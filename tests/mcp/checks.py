@@ -3,6 +3,8 @@ match the owning services (and a hand calculation), and nothing of another user'
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
 
 from mcp import Client
@@ -128,12 +130,22 @@ async def check_forecast_and_backtest(client: Client) -> None:
     report = await call(
         client,
         "run_backtest",
-        {"ticker": "AAPL", "models": ["naive", "drift"], "horizon": 2, "folds": 2},
+        {"ticker": "aapl", "models": ["naive", "drift"], "horizon": 2, "folds": 2},  # any case, as the API
         progress_callback=on_progress,
     )
+    assert report["ticker"] == "AAPL"
     assert {row["model"] for row in report["rows"]} == {"naive", "drift"}
     assert all(row["folds"] == 2 and row["points"] == 4 for row in report["rows"])
     assert progress == [(1.0, 4.0), (2.0, 4.0), (3.0, 4.0), (4.0, 4.0)]
+    # The CLI's and pages' fold plan: origins spread over at least a year (not back to back),
+    # written as ISO dates like every face.
+    for row in report["rows"]:
+        first, last = (dt.date.fromisoformat(row[k]) for k in ("first_origin", "last_origin"))
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["first_origin"])
+        assert (last - first).days >= 365, (first, last)
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    pattern = tools["run_backtest"].input_schema["properties"]["ticker"]["pattern"]
+    assert re.fullmatch(pattern, "brk.b") and re.fullmatch(pattern, "AAPL")
 
 
 async def tool_error(client: Client, tool: str, arguments: dict) -> str:

@@ -75,3 +75,12 @@ def test_without_replayed_forecasts_the_section_says_how_to_make_them(ui_setting
     at = open_page("pages/4_Backtests.py", demo_user)
     assert not at.exception
     assert any("python -m core replay" in info.value for info in at.info)
+
+
+def test_models_scored_over_different_periods_are_said_to_be():
+    from ui.accuracy import different_periods_note
+
+    same = {"naive": ("2016-01", "2016-12"), "arima": ("2016-01", "2016-12")}
+    assert different_periods_note(same) is None
+    note = different_periods_note({"naive": ("2016-01", "2016-12"), "lstm": ("2016-04", "2016-12")})
+    assert note is not None and "different periods" in note and "lstm 2016-04 to 2016-12" in note

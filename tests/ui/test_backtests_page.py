@@ -33,11 +33,20 @@ def test_a_default_backtest_shows_interval_scores_origins_and_the_significance_r
     assert (last - first).days >= 365
     assert f"Origins: {origin_text(result)}." in [c.value for c in at.caption]
 
-    table = at.dataframe[0].value
+    main, table = at.dataframe[0].value, at.dataframe[1].value  # the fitted table, then "All figures"
+    assert len(main.columns) <= 8  # fits the page: the rest is in the expander
     for column in ("coverage_80", "coverage_95", "winkler_80", "winkler_95", "pinball", "dm_pvalue", "verdict"):
         assert column in table.columns
     summary = result.summary().set_index("model")
     assert table.loc["drift", "winkler_80"] == summary.loc["drift", "winkler_80"]
+    # Naive's own MASE beside each model: the figure to beat (not 1).
+    assert (main["naive_mase"] == summary.loc["naive", "mase"]).all()
+    assert summary.loc["naive", "mase"] > 1  # why "MASE below 1 beats naive" would be false
+    explained = " ".join(m.value for m in at.markdown)
+    assert "beating naive means a lower MASE than that" in explained
+    assert "MASE below 1" not in explained + " ".join(c.value for c in at.caption)
+    for term in ("**MASE**", "**Skill vs naive**", "**DM p**", "**Winkler 80 / 95**"):
+        assert term in explained
 
     drift = summary.loc["drift"]
     p = None if pd.isna(drift["dm_pvalue"]) else float(drift["dm_pvalue"])

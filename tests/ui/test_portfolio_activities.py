@@ -136,3 +136,39 @@ def test_an_unpriced_ticker_is_refused_with_the_message_of_the_api(ui_settings, 
     message = unknown_ticker_message("ZZZZ")
     assert message[:1].upper() + message[1:] in error_texts(at)
     assert holdings_in_db(ui_settings, empty_user.user_id) == {}
+
+
+def activity_count(settings, user_id: int) -> int:
+    with session_scope(settings) as session:
+        return len(list_activities(session, owner=get_user(session, user_id=user_id)))
+
+
+def test_a_negative_quantity_is_shown_refused_and_nothing_is_recorded(ui_settings, empty_user):
+    at = open_page(PAGE, empty_user)
+    at = record(at, "Buy", ticker="KO", quantity=3)
+    assert activity_count(ui_settings, empty_user.user_id) == 1
+    before = activity_count(ui_settings, empty_user.user_id)
+
+    at = record(at, "Buy", ticker="KO", quantity=-5)
+    assert at.number_input(key="activity_quantity").value == -5  # what is shown is what was typed
+    assert "Quantity cannot be negative." in error_texts(at)
+    assert "Nothing was recorded: correct the fields marked above." in error_texts(at)
+    assert not at.success
+    assert activity_count(ui_settings, empty_user.user_id) == before
+
+    # A zero price is refused the same way, beside the field.
+    at = record(at, "Buy", ticker="KO", quantity=2, price=0.0)
+    assert "Price must be greater than 0." in error_texts(at)
+    assert activity_count(ui_settings, empty_user.user_id) == before
+
+
+def test_after_a_success_the_form_is_back_to_its_defaults(ui_settings, empty_user):
+    at = open_page(PAGE, empty_user)
+    at = record(at, "Buy", ticker="AAPL", quantity=40)
+    at = record(at, "Sell", quantity=40)  # closes AAPL
+    assert not error_texts(at), error_texts(at)
+    assert at.success and at.success[0].value.startswith("Recorded: sell 40 AAPL")
+    assert at.radio(key="activity_kind").value == "Buy"  # the default kind, not "Sell"
+    assert at.text_input(key="activity_ticker").value == ""
+    assert at.number_input(key="activity_quantity").value == 0.0
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {}

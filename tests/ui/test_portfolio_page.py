@@ -95,6 +95,17 @@ def test_a_bad_csv_gets_a_row_by_row_report_and_writes_nothing(ui_settings, empt
     at = upload_and_import(open_page(PAGE, empty_user), csv)
     assert error_texts(at), "the import error is shown"
     report = at.dataframe[-1].value
-    assert {"row", "column", "reason"} <= set(report.columns)
-    assert 3 in report["row"].tolist() or 2 in report["row"].tolist()
+    assert {"Row", "Column", "Reason"} <= set(report.columns)  # headers in words
+    assert 3 in report["Row"].tolist() or 2 in report["Row"].tolist()
     assert holdings_in_db(ui_settings, empty_user.user_id) == {}
+
+
+def test_tables_read_as_words_with_the_telling_columns_first(ui_settings, demo_user):
+    at = open_page("pages/1_Portfolio.py", demo_user)
+    assert not at.exception
+    holdings = at.dataframe[0].value
+    # What a phone (390 px) shows before scrolling: ticker, value, P&L, day change, weight.
+    assert list(holdings.columns)[:5] == ["ticker", "market_value", "unrealized_pnl", "day_change", "weight"]
+    activities = next(d for d in at.dataframe if "cash" in d.value.columns).value
+    deposits = activities[activities["type"] == "deposit"]
+    assert deposits.empty or (deposits["ticker"] == "—").all()  # no raw None for a cash entry's ticker

@@ -36,15 +36,17 @@ def test_creating_shows_the_secret_once_then_lists_and_revokes(ui_settings, empt
         user, _ = authenticate_personal_token(session, secret=secret)
         assert user.id == empty_user.user_id
     table = at.dataframe[0].value
-    assert table["name"].tolist() == ["Claude Desktop"] and table["status"].tolist() == ["active"]
-    assert table["token"].tolist() == [f"{token.token_prefix}…"] and secret not in table.to_string()
+    assert table["Name"].tolist() == ["Claude Desktop"] and table["Status"].tolist() == ["active"]
+    assert "None" not in table.astype(str).to_numpy()  # "—" where a token was never used
+    assert table["Last used"].tolist() == ["—"]
+    assert table["Token"].tolist() == [f"{token.token_prefix}…"] and secret not in table.to_string()
 
     at = at.run()  # any later run: the secret is gone from the page
     assert all(secret not in block.value for block in at.code)
 
     at = at.button(key="revoke_token").click().run()
     assert at.success[0].value == "Token “Claude Desktop” revoked; it is refused from now on."
-    assert at.dataframe[0].value["status"].tolist() == ["revoked"]
+    assert at.dataframe[0].value["Status"].tolist() == ["revoked"]
     with session_scope(ui_settings) as session:
         try:
             authenticate_personal_token(session, secret=secret)
