@@ -21,9 +21,11 @@ from core.chat.intents import OUT_OF_SCOPE, Question
 from core.chat.ledger_answers import (
     answer_income,
     answer_largest_smallest,
+    describe_holding_size,
     holding_source,
     portfolio_source,
     portfolio_summary,
+    ranked_by_value,
     weight_text,
 )
 from core.chat.risk import answer_risk, answer_ticker_risk
@@ -83,6 +85,28 @@ def answer_value(ctx: AskContext) -> GroundedAnswer | None:
     if summary.cash_tracked:
         text += f" With your cash of {money(summary.cash)}, the total value is {money(summary.total_value)}."
     return GroundedAnswer("value", text, [portfolio_source(summary)])
+
+
+def answer_holdings(ctx: AskContext) -> GroundedAnswer | None:
+    """What the user holds (or, for named tickers, how much of each), largest first."""
+    summary = portfolio_summary(ctx)
+    if summary is None:
+        return None
+    if not summary.holdings:
+        return _empty_portfolio(summary)
+    holdings = ranked_by_value(summary)
+    named = [h for h in holdings if h.ticker in ctx.question.tickers]
+    if named:
+        text = f"You hold {'; '.join(describe_holding_size(holding) for holding in named)}."
+        return GroundedAnswer("holdings", text, [holding_source(holding.ticker) for holding in named])
+    # Tickers named but none held (or none named): what the user does hold, never echoing
+    # names that may be someone else's.
+    prefix = "None of the tickers you named is in your portfolio. " if ctx.question.tickers else ""
+    text = (
+        f"{prefix}You hold {len(holdings)} stocks worth {money(summary.market_value)} as of {summary.as_of}, "
+        f"largest first: {'; '.join(describe_holding_size(holding) for holding in holdings)}."
+    )
+    return GroundedAnswer("holdings", text, [holding_source(holding.ticker) for holding in holdings])
 
 
 def answer_pnl(ctx: AskContext) -> GroundedAnswer | None:
@@ -187,6 +211,7 @@ def answer_out_of_scope(ctx: AskContext) -> GroundedAnswer:
 
 HANDLERS: dict[str, Callable[[AskContext], GroundedAnswer | None]] = {
     "value": answer_value,
+    "holdings": answer_holdings,
     "pnl": answer_pnl,
     "best_worst": answer_best_worst,
     "allocation": answer_allocation,

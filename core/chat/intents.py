@@ -81,6 +81,17 @@ INTENT_RULES: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("value", (r"\b(worth|value|valued|how\s+much|total|balance)\b",)),
+    (
+        # Last: "the value of my holdings" is a value question, "list my holdings" this one.
+        "holdings",
+        (
+            r"\bwhat\s+(do|does)\s+(i|we|my\s+portfolio)\s+(hold|own|have)\b",
+            r"\b(which|what)\s+(stocks?|shares|tickers?|companies|positions?|holdings?)\s+(do|does|am)\s+(i|we)\b",
+            r"\b(list|show|display|give|tell|see)\b.*\b(holdings?|positions?|stocks|shares)\b",
+            r"\bhow\s+many\s+(\w+\s+)?shares\b",
+            r"\b(my|our)\s+(holdings|positions)\s*\??$",
+        ),
+    ),
 ]
 
 _COMPILED = [(name, [re.compile(p) for p in patterns]) for name, patterns in INTENT_RULES]

@@ -40,6 +40,25 @@ def test_holding_value_when_a_ticker_is_named(session, chat_settings, investor):
     assert money(holding.market_value) in reply.answer and reply.sources[0].ticker == "NIMB"
 
 
+@pytest.mark.parametrize("question", ["What do I hold?", "list my holdings", "which stocks do I own"])
+def test_plain_words_for_what_is_held_list_every_holding_largest_first(session, chat_settings, investor, question):
+    summary = summarize_portfolio(session, owner=investor)
+    reply = ask(session, settings=chat_settings, user=investor, message=question)
+    ranked = sorted(summary.holdings, key=lambda h: -h.market_value)
+    positions = [reply.answer.index(f"{h.ticker} (") for h in ranked]
+    assert positions == sorted(positions), "largest first"
+    for holding in ranked:
+        assert f"{holding.quantity:g} shares worth {money(holding.market_value)}" in reply.answer
+    assert [s.ticker for s in reply.sources] == [h.ticker for h in ranked]
+
+
+def test_how_many_shares_of_a_named_holding(session, chat_settings, investor):
+    holding = next(h for h in summarize_portfolio(session, owner=investor).holdings if h.ticker == "NIMB")
+    reply = ask(session, settings=chat_settings, user=investor, message="How many NIMB shares do I hold?")
+    assert reply.answer.startswith("You hold NIMB (") and f"{holding.quantity:g} shares" in reply.answer
+    assert [s.ticker for s in reply.sources] == ["NIMB"]
+
+
 def test_best_and_worst_holding_by_unrealized_return(session, chat_settings, investor):
     holdings = summarize_portfolio(session, owner=investor).holdings
     ranked = sorted(holdings, key=lambda h: h.unrealized_pnl / h.cost_basis)
