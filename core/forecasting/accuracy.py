@@ -12,7 +12,7 @@ a trailing window of months (accuracy over time).
 Predictions made by the replay (`core.forecasting.replay`) have `replayed=True` and no user;
 `replayed` selects them (True), the live ones (False) or both (None). `visible_to=user` keeps
 that user's own predictions and those of nobody (replayed ones, forecasts made without a
-log-in), never another user's.
+log-in) for the tickers the user trades or watches (an admin: all), never another user's.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.tables import PredictionHistory, Price, User
+from core.db.tables import PredictionHistory, Price, Role, Transaction, User, WatchlistItem
 from core.errors import InvalidInputError
 from models.walk_forward import naive_scale
 
@@ -82,6 +82,18 @@ def _observe_errors(session: Session, realised_at: dt.datetime) -> None:
             observe_forecast_error(model, abs_pct_error=abs(predicted - realised) / abs(realised))
 
 
+def shared_rows_visible_to(user: User):
+    """The shared (replayed, logged-out) predictions a user may see: an admin all of them,
+    anyone else those of tickers they trade or watch, since which tickers the replay covered
+    would otherwise name what other users hold."""
+    shared = PredictionHistory.user_id.is_(None)
+    if user.role == Role.ADMIN:
+        return shared
+    traded = select(Transaction.ticker).where(Transaction.owner_id == user.id)
+    watched = select(WatchlistItem.ticker).where(WatchlistItem.owner_id == user.id)
+    return and_(shared, PredictionHistory.ticker.in_(traded.union(watched)))
+
+
 def realised_predictions(
     session: Session,
     *,
@@ -101,7 +113,7 @@ def realised_predictions(
     if replayed is not None:
         query = query.where(PredictionHistory.replayed.is_(replayed))
     if visible_to is not None:
-        query = query.where(or_(PredictionHistory.user_id == visible_to.id, PredictionHistory.user_id.is_(None)))
+        query = query.where(or_(PredictionHistory.user_id == visible_to.id, shared_rows_visible_to(visible_to)))
     if ticker:
         query = query.where(PredictionHistory.ticker == ticker.upper())
     if model:
