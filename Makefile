@@ -12,7 +12,7 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 export ANONYMIZED_TELEMETRY ?= False
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test install install-dev browser migrate demo api ui scheduler worker mlflow lint bench clean
+.PHONY: run test install install-dev browser migrate demo api ui scheduler worker mlflow mcp lint bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ scheduler: migrate
 
 worker: migrate
 	$(BIN)/celery -A core.jobs.celery_app worker --loglevel INFO --concurrency 1
+
+## The MCP server over streamable HTTP on MCP_HOST:MCP_PORT (stdio for a desktop client: `python -m mcp_server`).
+mcp: migrate
+	$(BIN)/python -m mcp_server --transport http
 
 ## MLflow UI on MLFLOW_HOST:MLFLOW_PORT (default 127.0.0.1:5000) against the tracking store in settings (`make run` starts it too).
 mlflow: install

@@ -26,12 +26,12 @@ from core.config import Settings
 from core.errors import CoreError
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.market.schemas import PriceHistoryRead
-from core.mcp_server.gate import current_caller
-from core.mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
 from core.portfolio.analytics_cache import analytics_cache
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
 from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
+from mcp_server.gate import current_caller
+from mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
 from models.catalog import describe_models, list_models
 
 Ticker = Annotated[str, Field(min_length=1, max_length=16, description="Exchange symbol, e.g. AAPL")]
