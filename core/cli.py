@@ -22,14 +22,14 @@ from core.db import cli as db_cli
 from core.db.migrate import NOT_MIGRATED, ensure_schema
 from core.errors import CoreError
 from core.forecasting import cli as forecasting_cli
+from core.forecasting import training_cli
 from core.jobs import cli as jobs_cli
 from core.logs import configure_logging
 from core.market import cli as market_cli
 from core.portfolio import cli as portfolio_cli
-from core.tracking import cli as tracking_cli
 
 SCHEMA_FREE_COMMANDS = {"migrate", "mcp"}
-COMMAND_MODULES = [db_cli, jobs_cli, tracking_cli, forecasting_cli, market_cli, portfolio_cli, demo, chat_cli]
+COMMAND_MODULES = [db_cli, jobs_cli, training_cli, forecasting_cli, market_cli, portfolio_cli, demo, chat_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from core.auth.sessions import is_session_live, resolve_cookie, revoke_session, start_session
 from core.config import REPO_ROOT
+from core.logs import configure_logging
 from ui.loaders import Account, call, call_as, current_settings, database_key, load_account, log_in
 from ui.session_routes import COOKIE_NAME, end_url, handover_available, start_url
 
@@ -60,8 +61,6 @@ NAVIGATION = [
 
 @st.cache_resource(show_spinner=False)
 def _configure_logging_once() -> bool:
-    from core.logs import configure_logging
-
     configure_logging()
     return True
 

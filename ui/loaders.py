@@ -4,8 +4,6 @@ Reads are `st.cache_data(ttl=…)` functions whose first argument is the databas
 two databases never share entries) and which return picklable values (pydantic models,
 frames), never ORM objects. Writes go through `call_as`, one committed unit of work per
 action, followed by `forget_portfolio_reads()` so the next render shows the change.
-Services of other areas are looked up with `load_feature`, so a page shows a clear
-message while one is missing instead of failing to import.
 """
 
 from __future__ import annotations
@@ -19,12 +17,33 @@ import pandas as pd
 import streamlit as st
 
 from core.auth.acting import run_as, run_service
+from core.auth.service import attempt_login, get_user, list_users
 from core.config import Settings, get_settings
 from core.db.session import session_scope
-from core.portfolio.analytics import returns_by_year
+from core.errors import CoreError, NotFoundError
+from core.forecasting.accuracy import realised_accuracy, realised_by_month
+from core.forecasting.backtest import BacktestConfig, spread_step
+from core.forecasting.service import backtest_models, forecast, forecast_skill
+from core.jobs.runner import request_job_run
+from core.jobs.schemas import JobRunRead
+from core.jobs.service import get_job_run, list_job_runs, list_jobs
+from core.market.service import get_price_history, list_tickers
+from core.market.statistics import get_ticker_statistics
+from core.portfolio.activities import list_activities, record_activity, update_activity
+from core.portfolio.alerts import list_alerts, list_watchlist
+from core.portfolio.analytics import measure_performance, returns_by_year, summarize_portfolio
 from core.portfolio.analytics_cache import analytics_cache
-from core.portfolio.ledger import read_transactions_file
-from ui.feedback import load_feature
+from core.portfolio.closed import list_closed_positions
+from core.portfolio.holdings import list_holdings
+from core.portfolio.income import income_by_period
+from core.portfolio.ledger import export_transactions, import_transactions, list_transactions, read_transactions_file
+from core.portfolio.pricing import close_on, live_provider
+from core.portfolio.projection import project_holdings as project
+from core.portfolio.schemas import ActivityRead, PriceAlertRead, StockRead
+from core.tracking.runs import log_backtests
+from core.tracking.store import experiment_url
+from core.tracking.summary import latest_backtest_summary
+from models.catalog import describe_models
 
 
 @dataclass(frozen=True)
@@ -79,9 +98,6 @@ def _account(user: Any) -> Account:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def load_account(database_url: str, user_id: int) -> Account | None:
-    from core.auth.service import get_user
-    from core.errors import NotFoundError
-
     with session_scope(get_settings()) as session:
         try:
             return _account(get_user(session, user_id=user_id))
@@ -91,8 +107,6 @@ def load_account(database_url: str, user_id: int) -> Account | None:
 
 def log_in(email: str, password: str) -> Account | str:
     """The account, or the message to show. Failed attempts are committed (lockout counts)."""
-    from core.auth.service import attempt_login
-    from core.errors import CoreError
 
     with session_scope(get_settings()) as session:
         outcome = attempt_login(session, email=email, password=password)
@@ -103,8 +117,6 @@ def log_in(email: str, password: str) -> Account | str:
 
 @st.cache_data(ttl=10, show_spinner=False)
 def load_users(database_url: str, admin_id: int) -> pd.DataFrame:
-    from core.auth.service import list_users
-
     rows, _total = call_as(admin_id, list_users, user_arg="actor", limit=500)
     return pd.DataFrame(
         [
@@ -126,17 +138,13 @@ def load_users(database_url: str, admin_id: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_holdings(database_url: str, user_id: int) -> list[Any]:
-    from core.portfolio.holdings import list_holdings
-    from core.portfolio.schemas import StockRead
-
     rows, _total = call_as(user_id, list_holdings, write=False, limit=1000)
     return [StockRead.model_validate(row) for row in rows]
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_portfolio_summary(database_url: str, user_id: int) -> Any:
-    summarize = load_feature("core.portfolio.analytics", "summarize_portfolio", "Portfolio valuation")
-    return call_as(user_id, summarize, write=False, cache=analytics_cache(get_settings()))
+    return call_as(user_id, summarize_portfolio, write=False, cache=analytics_cache(get_settings()))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -149,10 +157,9 @@ def load_performance(
     end: dt.date | None = None,
 ) -> Any:
     """`measure_performance` over a named period (1M … ALL, a year) or start/end dates."""
-    measure = load_feature("core.portfolio.analytics", "measure_performance", "Performance analytics")
     return call_as(
         user_id,
-        measure,
+        measure_performance,
         write=False,
         period=period,
         start=start,
@@ -169,7 +176,6 @@ def load_returns_by_year(database_url: str, user_id: int, benchmark: str | None)
 
 @st.cache_data(ttl=30, show_spinner=False)
 def load_transactions(database_url: str, user_id: int, limit: int = 500) -> tuple[pd.DataFrame, int]:
-    list_transactions = load_feature("core.portfolio.ledger", "list_transactions", "The transaction ledger")
     rows, total = call_as(user_id, list_transactions, write=False, limit=limit)
     columns = ["date", "ticker", "type", "quantity", "price", "fee"]
     frame = pd.DataFrame([{c: getattr(row, c) for c in columns} for row in rows], columns=columns)
@@ -180,62 +186,47 @@ def load_transactions(database_url: str, user_id: int, limit: int = 500) -> tupl
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_transactions_csv(database_url: str, user_id: int) -> str:
-    export = load_feature("core.portfolio.ledger", "export_transactions", "Transaction export")
-    return call_as(user_id, export, write=False)
+    return call_as(user_id, export_transactions, write=False)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def load_activities(database_url: str, user_id: int) -> list[Any]:
     """The ledger's activities, newest first (TransactionRead models)."""
-    from core.portfolio.activities import list_activities
-    from core.portfolio.schemas import ActivityRead
 
     return [ActivityRead.model_validate(row) for row in reversed(call_as(user_id, list_activities, write=False))]
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_closed_positions(database_url: str, user_id: int) -> list[Any]:
-    from core.portfolio.closed import list_closed_positions
-
     return call_as(user_id, list_closed_positions, write=False)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_income(database_url: str, user_id: int, freq: str) -> Any:
-    from core.portfolio.income import income_by_period
-
     return call_as(user_id, income_by_period, write=False, freq=freq)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_close_on(database_url: str, ticker: str, day: dt.date) -> float | None:
     """The close valuation uses for `ticker` on `day` (on or before it)."""
-    from core.portfolio.pricing import close_on
 
     return call(close_on, write=False, ticker=ticker, day=day)
 
 
 def record_activity_as(user_id: int, data: Any) -> Any:
     """Record an activity (fetching an unknown ticker first with a live DATA_PROVIDER)."""
-    from core.portfolio.activities import record_activity
-    from core.portfolio.pricing import live_provider
 
     return call_as(user_id, record_activity, data=data, provider=live_provider(get_settings()))
 
 
 def import_transactions_as(user_id: int, content: bytes) -> Any:
     """Import a transactions CSV, all or nothing (fetching unknown tickers with a live provider)."""
-    import_transactions = load_feature("core.portfolio.ledger", "import_transactions", "Transaction import")
-    from core.portfolio.pricing import live_provider
 
     parsed = read_transactions_file(content)  # before the unit of work: parsing holds no write lock
     return call_as(user_id, import_transactions, parsed=parsed, provider=live_provider(get_settings()))
 
 
 def update_activity_as(user_id: int, activity_id: int, data: Any) -> Any:
-    from core.portfolio.activities import update_activity
-    from core.portfolio.pricing import live_provider
-
     return call_as(user_id, update_activity, activity_id=activity_id, data=data, provider=live_provider(get_settings()))
 
 
@@ -260,20 +251,16 @@ def forget_portfolio_reads() -> None:
 
 @st.cache_data(ttl=600, show_spinner=False)
 def load_tickers(database_url: str) -> list[Any]:
-    list_tickers = load_feature("core.market.service", "list_tickers", "The ticker list")
     return list(call(list_tickers, write=False))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_prices(database_url: str, ticker: str, start: dt.date | None = None) -> pd.DataFrame:
-    get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
     return call(get_price_history, write=False, ticker=ticker, start=start)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_ticker_statistics(database_url: str, ticker: str) -> Any:
-    from core.market.statistics import get_ticker_statistics
-
     return call(get_ticker_statistics, write=False, ticker=ticker)
 
 
@@ -283,14 +270,12 @@ def load_ticker_statistics(database_url: str, ticker: str) -> Any:
 @st.cache_resource(show_spinner=False)
 def load_model_catalog() -> list[dict[str, Any]]:
     """The forecasters installed (name, min_history, interval method, default params)."""
-    describe = load_feature("models.catalog", "describe_models", "The model catalog")
-    return describe()
+    return describe_models()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_realised_accuracy(database_url: str, ticker: str | None = None, model: str | None = None) -> pd.DataFrame:
-    realised = load_feature("core.forecasting.accuracy", "realised_accuracy", "Realised accuracy")
-    return call(realised, write=False, ticker=ticker, model=model)
+    return call(realised_accuracy, write=False, ticker=ticker, model=model)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -298,10 +283,9 @@ def load_realised_by_month(
     database_url: str, user_id: int, ticker: str | None, replayed: bool | None, window_months: int
 ) -> pd.DataFrame:
     """Realised accuracy by month of what `user_id` may see (their forecasts and the replay's)."""
-    by_month = load_feature("core.forecasting.accuracy", "realised_by_month", "Realised accuracy over time")
     return call_as(
         user_id,
-        by_month,
+        realised_by_month,
         write=False,
         user_arg="visible_to",
         ticker=ticker,
@@ -313,15 +297,13 @@ def load_realised_by_month(
 @st.cache_data(ttl=600, show_spinner=False)
 def load_experiment_url(name: str) -> str:
     """The configured MLflow UI's page of experiment `name` (ServiceUnavailableError when down)."""
-    experiment_url = load_feature("core.tracking.store", "experiment_url", "MLflow links")
     return experiment_url(get_settings(), name)
 
 
 @st.cache_data(ttl=120, show_spinner=False)
 def load_backtest_summary(database_url: str, ticker: str) -> list[Any]:
     """The newest tracked backtest of each model on `ticker` (BacktestSkill records)."""
-    latest = load_feature("core.tracking.summary", "latest_backtest_summary", "Tracked backtests")
-    return list(latest(ticker, settings=get_settings()))
+    return list(latest_backtest_summary(ticker, settings=get_settings()))
 
 
 def forecast_ticker(
@@ -335,7 +317,6 @@ def forecast_ticker(
     **options: Any,
 ) -> Any:
     """A forecast through the serving layer (champion when it fits, else trained now)."""
-    forecast = load_feature("core.forecasting.service", "forecast", "Forecast serving")
     kwargs = {
         "settings": get_settings(),
         "ticker": ticker,
@@ -354,9 +335,14 @@ def measure_forecast_skill(
     *, ticker: str, model: str, horizon: int, progress: Callable[..., None] | None = None, **options: Any
 ) -> Any:
     """The skill backtest of exactly this forecast request (cached in the database once run)."""
-    skill_of = load_feature("core.forecasting.service", "forecast_skill", "Forecast skill")
     return call(
-        skill_of, settings=get_settings(), ticker=ticker, model=model, horizon=horizon, progress=progress, **options
+        forecast_skill,
+        settings=get_settings(),
+        ticker=ticker,
+        model=model,
+        horizon=horizon,
+        progress=progress,
+        **options,
     )
 
 
@@ -377,8 +363,6 @@ def backtest_ticker(
     progress: Callable[[int, int], None] | None = None,
 ) -> Any:
     """A rolling-origin backtest of catalog models on the ticker's stored closes."""
-    backtest_models = load_feature("core.forecasting.service", "backtest_models", "Backtesting")
-    from core.forecasting.backtest import BacktestConfig, spread_step
 
     closes = backtest_closes(ticker)
     config = BacktestConfig(horizon=horizon, folds=folds, step=spread_step(folds), window=window, train_size=train_size)
@@ -386,13 +370,11 @@ def backtest_ticker(
 
 
 def backtest_closes(ticker: str) -> pd.Series:
-    get_price_history = load_feature("core.market.service", "get_price_history", "Price history")
     return call(get_price_history, ticker=ticker)["close"]
 
 
 def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str]:
     """Log each model's backtest as an MLflow run; returns model → link to the run's page."""
-    log_backtests = load_feature("core.tracking.runs", "log_backtests", "Experiment tracking")
     links = log_backtests(get_settings(), ticker=ticker, series=closes, result=result, tags={"source": "dashboard"})
     load_backtest_summary.clear()
     return links
@@ -400,7 +382,6 @@ def track_backtest(ticker: str, closes: pd.Series, result: Any) -> dict[str, str
 
 def project_holdings(user_id: int, *, horizon: int, confidence: float, model: str = "drift") -> Any:
     """The portfolio's value distribution `horizon` sessions ahead, with VaR and ES."""
-    from core.portfolio.projection import project_holdings as project
 
     return call_as(user_id, project, settings=get_settings(), horizon=horizon, confidence=confidence, model=model)
 
@@ -410,9 +391,6 @@ def project_holdings(user_id: int, *, horizon: int, confidence: float, model: st
 
 @st.cache_data(ttl=5, show_spinner=False)
 def load_job_runs(database_url: str, limit: int = 50) -> pd.DataFrame:
-    list_job_runs = load_feature("core.jobs.service", "list_job_runs", "Background jobs")
-    from core.jobs.schemas import JobRunRead
-
     rows, _total = call(list_job_runs, write=False, limit=limit)
     columns = ["id", "job", "status", "started_at", "duration_seconds", "triggered_by", "summary", "error"]
     reads = [JobRunRead.model_validate(row) for row in rows]
@@ -421,21 +399,17 @@ def load_job_runs(database_url: str, limit: int = 50) -> pd.DataFrame:
 
 def load_job_run(run_id: int) -> Any:
     """One run as it stands now (not cached: the Admin page polls it while it runs)."""
-    get_job_run = load_feature("core.jobs.service", "get_job_run", "Background jobs")
     return call(get_job_run, run_id=run_id)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def load_job_catalog(database_url: str) -> list[Any]:
-    list_jobs = load_feature("core.jobs.service", "list_jobs", "Background jobs")
     return list_jobs(get_settings())
 
 
 def start_job(admin_id: int, name: str, args: dict[str, Any] | None = None) -> Any:
     """Ask for a job run now (admins only; checked by core), without waiting for it."""
-    from core.auth.service import get_user
 
-    request_job_run = load_feature("core.jobs.runner", "request_job_run", "Background jobs")
     with session_scope(get_settings()) as session:
         admin = get_user(session, user_id=admin_id)
     dispatch = request_job_run(settings=get_settings(), actor=admin, name=name, args=args)
@@ -452,15 +426,11 @@ def _plain(value: Any) -> Any:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_watchlist(database_url: str, user_id: int, sparkline_days: int = 30) -> list[Any]:
-    list_watchlist = load_feature("core.portfolio.alerts", "list_watchlist", "The watchlist")
     return call_as(user_id, list_watchlist, write=False, sparkline_days=sparkline_days)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_alerts(database_url: str, user_id: int, triggered: bool | None = None) -> list[Any]:
-    from core.portfolio.schemas import PriceAlertRead
-
-    list_alerts = load_feature("core.portfolio.alerts", "list_alerts", "Price alerts")
     return [
         PriceAlertRead.model_validate(row) for row in call_as(user_id, list_alerts, write=False, triggered=triggered)
     ]

@@ -12,8 +12,10 @@ import pandas as pd
 from core.chat import repository
 from core.chat.backtests import backtest_table, describe_backtest, describe_skill, tracked_skills
 from core.chat.context import AskContext, GroundedAnswer, ask_which_ticker
-from core.chat.facts import load_ticker_facts, optional_service
+from core.chat.facts import load_ticker_facts
 from core.chat.schemas import Source
+from core.forecasting import service as forecasting
+from core.forecasting.accuracy import realised_accuracy
 from core.formatting import money, number, plain_percent, signed_percent
 
 # A fresh forecast is the Stock page's: its default model and horizon, so the figures agree.
@@ -67,11 +69,7 @@ def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
 
 
 def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
-    forecast = optional_service("core.forecasting.service", "forecast")
-    if forecast is None:
-        text = f"There is no recorded forecast for {ticker} yet; open the Forecast page to make one."
-        return GroundedAnswer("forecast", text)
-    result = forecast(
+    result = forecasting.forecast(
         ctx.session,
         settings=ctx.settings,
         ticker=ticker,
@@ -100,9 +98,6 @@ def answer_forecast(ctx: AskContext) -> GroundedAnswer:
 
 
 def _realised(ctx: AskContext, **filters) -> pd.DataFrame:
-    realised_accuracy = optional_service("core.forecasting.accuracy", "realised_accuracy")
-    if realised_accuracy is None:
-        return pd.DataFrame()
     return realised_accuracy(ctx.session, user=ctx.user, **filters)
 
 

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from core.db.tables import PredictionHistory
 from core.errors import CoreError, InvalidInputError
-from core.forecasting.serving import member_forecasts
-from models.catalog import forecaster_factory
+from core.forecasting.serving import ForecastResult, load_closes, member_forecasts, record_forecast
+from models.catalog import forecaster_factory, get_forecaster_class
 from models.ensemble import EnsembleForecaster
 from models.errors import ForecastError
 from models.walk_forward import walk_forward
@@ -194,8 +194,6 @@ class _Computed:
 
 def _compute(session: Session, ticker: str, config: ReplayConfig, progress: ProgressCallback | None) -> _Computed:
     """The forecasts of `ticker` still to replay. Reads only: the fits hold no database lock."""
-    from core.forecasting.serving import load_closes
-    from models.catalog import get_forecaster_class
 
     try:
         get_forecaster_class(config.model)
@@ -211,8 +209,6 @@ def _compute(session: Session, ticker: str, config: ReplayConfig, progress: Prog
 
 
 def _store(session: Session, computed: _Computed, config: ReplayConfig) -> TickerReplay:
-    from core.forecasting.serving import ForecastResult, record_forecast
-
     rows = 0
     for forecast in computed.made:
         result = ForecastResult(

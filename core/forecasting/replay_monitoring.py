@@ -15,14 +15,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
+from core.db.tables import Price, Transaction
+from core.errors import ServiceUnavailableError
+from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
 from core.forecasting.replay import ReplayConfig, replay_tickers
+from core.tracking.monitoring import log_monthly_accuracy
+from core.tracking.store import MONITORING, experiment_id
 
 logger = logging.getLogger(__name__)
 
 
 def default_replay_tickers(session: Session) -> list[str]:
     """Tickers someone holds or has traded that have stored prices; every stored one if none."""
-    from core.db.tables import Price, Transaction
 
     stored = set(session.scalars(select(Price.ticker).distinct()))
     held = set(session.scalars(select(Transaction.ticker).distinct())) & stored
@@ -32,7 +36,6 @@ def default_replay_tickers(session: Session) -> list[str]:
 def replay_ticker_list(session: Session, text: str | Sequence[str] | None) -> list[str]:
     """Tickers from a CLI/job argument: comma-separated, `all` (every stored ticker), or none
     (`default_replay_tickers`)."""
-    from core.db.tables import Price
 
     items = text.split(",") if isinstance(text, str) else list(text or [])
     names = [item.strip().upper() for item in items if item and item.strip()]
@@ -54,7 +57,6 @@ def replay_and_log(
 
     MLflow being down does not undo the replay: its message is returned as `monitoring_error`.
     """
-    from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
 
     config = config or ReplayConfig()
     tickers = list(tickers or default_replay_tickers(session))
@@ -83,8 +85,6 @@ def replay_and_log(
 
 def _open_monitoring(settings: Settings) -> str | None:
     """Open MLflow's store and the monitoring experiment; the failure's message, if any."""
-    from core.errors import ServiceUnavailableError
-    from core.tracking.store import MONITORING, experiment_id
 
     try:
         experiment_id(settings, MONITORING)
@@ -95,10 +95,6 @@ def _open_monitoring(settings: Settings) -> str | None:
 
 
 def _log_monitoring(session, settings, config, report, by_month, overall) -> dict[str, Any]:
-    from core.db.tables import Price
-    from core.errors import ServiceUnavailableError
-    from core.tracking.monitoring import log_monthly_accuracy
-
     replayed = [item.ticker for item in report.tickers]
     data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker.in_(replayed)))
     params = {

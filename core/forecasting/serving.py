@@ -31,7 +31,13 @@ from core.db.tables import PredictionHistory, User
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
 from core.forecasting.skill import ForecastSkill, SkillRequest, cached_skill
 from core.forecasting.skill import measure_skill as measure
+from core.forecasting.training import train_model
+from core.market.service import get_price_history
+from core.prometheus_metrics import record_forecast_failure
+from core.tracking.pyfunc import calibrated_forecast
+from core.tracking.registry import load_champion
 from models.base import MemberWeight
+from models.catalog import create_forecaster, get_forecaster_class
 from models.errors import ForecastError, SeriesTooShortError
 
 logger = logging.getLogger(__name__)
@@ -59,7 +65,6 @@ class ForecastResult:
 
 def load_closes(session: Session, ticker: str) -> tuple[pd.DataFrame, pd.Series]:
     """The stored prices of `ticker` and their closes (NotFoundError when none are stored)."""
-    from core.market.service import get_price_history
 
     prices = get_price_history(session, ticker=ticker)
     closes = prices["close"].astype(float)
@@ -83,8 +88,6 @@ def forecast(
     measure_skill: bool = False,
 ) -> ForecastResult:
     """Forecast `horizon` trading days of `ticker` with `model` (see the module docstring)."""
-    from core.metrics import record_forecast_failure
-    from models.catalog import get_forecaster_class
 
     _check_request(horizon, model, window, weights, models, get_forecaster_class)
     ticker = ticker.strip().upper()
@@ -149,9 +152,6 @@ def _check_request(horizon, model, window, weights, models, get_class) -> None:
 
 
 def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
-    from core.tracking.pyfunc import calibrated_forecast
-    from core.tracking.registry import load_champion
-
     try:
         champion = load_champion(settings, ticker=ticker, model=model)
     except ServiceUnavailableError as exc:
@@ -210,8 +210,6 @@ def _skill(session, settings, request, closes, measure_skill, progress, notes) -
 
 
 def _train(settings, ticker, model, horizon, prices, closes, window, weights, models, notes) -> ForecastResult:
-    from models.catalog import create_forecaster
-
     params: dict = {}
     if models is not None:
         params["members"] = list(models)
@@ -244,7 +242,6 @@ def _train(settings, ticker, model, horizon, prices, closes, window, weights, mo
 def _train_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
     """No champion yet: backtest, fit, register and promote one (so the forecast comes with its
     measured skill), then serve it. None when MLflow is down or the series cannot be backtested."""
-    from core.tracking.training import train_model
 
     try:
         train_model(settings, ticker=ticker, model=model, series=closes)

@@ -33,8 +33,13 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, run_backtest, spread_step
+from core.forecasting.scores import interval_verdicts
 from core.forecasting.significance import SkillVerdict, judge_skill
 from core.forecasting.skill_repository import find_skill, store_skill
+from core.formatting import plain_percent
+from core.tracking.runs import log_backtest
+from core.tracking.store import BACKTESTS, run_url
+from models.catalog import forecaster_factory, get_forecaster_class
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +87,6 @@ class SkillRequest:
 
     def describe(self) -> str:
         """E.g. "ensemble of arima, lstm (weights 50%/50%), last 504 prices"."""
-        from core.formatting import plain_percent
 
         text = self.model
         if self.weights:
@@ -164,7 +168,6 @@ def plan_skill_backtest(
 def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) -> str:
     """Same configuration, fold plan, interval method and prices → same key (a release that
     changes how a model makes its intervals recomputes its skill)."""
-    from models.catalog import get_forecaster_class
 
     payload = closes.to_csv(header=False, float_format="%.6f").encode()
     plan = {
@@ -177,8 +180,6 @@ def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) 
 
 
 def _prepare(settings: Settings, request: SkillRequest, closes: pd.Series):
-    from models.catalog import forecaster_factory
-
     factory = forecaster_factory(request.model, **request.params())
     sample = factory()
     config = plan_skill_backtest(
@@ -210,7 +211,6 @@ def measure_skill(
     progress: SkillProgress | None = None,
 ) -> ForecastSkill:
     """The skill of `request` on `closes`: from the cache, else backtested, logged and stored."""
-    from models.catalog import forecaster_factory
 
     factory, sample, config, key = _prepare(settings, request, closes)
     if (found := find_skill(session, key=key)) is not None:
@@ -243,7 +243,6 @@ def measure_skill(
 
 def _cost(sample) -> float:
     """A fold's cost in `relative_cost` units; a combination costs about two fits per member."""
-    from models.catalog import get_forecaster_class
 
     members = getattr(sample, "member_names", None)
     if members:
@@ -252,8 +251,6 @@ def _cost(sample) -> float:
 
 
 def _score(request: SkillRequest, result: BacktestResult, closes: pd.Series, key: str) -> ForecastSkill:
-    from core.forecasting.scores import interval_verdicts
-
     forecasts = result.forecasts[result.forecasts["model"] == request.model]
     if forecasts.empty:
         folds = result.folds[result.folds["model"] == request.model]
@@ -318,8 +315,6 @@ def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
 
 def _log_run(settings, request, skill, result, closes, params) -> tuple[str | None, str | None]:
     """The backtest as an MLflow run named "TICKER · configuration · h<horizon> · data end · skill"."""
-    from core.tracking.runs import log_backtest
-    from core.tracking.store import BACKTESTS, run_url
 
     name = f"{request.ticker} · {request.describe()} · h{request.horizon} · {skill.data_end.isoformat()} · skill"
     try:

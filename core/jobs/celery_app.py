@@ -24,8 +24,9 @@ from functools import lru_cache
 from typing import Any
 
 from core.config import Settings, get_settings
+from core.db.session import session_scope
 from core.errors import ServiceUnavailableError
-from core.jobs.registry import TRANSIENT_ERRORS, parse_tickers, stored_tickers
+from core.jobs.registry import TRANSIENT_ERRORS, parse_flag, parse_tickers, stored_tickers
 
 MAX_RETRIES = 5
 FAST_FAIL_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -128,9 +129,6 @@ def fan_out_retrain(
 ):
     """One `retrain_ticker` task per ticker (every stored ticker by default): a `GroupResult`."""
     from celery import group
-
-    from core.db.session import session_scope
-    from core.jobs.registry import parse_flag
 
     selected = parse_tickers(tickers)
     if selected is None:

@@ -21,6 +21,7 @@ import math
 import threading
 from typing import Any
 
+from core.auth.permissions import ensure_admin
 from core.config import Settings
 from core.db.session import session_scope
 from core.db.tables import JobRun, JobStatus, User, utcnow
@@ -29,7 +30,7 @@ from core.jobs.locks import LockKind, make_lock
 from core.jobs.registry import describe_error, get_job
 from core.jobs.schemas import JobDispatch, JobRunRead
 from core.jobs.summaries import summarize_result
-from core.metrics import record_job_run
+from core.prometheus_metrics import record_job_run
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,6 @@ def _run_logged(**kwargs: Any) -> None:
 
 def request_job_run(*, settings: Settings, actor: User, name: str, args: dict[str, Any] | None = None) -> JobDispatch:
     """An admin asking for a run now (API, Admin page): started without waiting for it."""
-    from core.auth.permissions import ensure_admin
 
     ensure_admin(actor)
     return dispatch_job(name, settings=settings, args=args, triggered_by=f"user:{actor.id}", background=True)

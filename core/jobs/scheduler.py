@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from core.config import Settings
 from core.errors import InvalidInputError
 from core.jobs.registry import JOBS
+from core.jobs.runner import dispatch_job
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ def parse_cron(expression: str) -> CronTrigger:
 
 def fire_job(name: str, settings: Settings, triggered_by: str = "schedule") -> None:
     """What a trigger calls: dispatch the job, and log (never raise) a failure to start it."""
-    from core.jobs.runner import dispatch_job
 
     try:
         dispatched = dispatch_job(name, settings=settings, triggered_by=triggered_by)

@@ -7,6 +7,11 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def normalise_ticker(value: str) -> str:
+    """A ticker as stored: no surrounding blanks, upper case."""
+    return value.strip().upper()
+
+
 class TickerRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

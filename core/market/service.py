@@ -8,7 +8,6 @@ the API request owns the unit of work.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
 
@@ -30,8 +29,8 @@ from core.market.schemas import (
     RefreshReport,
     TickerRead,
     TickerRefresh,
+    normalise_ticker,
 )
-from core.portfolio.schemas import normalise_ticker
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +124,7 @@ def refresh_prices(
     """Fetch only the dates after each ticker's last stored day, from `settings.data_provider`.
 
     Errors are collected per ticker (the stored prices stay as they are), never raised.
-    Afterwards, price alerts are evaluated and matured predictions get their realised values.
+    What follows a refresh (price alerts, realised scores) is `core.jobs.refresh`'s to run.
     """
     provider = provider or create_provider(settings.data_provider, settings=settings)
     ranges = repository.price_date_ranges(session)
@@ -147,19 +146,7 @@ def refresh_prices(
             unreachable = item.error
         if progress is not None:
             progress(1)
-    from core.portfolio.alerts import evaluate_alerts  # portfolio builds on market, not the reverse
-
-    report.alerts_triggered = len(evaluate_alerts(session, tickers=wanted))
-    report.predictions_realised = _update_realised_predictions(session)
     return report
-
-
-def _update_realised_predictions(session: Session) -> int:
-    try:
-        accuracy = importlib.import_module("core.forecasting.accuracy")
-    except ModuleNotFoundError:
-        return 0
-    return int(accuracy.update_realised(session) or 0)
 
 
 def import_price_csv(

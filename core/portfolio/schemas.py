@@ -7,16 +7,13 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from core.db.tables import AlertKind, TransactionType
+from core.market.schemas import normalise_ticker
 
 TICKER_PATTERN = r"^[A-Z0-9][A-Z0-9.\-^=]{0,15}$"
 # Bounds that keep every product and sum of the analytics finite (and dates within pandas' range).
 MAX_QUANTITY = 1e12
 MAX_PRICE = 1e9
 EARLIEST_DATE = dt.date(1900, 1, 1)
-
-
-def normalise_ticker(value: str) -> str:
-    return value.strip().upper()
 
 
 class StockBase(BaseModel):

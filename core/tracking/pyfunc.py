@@ -6,7 +6,7 @@ depends on `models` only) with the `models` package as `code_paths`, the fitted 
 requirements: a registered model loads and predicts wherever those packages install, with no
 copy of this repository (`mlflow.pyfunc.load_model`, `mlflow models serve`). Input: a
 DataFrame with an integer `horizon` column (the largest value is used); output: the forecast
-frame `date, mean, lo80, hi80, lo95, hi95`. Imported only from inside functions: it imports mlflow.
+frame `date, mean, lo80, hi80, lo95, hi95`. `log_forecaster_in_run` logs one into a given run.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
 import models
+from core.config import Settings
+from core.tracking.store import store_errors
 from models.base import FORECAST_COLUMNS, Forecaster
+from models.catalog import load_forecaster
 from models.intervals import IntervalCalibration, calibrate_intervals
 
 _ARTIFACT, _CALIBRATION = "forecaster", "calibration"
@@ -57,8 +60,6 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         self.calibration = calibration
 
     def load_context(self, context) -> None:
-        from models.catalog import load_forecaster
-
         self.forecaster = load_forecaster(context.artifacts[_ARTIFACT])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
@@ -80,6 +81,14 @@ def pip_requirements() -> list[str]:
         except metadata.PackageNotFoundError:
             continue
     return pins
+
+
+def log_forecaster_in_run(
+    settings: Settings, run_id: str, forecaster: Forecaster, *, calibration: IntervalCalibration | None = None
+):
+    """`log_forecaster` inside run `run_id` (store failures as ServiceUnavailableError)."""
+    with store_errors(settings, "logging the model"), mlflow.start_run(run_id=run_id):
+        return log_forecaster(forecaster, calibration=calibration)
 
 
 def log_forecaster(forecaster: Forecaster, *, calibration: IntervalCalibration | None = None, name: str = "model"):

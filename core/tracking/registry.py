@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from core.config import Settings
+from core.tracking.pyfunc import unwrap_model
 from core.tracking.schemas import ChampionModel
 from core.tracking.store import get_client, store_errors
 
@@ -108,8 +109,6 @@ def load_champion(settings: Settings, *, ticker: str, model: str) -> ChampionMod
 @lru_cache(maxsize=32)
 def _load_version(uri: str, name: str, version: str):
     import mlflow
-
-    from core.tracking.pyfunc import unwrap_model
 
     loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     return unwrap_model(loaded)

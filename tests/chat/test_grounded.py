@@ -123,9 +123,9 @@ def test_value_of_a_ticker_not_held(session, chat_settings, investor):
 def test_forecast_carries_the_tracked_backtest_skill_and_the_caveat(session, chat_settings, investor, tmp_path):
     from core.chat.backtests import describe_skill
     from core.chat.forecasts import NOT_ADVICE
+    from core.forecasting.training import train_model
     from core.tracking.store import ensure_experiments
     from core.tracking.summary import latest_backtest_summary
-    from core.tracking.training import train_model
 
     settings = chat_settings.model_copy(
         update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}", "mlflow_artifact_root": tmp_path / "art"}

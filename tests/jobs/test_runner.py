@@ -14,7 +14,7 @@ from core.db.tables import JobRun, JobStatus, Role, User
 from core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from core.jobs.locks import default_lock_kind
 from core.jobs.runner import request_job_run, run_job
-from core.metrics import render_latest
+from core.prometheus_metrics import render_latest
 from tests.jobs.conftest import delete_prices, delete_runs, insert_prices, unique_ticker
 
 
