@@ -67,9 +67,11 @@ mlflow: install
 test: install-dev browser
 	@bash scripts/test.sh
 
+## ruff, and the import contract of pyproject.toml (layers: README "Layers").
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: install-dev
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
