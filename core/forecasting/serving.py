@@ -34,11 +34,11 @@ from core.forecasting.skill import measure_skill as measure
 from core.forecasting.training import train_model
 from core.market.service import get_price_history
 from core.prometheus_metrics import record_forecast_failure
-from core.tracking.pyfunc import calibrated_forecast
 from core.tracking.registry import load_champion
 from models.base import MemberWeight
 from models.catalog import create_forecaster, get_forecaster_class
 from models.errors import ForecastError, SeriesTooShortError
+from models.intervals import calibrate_intervals
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
     if closes.index[-1] > trained_to:
         # Condition on the newer prices, keeping the champion's estimated parameters.
         forecaster = copy.deepcopy(forecaster).update(closes)
-    frame = calibrated_forecast(forecaster, horizon, champion.calibration)
+    frame = calibrate_intervals(forecaster.predict(horizon), champion.calibration)
     method = champion.calibration.method if champion.calibration else type(forecaster).interval_method
     return ForecastResult(
         ticker=ticker,

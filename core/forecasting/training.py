@@ -25,7 +25,7 @@ from core.forecasting.calibration import fit_interval_calibration
 from core.logs import time_execution
 from core.prometheus_metrics import observe_training
 from core.tracking import registry
-from core.tracking.pyfunc import log_forecaster_in_run
+from core.tracking.logged_model import log_forecaster_in_run
 from core.tracking.runs import (
     backtest_metrics,
     data_fingerprint,

@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import Any
 
 from core.config import Settings
-from core.tracking.pyfunc import unwrap_model
 from core.tracking.schemas import ChampionModel
 from core.tracking.store import get_client, store_errors
 
@@ -111,7 +110,7 @@ def _load_version(uri: str, name: str, version: str):
     import mlflow
 
     loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    return unwrap_model(loaded)
+    return loaded.unwrap_python_model()  # the forecaster and its calibration
 
 
 def clear_champion_cache() -> None:
