@@ -42,6 +42,9 @@ RUN useradd --create-home --uid "${UID}" --shell /usr/sbin/nologin stockcast
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=stockcast:stockcast . /app
+# The project on the venv's path (editable: /app stays the code the image runs), so the worker
+# and spawned processes import core and models whatever their working directory.
+RUN pip install --no-cache-dir --no-deps -e /app
 RUN mkdir -p /app/var /app/mlruns/artifacts && chown -R stockcast:stockcast /app/var /app/mlruns
 USER stockcast
 EXPOSE 8000 8501 5000

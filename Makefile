@@ -19,8 +19,11 @@ $(VENV)/bin/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # torch is pinned inside requirements.txt, so it comes from the local CPU wheel in the same command.
-$(RUNTIME_STAMP): requirements.txt | $(VENV)/bin/python
+# Then the project itself, editable and without dependencies: every process (Celery workers,
+# spawned backtests, MLflow's loader, scripts) imports core and models from any directory.
+$(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt $(RUNTIME_STAMP)
@@ -32,7 +35,7 @@ install-dev: $(DEV_STAMP)
 
 ## Headless Chromium for the end-to-end UI test (Debian's package; browsers that download themselves fail offline).
 browser:
-	@bash scripts/install-browser.sh
+	@bash scripts/install-debian-tool.sh chromium chromium "the browser test"
 
 migrate: install
 	$(BIN)/python -m core migrate
@@ -73,7 +76,9 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+## The load bench drives the API with wrk (Debian's package) on loopback.
 bench: install-dev
+	@bash scripts/install-debian-tool.sh wrk wrk "the wrk load figures"
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -32,6 +32,7 @@ from api.routes import (
 from core.config import Settings, get_settings
 from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
+from core.forecasting.skill_tasks import SkillTasks
 from core.logs import configure_logging
 from core.telemetry import configure_sentry
 
@@ -67,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.skill_tasks.shutdown()
         await engine.dispose()
 
 
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(audit_refusals, scope="function")],  # every 403 is audited, whichever route refused
     )
     app.state.settings = settings
+    app.state.skill_tasks = SkillTasks()  # skill backtests the forecast route does not wait for
     configure_sentry(settings)
     install_middleware(app, settings)
     install_error_handlers(app)

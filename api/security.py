@@ -68,7 +68,14 @@ _WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RATE_RULES: tuple[RateRule, ...] = (
     RateRule("login", frozenset({"POST"}), re.compile(r"^/api/auth/token/?$"), "rate_limit_auth"),
     RateRule("signup", frozenset({"POST"}), re.compile(r"^/api/users/?$"), "rate_limit_auth"),
-    RateRule("forecast", _ANY, re.compile(r"^/api/(forecasts?|backtests?)(/|$)"), "rate_limit_expensive", True),
+    # Polling a forecast's skill is cheap (each configuration is backtested once): not limited.
+    RateRule(
+        "forecast",
+        _ANY,
+        re.compile(r"^/api/(forecasts?|backtests?)(?!/[^/]+/skill$)(/|$)"),
+        "rate_limit_expensive",
+        True,
+    ),
     RateRule("chat", _WRITE, re.compile(r"^/api/chat(/|$)"), "rate_limit_expensive", True),
     RateRule("jobs", _WRITE, re.compile(r"^/api/jobs(/|$)"), "rate_limit_expensive", True),
     RateRule("import", _WRITE, re.compile(r"/import(/|$)"), "rate_limit_expensive", True),
@@ -91,7 +98,13 @@ def header(scope: Scope, name: bytes) -> str | None:
 def make_rate_limit_storage(settings: Settings) -> Storage:
     if settings.redis_url:
         uri = "async+" + settings.redis_url  # redis:// → async+redis://, rediss:// → async+rediss://
-        return storage_from_string(uri, implementation="redispy", wrap_exceptions=True, key_prefix="stockcast")
+        timeouts = {
+            "socket_timeout": settings.redis_timeout_seconds,
+            "socket_connect_timeout": settings.redis_timeout_seconds,
+        }
+        return storage_from_string(
+            uri, implementation="redispy", wrap_exceptions=True, key_prefix="stockcast", **timeouts
+        )
     return storage_from_string("async+memory://")
 
 

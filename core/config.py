@@ -101,7 +101,12 @@ class Settings(BaseSettings):
     replay_cron: str = Field(default="0 2 * * sat", description="Weekly: replay the new week's origins")
     celery_queue: str = Field(default="stockcast", description="Celery queue the scheduler and workers use")
     cache_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="Price/forecast cache")
-    job_lock_ttl_seconds: int = Field(default=6 * 3600, ge=10, description="A crashed job's lock expires after")
+    # A running job renews its lease every heartbeat; a run whose lease lapses (its worker died)
+    # is marked failed and its lock is free, so the next run proceeds.
+    job_heartbeat_seconds: float = Field(default=15, gt=0, le=600, description="How often a running job renews")
+    job_lease_seconds: float = Field(default=60, gt=0, le=3600, description="A silent run is failed after")
+    # Every Redis call (cache, locks, Celery broker and result backend) gives up after this.
+    redis_timeout_seconds: float = Field(default=2, gt=0, le=30, description="Per Redis connect or call")
     retrain_models: str = Field(default="ensemble", description="Comma-separated models the retrain job trains")
     # The portfolio figures' cache (core.portfolio.analytics_cache): exact by version keys,
     # so the TTL only bounds memory; Redis calls give up after the timeout and compute instead.
@@ -170,6 +175,15 @@ class Settings(BaseSettings):
                 "unset it to have one generated, or use a long random value"
             )
         return secret
+
+    @model_validator(mode="after")
+    def _check_job_lease(self) -> Settings:
+        if self.job_lease_seconds < 2 * self.job_heartbeat_seconds:
+            raise ValueError(
+                f"JOB_LEASE_SECONDS ({self.job_lease_seconds:g}) must be at least twice JOB_HEARTBEAT_SECONDS "
+                f"({self.job_heartbeat_seconds:g}), or a late heartbeat fails a live run"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fill_derived_defaults(self) -> Settings:

@@ -10,7 +10,9 @@ Details say what was seen, never a URL, path or credential.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -111,10 +113,23 @@ def check_mlflow(settings: Settings) -> ComponentHealth:
         )
     if scheme == "sqlite":
         database = make_url(uri).database or ""
-        if database and Path(database).exists():
-            return ComponentHealth(status="ok", detail="local SQLite store")
-        return ComponentHealth(status="unknown", detail="local SQLite store not created yet (no run logged)")
+        if not database or not Path(database).exists():
+            return ComponentHealth(status="unknown", detail="local SQLite store not created yet (no run logged)")
+        return _probe_sqlite_store(Path(database))
     return ComponentHealth(status="unknown", detail=f"{scheme or 'file'} store: not probed")
+
+
+def _probe_sqlite_store(database: Path) -> ComponentHealth:
+    """Read the store's experiments table, read-only: "ok" only when the store answers (a store
+    locked by a writer or a migration, or not an MLflow database, is "down")."""
+    started = time.perf_counter()
+    try:
+        with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS)) as db:
+            db.execute("SELECT 1 FROM experiments LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        reason = "locked" if "locked" in str(exc).lower() else type(exc).__name__
+        return ComponentHealth(status="down", detail=f"local SQLite store: {reason}", latency_ms=_elapsed_ms(started))
+    return ComponentHealth(status="ok", detail="local SQLite store answers", latency_ms=_elapsed_ms(started))
 
 
 def summarize_health(components: dict[str, ComponentHealth]) -> HealthReport:

@@ -69,8 +69,14 @@ class CallerGate:
         self.settings = settings
         self.stdio_secret = stdio_secret
         # Redis when configured, so that several server processes share each token's budget.
+        # (The sync storage hands unknown options to redis-py: no `implementation=` here.)
         storage = (
-            storage_from_string(settings.redis_url, implementation="redispy", key_prefix="stockcast-mcp")
+            storage_from_string(
+                settings.redis_url,
+                key_prefix="stockcast-mcp",
+                socket_timeout=settings.redis_timeout_seconds,
+                socket_connect_timeout=settings.redis_timeout_seconds,
+            )
             if settings.redis_url
             else storage_from_string("memory://")
         )

@@ -28,6 +28,8 @@ from core.errors import CoreError
 from core.forecasting import accuracy
 from core.forecasting import service as forecasting
 from core.forecasting.backtest import BacktestConfig
+from core.forecasting.champion import CHAMPION_HORIZON, CHAMPION_MODEL
+from core.forecasting.delivery import serve_forecast, serve_skill
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
 from core.forecasting.serving import load_closes
 from core.market import service as market
@@ -47,6 +49,7 @@ ModelName = Literal[tuple(list_models())]  # type: ignore[valid-type]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 MAX_BACKTEST_FOLDS = 20
 MAX_BACKTEST_HORIZON = 60
+SKILL_WAIT_SECONDS = 45  # then the forecast answers without its skill: clients time out at 60 s
 
 
 def describe_error(error: CoreError) -> str:
@@ -83,6 +86,21 @@ def _progress_reporter(ctx: Context) -> Callable[..., None]:
     def report(done: int, total: int, message: str | None = None) -> None:
         text = message or f"{done} of {total} done"
         anyio.from_thread.run(ctx.report_progress, float(done), float(total), text)
+
+    return report
+
+
+def _phase_reporter(ctx: Context, phase: int, answered: anyio.Event | None = None) -> Callable[..., None]:
+    """Progress of phase 0 (the forecast) or 1 (its skill) on one rising scale of 2, sent as
+    MCP progress notifications from a worker thread; silent once the tool has `answered`
+    (a skill still measured after the answer just gets stored)."""
+
+    def report(done: int, total: int, message: str | None = None) -> None:
+        if answered is not None and answered.is_set():
+            return
+        fraction = float(done) / float(total) if total else 0.0
+        text = message or f"{done} of {total} done"
+        anyio.from_thread.run(ctx.report_progress, phase + min(fraction, 1.0), 2.0, text)
 
     return report
 
@@ -199,20 +217,34 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
     async def forecast(
         ticker: Ticker,
         ctx: Context,
-        horizon: Annotated[int, Field(ge=1, le=260, description="Trading days ahead")] = 5,
-        model: ModelName = "ensemble",
+        horizon: Annotated[int, Field(ge=1, le=260, description="Trading days ahead")] = CHAMPION_HORIZON,
+        model: ModelName = CHAMPION_MODEL,
     ) -> ForecastRead:
-        """The forecast the app serves, with 80/95% intervals and its backtested skill vs naive."""
-        result = await run(
-            forecasting.forecast,
-            user_arg="user",
-            settings=settings,
-            ticker=ticker,
-            horizon=horizon,
-            model=model,
-            progress=_progress_reporter(ctx),
-            measure_skill=True,  # the skill of exactly this configuration, measured once and cached
-        )
+        """The forecast the app serves (default: the registry champion's configuration) with
+        80/95% intervals, then its backtested skill vs naive. Progress is reported from the
+        start; when the skill takes longer than 45 seconds the forecast comes with
+        `skill_status` "pending" (the skill is still measured and stored: ask again)."""
+        caller = current_caller()
+        answered = anyio.Event()
+        await ctx.report_progress(0.0, 2.0, f"Forecasting {ticker.upper()}")
+        request = {"ticker": ticker, "horizon": horizon, "model": model}
+        try:
+            result = await anyio.to_thread.run_sync(
+                partial(serve_forecast, settings, user_id=caller.user_id, progress=_phase_reporter(ctx, 0), **request)
+            )
+            if result.skill is None:
+                # The skill carries on in its thread past the wait, and is stored when done.
+                with anyio.move_on_after(SKILL_WAIT_SECONDS):
+                    result.skill = await anyio.to_thread.run_sync(
+                        partial(serve_skill, settings, progress=_phase_reporter(ctx, 1, answered), **request),
+                        abandon_on_cancel=True,
+                    )
+        except CoreError as exc:
+            raise ToolError(describe_error(exc)) from exc
+        finally:
+            answered.set()
+        pending = result.skill is None
+        await ctx.report_progress(2.0, 2.0, "Forecast ready; skill pending" if pending else "Forecast and skill ready")
         return ForecastRead.from_result(result)
 
     @server.tool(annotations=READ_ONLY)

@@ -11,24 +11,22 @@ from core.formatting import money, number, percent, plain_percent
 from ui.auth import require_login
 from ui.charts import fan_chart, price_chart
 from ui.feedback import shown_errors
+from ui.forecast_serving import champion, load_champion_forecast, render_skill_of
 from ui.loaders import (
     database_key,
     load_holdings,
-    load_latest_forecast,
     load_model_catalog,
     load_prices,
     load_realised_accuracy,
     load_ticker_statistics,
     load_tickers,
-    measure_forecast_skill,
 )
 from ui.panels import forecast_history, render_realised_accuracy
-from ui.skill_panels import progress_reporter, render_forecast_skill, render_member_weights, render_source
+from ui.skill_panels import render_member_weights, render_source
 
 PERIODS = {"3 months": 91, "6 months": 182, "1 year": 365, "2 years": 730, "All": None}
 MOVING_AVERAGES = [20, 50, 100, 200]
-FORECAST_HORIZON = 10
-DEFAULT_MODEL = "arima"  # light enough to train on a first visit; the retrain job registers champions
+CHAMPION = champion()  # the default model and horizon: the registry champion's configuration
 
 account = require_login("Stock")
 key = database_key()
@@ -87,28 +85,20 @@ with shown_errors(f"forecast {symbol}"):
     model = st.selectbox(
         "Model",
         names,
-        index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
+        index=names.index(CHAMPION.model) if CHAMPION.model in names else 0,
         key="stock_model",
-        help="The registry's champion is used when one fits; otherwise the "
-        "model is trained now (the ensemble and LSTM take a while).",
+        help="The registry's champion is used when one is registered (the retrain job registers them); "
+        "otherwise the model is trained now. Its skill follows the forecast.",
     )
-    result = load_latest_forecast(key, symbol, model, FORECAST_HORIZON)
+    result = load_champion_forecast(key, symbol, model, CHAMPION.horizon)
     chart_col, skill_col = st.columns([3, 1])
-    title = f"{symbol}: next {FORECAST_HORIZON} sessions ({result.model})"
+    title = f"{symbol}: next {CHAMPION.horizon} sessions ({result.model})"
     figure = fan_chart(forecast_history(result), result.frame, title=title, overlays=result.members)
     chart_col.plotly_chart(figure, width="stretch")
     with skill_col:
         render_source(result)
-        skill = result.skill
-        if skill is None:
-            # This exact model and horizon were not backtested yet: do it now (cached afterwards).
-            bar = st.progress(0.0, text="Backtesting this forecast's configuration")
-            with shown_errors(f"measure the skill of {result.model} on {symbol}"):
-                skill = measure_forecast_skill(
-                    ticker=symbol, model=model, horizon=FORECAST_HORIZON, progress=progress_reporter(bar)
-                )
-            bar.empty()
-        render_forecast_skill(skill)
+        request = {"ticker": symbol, "model": model, "horizon": CHAMPION.horizon}
+        render_skill_of(result, request, action=f"measure the skill of {result.model} on {symbol}")
     render_member_weights([("default weights", result)])
 
 st.subheader("Realised accuracy")

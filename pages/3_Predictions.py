@@ -11,28 +11,23 @@ from core.formatting import money, number, plain_percent
 from ui.auth import require_login
 from ui.charts import fan_chart
 from ui.feedback import shown_errors
+from ui.forecast_serving import champion, forecast_now, render_skill_of
 from ui.loaders import (
     database_key,
-    forecast_ticker,
     load_holdings,
     load_model_catalog,
     load_tickers,
     project_holdings,
 )
 from ui.panels import forecast_history
-from ui.skill_panels import (
-    forecast_table,
-    progress_reporter,
-    render_forecast_skill,
-    render_member_weights,
-    render_source,
-)
+from ui.skill_panels import forecast_table, progress_reporter, render_member_weights, render_source
 
 RESULT_KEY = "predictions_result"
 DEFAULT_KEY = "predictions_default_weights"  # the same request with default weights, beside hand weights
+REQUEST_KEY = "predictions_requests"  # each shown forecast's request, to measure its skill
 PROJECTION_KEY = "predictions_projection"
 WINDOWS = {"All history": None, "Last 3 years": 756, "Last 2 years": 504, "Last year": 252}
-DEFAULT_SET = ["arima", "prophet", "lstm"]
+CHAMPION = champion()  # the default selection: the registry champion's configuration
 
 account = require_login("Predictions")
 key = database_key()
@@ -64,12 +59,12 @@ with st.form("what_if"):
     default_ticker = default_ticker if default_ticker in symbols else symbols[0]
     ticker = ticker_col.selectbox("Ticker", symbols, index=symbols.index(default_ticker), key="pred_ticker")
     st.query_params["ticker"] = ticker
-    horizon = horizon_col.slider("Horizon (trading days)", 1, 60, 10, key="pred_horizon")
+    horizon = horizon_col.slider("Horizon (trading days)", 1, 60, CHAMPION.horizon, key="pred_horizon")
     window = window_col.selectbox("Training window", list(WINDOWS), key="pred_window")
     chosen = st.multiselect(
         "Models (two or more make an ensemble)",
         members,
-        default=[m for m in DEFAULT_SET if m in members] or members[:1],
+        default=[m for m in CHAMPION.members if m in members] or members[:1],
         key="pred_models",
     )
     manual = st.checkbox(
@@ -94,35 +89,21 @@ if submitted:
         model = chosen[0] if single else "ensemble"
         st.session_state.pop(RESULT_KEY, None)
         st.session_state.pop(DEFAULT_KEY, None)
+        request = {"ticker": ticker, "horizon": horizon, "model": model, **options}
+        hand_request = {**request, "weights": hand} if hand else request
+        # The forecast first; its skill is measured below, under the chart, with its own bar.
         with st.status(f"Forecasting {ticker} {horizon} sessions ahead…", expanded=True) as status:
             bar = st.progress(0.0, text="Starting")
             with shown_errors(f"forecast {ticker}"):
-                made = forecast_ticker(
-                    account.id,
-                    ticker=ticker,
-                    horizon=horizon,
-                    model=model,
-                    progress=progress_reporter(bar),
-                    measure_skill=True,
-                    **options,
-                    **({"weights": hand} if hand else {}),
-                )
+                made = forecast_now(account.id, progress=progress_reporter(bar), **hand_request)
                 if hand:
                     # The same members, window and horizon with default weights, for comparison.
-                    bar.progress(0.0, text="Forecasting with the default weights")
-                    st.session_state[DEFAULT_KEY] = forecast_ticker(
-                        account.id,
-                        ticker=ticker,
-                        horizon=horizon,
-                        model=model,
-                        record=False,
-                        progress=progress_reporter(bar),
-                        measure_skill=True,
-                        **options,
+                    st.session_state[DEFAULT_KEY] = forecast_now(
+                        account.id, record=False, progress=progress_reporter(bar), **request
                     )
                 st.session_state[RESULT_KEY] = made
-                bar.progress(1.0, text="Done")
-                status.update(label="Forecast and its skill ready", state="complete", expanded=False)
+                st.session_state[REQUEST_KEY] = {"result": hand_request, "default": request}
+                status.update(label="Forecast ready", state="complete", expanded=False)
             if RESULT_KEY not in st.session_state:
                 status.update(label="Forecast failed", state="error", expanded=True)
 
@@ -141,15 +122,17 @@ else:
     title = f"{result.ticker}: {result.model} forecast" + (", your weights" if default is not None else "")
     st.plotly_chart(fan_chart(forecast_history(result), result.frame, title=title, overlays=overlays), width="stretch")
     render_source(result)
+    requests = st.session_state.get(REQUEST_KEY, {})
     shown = (
         [("your weights", result), ("default weights", default)]
         if default is not None
         else [("default weights", result)]
     )
-    for column, (label, item) in zip(st.columns(len(shown)), shown, strict=True):
+    asked = [requests.get("result"), requests.get("default")]
+    for column, (label, item), request in zip(st.columns(len(shown)), shown, asked, strict=False):
         with column:
             st.markdown(f"**Skill of the forecast, {label}**" if default is not None else "**Skill of this forecast**")
-            render_forecast_skill(item.skill)
+            render_skill_of(item, request or {}, action=f"measure the skill of the {label} forecast")
     render_member_weights(shown)
     with st.expander("Forecast table"):
         st.dataframe(forecast_table(result.frame), hide_index=True, width="stretch")

@@ -49,8 +49,8 @@ def render_run(run) -> None:
             st.error(run.error)
 
 
-def follow_run(run_id: int) -> None:
-    run = load_job_run(run_id)
+def follow_run(user_id: int, run_id: int) -> None:
+    run = load_job_run(user_id, run_id)
     if run.finished_at is not None:
         load_job_runs.clear()  # the table below must show it finished too
         render_run(run)
@@ -58,7 +58,7 @@ def follow_run(run_id: int) -> None:
 
     @st.fragment(run_every=POLL_SECONDS)
     def poll() -> None:
-        current = load_job_run(run_id)
+        current = load_job_run(user_id, run_id)
         if current.finished_at is not None:
             load_job_runs.clear()
             st.rerun()  # the whole page, so the runs table shows the finished run too
@@ -123,12 +123,12 @@ with jobs_tab:
                         st.rerun()
     if watched := st.session_state.get(WATCHED_RUN_KEY):
         with shown_errors("follow the run"):
-            follow_run(int(watched))
+            follow_run(account.id, int(watched))
     st.subheader("Recent runs")
     with shown_errors("load the job runs"):
         if st.button("Refresh", key="refresh_runs"):
             load_job_runs.clear()
-        runs = load_job_runs(key)
+        runs = load_job_runs(key, account.id)
         if runs.empty:
             st.info("No job runs yet. Start one above, or let the scheduler (`python -m core scheduler`) run them.")
         else:

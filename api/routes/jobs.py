@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, RunDep, SettingsDep
-from core.jobs.runner import request_job_run
+from core.jobs.dispatch import request_job_run
 from core.jobs.schemas import JobDispatch, JobInfo, JobRunList, JobRunRead, JobRunRequest
 from core.jobs.service import list_job_runs, list_jobs
 
@@ -18,13 +18,13 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 @router.get("", response_model=JobRunList)
 async def read_job_runs(
     run: RunDep,
-    _user: CurrentUser,
+    user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     job: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobRunList:
-    """Job runs, newest first."""
-    runs, total = await run(list_job_runs, limit=limit, offset=offset, job=job)
+    """Job runs, newest first: every run for an admin, else only the caller's own."""
+    runs, total = await run(list_job_runs, user=user, user_arg="actor", limit=limit, offset=offset, job=job)
     return JobRunList(items=[JobRunRead.model_validate(r) for r in runs], total=total, limit=limit, offset=offset)
 
 

@@ -14,13 +14,14 @@ from core.chat.backtests import backtest_table, describe_backtest, describe_skil
 from core.chat.context import AskContext, GroundedAnswer, ask_which_ticker
 from core.chat.facts import load_ticker_facts
 from core.chat.schemas import Source
-from core.forecasting import service as forecasting
 from core.forecasting.accuracy import realised_accuracy
+from core.forecasting.champion import champion_config
+from core.forecasting.delivery import compute_served, read_inputs, served_request
+from core.forecasting.schemas import ForecastSkill
+from core.forecasting.serving import WHAT_IF_VERSION, load_closes, record_forecast
+from core.forecasting.skill import SkillRequest, cached_skill
 from core.formatting import money, number, plain_percent, signed_percent
 
-# A fresh forecast is the Stock page's: its default model and horizon, so the figures agree.
-FORECAST_MODEL = "arima"
-FORECAST_HORIZON = 10
 NOT_ADVICE = (
     "This is not investment advice: a forecast is a statistical estimate with the uncertainty its intervals "
     "show, and Stockcast does not tell you to buy, sell or hold."
@@ -36,8 +37,8 @@ def _change(ctx: AskContext, ticker: str, value: float) -> str:
 
 
 def skill_sentence(ctx: AskContext, ticker: str, model: str, skill=None) -> str:
-    """The backtested skill of `model` on `ticker`: the forecast's own when it carries one (a
-    champion's), else the latest tracked backtest of that model, as the Stock page shows."""
+    """The backtested skill of `model` on `ticker`: the given one, else the latest tracked
+    backtest of that model, as the Backtests page shows."""
     if skill is None:
         skill = next((s for s in tracked_skills(ctx.settings, ticker, model) if s.model == model), None)
     if skill is None:
@@ -48,8 +49,34 @@ def skill_sentence(ctx: AskContext, ticker: str, model: str, skill=None) -> str:
     return f" Backtested skill of {model} on {ticker}: {describe_skill(skill)}."
 
 
+def exact_skill_sentence(skill: ForecastSkill | None, request: SkillRequest) -> str:
+    """The skill of exactly the configuration quoted (the one the Predictions and Stock pages
+    show for it), or why there is none yet."""
+    if skill is None:
+        return (
+            f" The skill of exactly this configuration ({request.describe()}, {request.horizon} sessions ahead) "
+            "has not been measured yet: the Predictions page measures it, and the retrain job does for held and "
+            "watched tickers. Until then treat it as no better than the naive forecast."
+        )
+    return (
+        f" Backtested skill of exactly this configuration ({skill.description}, {skill.horizon} sessions ahead, "
+        f"{skill.folds} origins {skill.origin_span}): {skill.text()}; {describe_skill(skill)}."
+    )
+
+
+def _stored_skill(ctx: AskContext, request: SkillRequest) -> ForecastSkill | None:
+    _prices, closes = load_closes(ctx.session, request.ticker)
+    return cached_skill(ctx.session, settings=ctx.settings, request=request, closes=closes)
+
+
 def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
-    rows = repository.latest_predictions(ctx.session, user=ctx.user, ticker=ticker)
+    # An ensemble's members are recorded beside it (version "ensemble:<version>"): the forecast
+    # the user was shown is the ensemble's.
+    rows = [
+        row
+        for row in repository.latest_predictions(ctx.session, user=ctx.user, ticker=ticker)
+        if ":" not in (row.model_version or "")
+    ]
     if not rows:
         return None
     made_at = max(row.made_at for row in rows)
@@ -62,21 +89,28 @@ def _recorded_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer | None:
         f"{_change(ctx, ticker, last.predicted_value)}; 80% interval {money(last.lo80)} to {money(last.hi80)}, "
         f"95% interval {money(last.lo95)} to {money(last.hi95)}."
     )
-    text += skill_sentence(ctx, ticker, model) + " " + NOT_ADVICE
+    if last.model_version == WHAT_IF_VERSION:
+        text += (
+            " It was a what-if (your own models, weights or training window): its skill is the one the "
+            "Predictions page showed beside it. " + NOT_ADVICE
+        )
+    else:
+        # The recorded forecast's own configuration: its model at its horizon, default members.
+        request = SkillRequest.of(ticker=ticker, model=model, horizon=len(batch))
+        text += exact_skill_sentence(_stored_skill(ctx, request), request) + " " + NOT_ADVICE
     return GroundedAnswer(
         "forecast", text, [Source(title=f"Forecast {ticker} ({model})", kind="forecast", ticker=ticker)]
     )
 
 
 def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
-    result = forecasting.forecast(
-        ctx.session,
-        settings=ctx.settings,
-        ticker=ticker,
-        horizon=FORECAST_HORIZON,
-        model=FORECAST_MODEL,
-        user=ctx.user,
-    )
+    """The champion configuration's forecast (as the pages default to), with the stored skill
+    of exactly that configuration."""
+    champion = champion_config(ctx.settings)
+    request = served_request(ctx.settings, ticker=ticker, model=champion.model, horizon=champion.horizon)
+    inputs = read_inputs(ctx.session, settings=ctx.settings, request=request)
+    result = compute_served(ctx.settings, request, inputs)
+    record_forecast(ctx.session, result, user=ctx.user)
     frame = result.frame.reset_index() if "date" not in result.frame.columns else result.frame
     last = frame.iloc[-1]
     when = pd.Timestamp(last["date"]).date()
@@ -85,7 +119,7 @@ def _fresh_forecast(ctx: AskContext, ticker: str) -> GroundedAnswer:
         f"{len(frame)} sessions ahead{_change(ctx, ticker, float(last['mean']))}; 80% interval "
         f"{money(last['lo80'])} to {money(last['hi80'])}, 95% interval {money(last['lo95'])} to {money(last['hi95'])}."
     )
-    text += skill_sentence(ctx, ticker, result.model, result.skill) + " " + NOT_ADVICE
+    text += exact_skill_sentence(result.skill, request.skill) + " " + NOT_ADVICE
     source = Source(title=f"Forecast {ticker} ({result.model})", kind="forecast", ticker=ticker)
     return GroundedAnswer("forecast", text, [source])
 

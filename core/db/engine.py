@@ -78,8 +78,11 @@ def _configure_sqlite(engine: Engine) -> None:
 def _engine_options(url: str, *, asynchronous: bool) -> dict:
     # hide_parameters: SQL parameters (password hashes, token hashes) never reach an error
     # message, a log line or a traceback.
-    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict = {"hide_parameters": True}
     if make_url(url).get_backend_name() == "postgresql":
+        # A server restart drops pooled connections: ping on checkout. (A SQLite file has no
+        # connection to lose, so it skips the extra statement on every request.)
+        options["pool_pre_ping"] = True
         # A server that does not answer fails the request in seconds (→ 503), not minutes.
         key = "timeout" if asynchronous else "connect_timeout"
         options["connect_args"] = {key: CONNECT_TIMEOUT_SECONDS}

@@ -11,6 +11,9 @@ green toast or an MCP result means the change is on disk.
   upgrade after another writer committed; PostgreSQL's serialization failure or deadlock),
   rolls back and runs it again, a bounded number of times. `work` must therefore do nothing
   but database work that a rollback undoes.
+- `ShortUnits(settings)` is what long work (jobs) gets instead of one session: `read()`
+  for a read-only unit, `write(work)` for a short committed one (`run_unit_of_work`), so
+  minutes of computing happen between transactions, never inside one.
 - A database that cannot be reached, or stays locked, raises `DatabaseUnavailableError`
   (a `ServiceUnavailableError`: 503 at the API), never a driver's exception.
 """
@@ -119,3 +122,36 @@ def describe_unavailable(error: BaseException) -> str:
     if is_busy(error):
         return "the database is busy with other writers; try again in a moment"
     return "the database is unavailable right now; try again in a moment"
+
+
+class ShortUnits:
+    """Short units of work for long computations: read, compute outside, write briefly.
+
+    Nothing stays open between calls, so a concurrent writer is never locked out for long
+    and never kills the computation (busy writes are retried by `run_unit_of_work`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with session_scope(self.settings, write=False) as session:
+            yield session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        return run_unit_of_work(self.settings, work)
+
+
+class OneSession(ShortUnits):
+    """`ShortUnits` over a session the caller already holds (a service inside its own unit of
+    work, a test's rolled-back transaction): reads and writes go to that session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        yield self.session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        return work(self.session)

@@ -328,10 +328,13 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     triggered_by: Mapped[str] = mapped_column(String(64), default="manual")
+    # Renewed while the run works (revision 0014): a running run silent for the lease is failed.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class JobLock(Base):
-    """A lock row: how jobs exclude each other on SQLite (PostgreSQL uses advisory locks)."""
+    """A lock row: how jobs exclude each other on SQLite (PostgreSQL uses advisory locks).
+    `expires_at` is the holder's lease, renewed by its heartbeat."""
 
     __tablename__ = "job_lock"
 

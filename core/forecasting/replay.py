@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.session import ShortUnits
 from core.db.tables import PredictionHistory
 from core.errors import CoreError, InvalidInputError
 from core.forecasting.serving import ForecastResult, load_closes, member_forecasts, record_forecast
@@ -194,13 +195,24 @@ class _Computed:
 
 def _compute(session: Session, ticker: str, config: ReplayConfig, progress: ProgressCallback | None) -> _Computed:
     """The forecasts of `ticker` still to replay. Reads only: the fits hold no database lock."""
+    closes, skip = _inputs(session, ticker, config)
+    return _replay_inputs(ticker, closes, skip, config, progress)
+
+
+def _inputs(session: Session, ticker: str, config: ReplayConfig) -> tuple[pd.Series, set[pd.Timestamp]]:
+    """What a ticker's replay reads: its closes and the origins already replayed."""
 
     try:
         get_forecaster_class(config.model)
     except ForecastError as exc:
         raise InvalidInputError(str(exc)) from exc
     _prices, closes = load_closes(session, ticker)
-    skip = replayed_origins(session, ticker=ticker, config=config)
+    return closes, replayed_origins(session, ticker=ticker, config=config)
+
+
+def _replay_inputs(
+    ticker: str, closes: pd.Series, skip: set[pd.Timestamp], config: ReplayConfig, progress: ProgressCallback | None
+) -> _Computed:
     try:
         made = replay_series(closes, config, skip=skip, progress=progress)
     except ForecastError as exc:
@@ -283,4 +295,39 @@ def replay_tickers(
             logger.warning("replay failed", extra={"ticker": ticker, "error": exc.message})
             report.errors[ticker] = exc.message
     report.tickers = [_store(session, item, config) for item in computed]
+    return report
+
+
+def replay_tickers_in_units(
+    units: ShortUnits,
+    *,
+    tickers: Sequence[str],
+    config: ReplayConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    on_ticker: Callable[[TickerReplay], object] | None = None,
+) -> ReplayReport:
+    """`replay_tickers` for long runs: per ticker, read in one short unit, fit outside any
+    transaction, store in another; a concurrent writer never waits on the fits and never
+    kills them. An interrupted run loses at most the ticker in flight: origins already stored
+    are skipped next time."""
+    config = config or ReplayConfig()
+    report = ReplayReport(config=config)
+    for ticker in (name.strip().upper() for name in tickers):
+
+        def step(done: int, total: int, ticker: str = ticker) -> None:
+            if progress:
+                progress(ticker, done, total)
+
+        try:
+            with units.read() as session:
+                closes, replayed = _inputs(session, ticker, config)
+            computed = _replay_inputs(ticker, closes, replayed, config, step)
+        except CoreError as exc:
+            logger.warning("replay failed", extra={"ticker": ticker, "error": exc.message})
+            report.errors[ticker] = exc.message
+            continue
+        item = units.write(lambda session, computed=computed: _store(session, computed, config))
+        report.tickers.append(item)
+        if on_ticker is not None:
+            on_ticker(item)
     return report

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
+from core.db.session import ShortUnits
 from core.db.tables import Price, Transaction
 from core.errors import ServiceUnavailableError
 from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
-from core.forecasting.replay import ReplayConfig, replay_tickers
+from core.forecasting.replay import ReplayConfig, ReplayReport, TickerReplay, replay_tickers, replay_tickers_in_units
 from core.tracking.monitoring import log_monthly_accuracy
 from core.tracking.store import MONITORING, experiment_id
 
@@ -64,14 +65,7 @@ def replay_and_log(
     report = replay_tickers(session, tickers=tickers, config=config, progress=progress)
     scored = update_realised(session)
     by_month = realised_by_month(session, replayed=True, versions=config.versions)
-    result: dict[str, Any] = {
-        "version": config.version,
-        "tickers": {item.ticker: item.replayed for item in report.tickers},
-        "rows_added": report.rows,
-        "predictions_scored": scored,
-        "months": int(by_month["month"].nunique()) if not by_month.empty else 0,
-        "errors": report.errors,
-    }
+    result = _replay_result(config, report, scored, by_month)
     if by_month.empty:
         return result
     if store_error:
@@ -81,6 +75,54 @@ def replay_and_log(
     overall = pd.DataFrame([{"model": name, **score_realised(group)} for name, group in matured.groupby("model")])
     result["monitoring"] = _log_monitoring(session, settings, config, report, by_month, overall)
     return result
+
+
+def replay_and_log_in_units(
+    units: ShortUnits,
+    *,
+    settings: Settings,
+    tickers: Sequence[str] | None = None,
+    config: ReplayConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    on_ticker: Callable[[TickerReplay], object] | None = None,
+) -> dict[str, Any]:
+    """`replay_and_log` for long runs (the `replay` job): fits outside transactions, each
+    ticker stored in its own short unit of work, MLflow logged after the last commit."""
+
+    config = config or ReplayConfig()
+    if not tickers:
+        with units.read() as session:
+            tickers = default_replay_tickers(session)
+    store_error = _open_monitoring(settings)
+    report = replay_tickers_in_units(
+        units, tickers=list(tickers), config=config, progress=progress, on_ticker=on_ticker
+    )
+    scored = units.write(update_realised)
+    with units.read() as session:
+        by_month = realised_by_month(session, replayed=True, versions=config.versions)
+        matured = realised_predictions(session, replayed=True, versions=config.versions)
+        replayed = [item.ticker for item in report.tickers]
+        data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker.in_(replayed)))
+    result = _replay_result(config, report, scored, by_month)
+    if by_month.empty:
+        return result
+    if store_error:
+        result["monitoring"] = {"monitoring_error": store_error}
+        return result
+    overall = pd.DataFrame([{"model": name, **score_realised(group)} for name, group in matured.groupby("model")])
+    result["monitoring"] = _log_to_mlflow(settings, config, replayed, data_end, by_month, overall)
+    return result
+
+
+def _replay_result(config: ReplayConfig, report: ReplayReport, scored: int, by_month: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "version": config.version,
+        "tickers": {item.ticker: item.replayed for item in report.tickers},
+        "rows_added": report.rows,
+        "predictions_scored": scored,
+        "months": int(by_month["month"].nunique()) if not by_month.empty else 0,
+        "errors": report.errors,
+    }
 
 
 def _open_monitoring(settings: Settings) -> str | None:
@@ -97,6 +139,10 @@ def _open_monitoring(settings: Settings) -> str | None:
 def _log_monitoring(session, settings, config, report, by_month, overall) -> dict[str, Any]:
     replayed = [item.ticker for item in report.tickers]
     data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker.in_(replayed)))
+    return _log_to_mlflow(settings, config, replayed, data_end, by_month, overall)
+
+
+def _log_to_mlflow(settings, config, replayed, data_end, by_month, overall) -> dict[str, Any]:
     params = {
         "model": config.model,
         "members": ",".join(config.member_names),

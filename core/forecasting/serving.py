@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db.tables import PredictionHistory, User
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
-from core.forecasting.skill import ForecastSkill, SkillRequest, cached_skill
+from core.forecasting.champion import champion_config
+from core.forecasting.schemas import ForecastSkill
+from core.forecasting.skill import SkillRequest, cached_skill
 from core.forecasting.skill import measure_skill as measure
 from core.forecasting.training import train_model
 from core.market.service import get_price_history
@@ -88,8 +90,7 @@ def forecast(
     measure_skill: bool = False,
 ) -> ForecastResult:
     """Forecast `horizon` trading days of `ticker` with `model` (see the module docstring)."""
-
-    _check_request(horizon, model, window, weights, models, get_forecaster_class)
+    models = check_request(settings, horizon=horizon, model=model, window=window, weights=weights, models=models)
     ticker = ticker.strip().upper()
     try:
         return _serve(
@@ -115,15 +116,19 @@ def _serve(
     session, *, settings, ticker, horizon, model, window, weights, models, user, record, progress, measure_skill
 ):
     prices, closes = load_closes(session, ticker)
-    what_if = window is not None or weights is not None or models is not None
-    notes: list[str] = []
-    result = None if what_if else _serve_champion(settings, ticker, model, horizon, prices, closes, notes)
-    if result is None and not what_if and not notes:
-        result = _train_champion(settings, ticker, model, horizon, prices, closes, notes)
-    if progress:
-        progress(1, 2)
-    if result is None:
-        result = _train(settings, ticker, model, horizon, prices, closes, window, weights, models, notes)
+    result = compute_forecast(
+        settings,
+        ticker=ticker,
+        horizon=horizon,
+        model=model,
+        window=window,
+        weights=weights,
+        models=models,
+        prices=prices,
+        closes=closes,
+        progress=progress,
+    )
+    notes = [result.notice] if result.notice else []
     request = SkillRequest.of(
         ticker=ticker, model=model, horizon=horizon, window=window, models=models, weights=weights
     )
@@ -136,7 +141,42 @@ def _serve(
     return result
 
 
-def _check_request(horizon, model, window, weights, models, get_class) -> None:
+def compute_forecast(
+    settings: Settings,
+    *,
+    ticker: str,
+    horizon: int,
+    model: str,
+    window: int | None,
+    weights: Mapping[str, float] | None,
+    models: Sequence[str] | None,
+    prices: pd.DataFrame,
+    closes: pd.Series,
+    train_missing_champion: bool = True,
+    progress: Callable[..., None] | None = None,
+) -> ForecastResult:
+    """The forecast itself (champion, else a fresh fit), with no database: callers read the
+    prices before and record the result after, each in its own unit of work. With
+    `train_missing_champion=False` a plain request with no champion is fitted fresh instead
+    of backtested and registered first (the retrain job registers champions)."""
+    what_if = window is not None or weights is not None or models is not None
+    notes: list[str] = []
+    result = None if what_if else _serve_champion(settings, ticker, model, horizon, prices, closes, notes)
+    if result is None and not what_if and not notes and train_missing_champion:
+        result = _train_champion(settings, ticker, model, horizon, prices, closes, notes)
+    if progress:
+        progress(1, 2)
+    if result is None:
+        result = _train(settings, ticker, model, horizon, prices, closes, window, weights, models, notes)
+    result.notice = " ".join(notes) or None
+    return result
+
+
+def check_request(settings: Settings, *, horizon, model, window, weights, models) -> list[str] | None:
+    """Refuse a bad request (InvalidInputError naming what is wrong); returns `models` as the
+    request carries it (None when it is exactly the champion's member set, so the champion
+    serves it and its skill is the champion configuration's)."""
+    get_class = get_forecaster_class
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
         raise InvalidInputError(f"horizon must be a whole number of trading days from 1 to {MAX_HORIZON}")
     try:
@@ -149,6 +189,7 @@ def _check_request(horizon, model, window, weights, models, get_class) -> None:
         raise InvalidInputError("a model set and weights apply to the ensemble only")
     if window is not None and window < 2:
         raise InvalidInputError("the training window must be at least 2 prices")
+    return champion_config(settings).plain_members(models) if weights is None else models
 
 
 def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:

@@ -17,7 +17,6 @@ logged to MLflow's `backtests` experiment when the store is reachable.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -32,19 +31,23 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.errors import InsufficientHistoryError, InvalidInputError, ServiceUnavailableError
-from core.forecasting.backtest import BacktestConfig, BacktestResult, run_backtest, spread_step
+from core.forecasting.backtest import BacktestConfig, BacktestResult, quarterly_refit, run_backtest, spread_step
+from core.forecasting.schemas import ForecastSkill
 from core.forecasting.scores import interval_verdicts
-from core.forecasting.significance import SkillVerdict, judge_skill
+from core.forecasting.significance import judge_skill
 from core.forecasting.skill_repository import find_skill, store_skill
 from core.formatting import plain_percent
 from core.tracking.runs import log_backtest
 from core.tracking.store import BACKTESTS, run_url
 from models.catalog import forecaster_factory, get_forecaster_class
+from models.walk_forward import refit_groups
 
 logger = logging.getLogger(__name__)
 
 SkillProgress = Callable[[int, int, str], None]
-_PARALLEL_MIN_COST = 5.0  # in `relative_cost` units (~ ARIMA fits); starting worker processes costs seconds
+# In `relative_cost` units (about seconds of fitting): starting worker processes that import
+# torch and prophet costs several seconds each, more than a few fits save.
+_PARALLEL_MIN_COST = 40.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,6 @@ class SkillRequest:
 
     def describe(self) -> str:
         """E.g. "ensemble of arima, lstm (weights 50%/50%), last 504 prices"."""
-
         text = self.model
         if self.weights:
             shares = "/".join(plain_percent(v, 0) for _, v in self.weights)
@@ -97,59 +99,14 @@ class SkillRequest:
         return text + (f", last {self.window} prices" if self.window else ", all history")
 
 
-@dataclass(frozen=True)
-class ForecastSkill:
-    """The measured skill of one configuration (see the module docstring)."""
-
-    ticker: str
-    model: str
-    description: str
-    horizon: int
-    window: int | None
-    folds: int
-    first_origin: dt.date
-    last_origin: dt.date
-    data_end: dt.date
-    mase: float | None
-    naive_mase: float | None
-    skill_vs_naive: float | None
-    p_value: float | None
-    coverage_80: float | None
-    coverage_95: float | None
-    run_id: str | None
-    run_url: str | None
-    key: str
-    cached: bool = False
-    # The intervals against naive's on the same folds: 1 − Winkler (80 + 95) / naive's, DM p.
-    interval_skill: float | None = None
-    interval_p_value: float | None = None
-
-    @property
-    def verdict(self) -> SkillVerdict:
-        return SkillVerdict(skill=self.skill_vs_naive, p_value=self.p_value, n_folds=self.folds)
-
-    @property
-    def interval_verdict(self) -> SkillVerdict:
-        return SkillVerdict(skill=self.interval_skill, p_value=self.interval_p_value, n_folds=self.folds)
-
-    @property
-    def beats_naive(self) -> bool:
-        return self.verdict.beats_naive
-
-    @property
-    def origin_span(self) -> str:
-        return f"{self.first_origin.isoformat()} to {self.last_origin.isoformat()}"
-
-    def text(self) -> str:
-        """E.g. "no better than naive: +1.2% skill, DM p = 0.650, 20 folds"."""
-        return self.verdict.text()
-
-
 def plan_skill_backtest(
     n_prices: int, *, horizon: int, min_train: int, window: int | None, folds: int, span: int
 ) -> BacktestConfig:
     """`folds` origins `ceil(span / (folds - 1))` sessions apart, ending `horizon` before the
-    last price; closer origins, then fewer, when the history is too short for that."""
+    last price; closer origins, then fewer, when the history is too short for that. Models
+    are refitted about once a quarter and conditioned on the newer prices in between
+    (`quarterly_refit`), as a champion is served between retrains and as the default
+    backtest plan does."""
     first_train = max(min_train, window or 0)  # every fold trains on a full window
     room = (n_prices - 1 - horizon) - (first_train - 1)  # sessions the origins may spread over
     if room < 1:
@@ -162,18 +119,25 @@ def plan_skill_backtest(
         step = max(1, room // max(folds - 1, 1))
     folds = min(folds, room // step + 1)
     window_kind = "sliding" if window else "expanding"
-    return BacktestConfig(horizon=horizon, folds=folds, step=step, window=window_kind, train_size=window)
+    return BacktestConfig(
+        horizon=horizon,
+        folds=folds,
+        step=step,
+        window=window_kind,
+        train_size=window,
+        refit=quarterly_refit(step),
+    )
 
 
 def skill_key(request: SkillRequest, config: BacktestConfig, closes: pd.Series) -> str:
     """Same configuration, fold plan, interval method and prices → same key (a release that
     changes how a model makes its intervals recomputes its skill)."""
-
     payload = closes.to_csv(header=False, float_format="%.6f").encode()
     plan = {
         "request": [request.ticker, request.model, request.horizon, request.window, request.members, request.weights],
         "intervals": get_forecaster_class(request.model).interval_method,
-        "folds": [config.folds, config.origin_step, config.window, config.train_size],
+        "folds": [config.folds, config.origin_step, config.window, config.train_size]
+        + ([] if config.refit is True else [f"refit:{config.refit}"]),
         "data": hashlib.sha256(payload).hexdigest(),
     }
     return hashlib.sha256(json.dumps(plan, default=str).encode()).hexdigest()[:40]
@@ -210,18 +174,31 @@ def measure_skill(
     closes: pd.Series,
     progress: SkillProgress | None = None,
 ) -> ForecastSkill:
-    """The skill of `request` on `closes`: from the cache, else backtested, logged and stored."""
-
-    factory, sample, config, key = _prepare(settings, request, closes)
-    if (found := find_skill(session, key=key)) is not None:
+    """The skill of `request` on `closes`: from the cache, else backtested, logged and stored
+    in this session (a caller holding no transaction uses `backtest_skill` and `store_skill`)."""
+    if (found := cached_skill(session, settings=settings, request=request, closes=closes)) is not None:
         return found
-    workers = 1 if _cost(sample) * config.folds < _PARALLEL_MIN_COST else settings.backtest_workers
+    skill, record = backtest_skill(settings, request=request, closes=closes, progress=progress)
+    store_skill(session, skill=skill, config=record)
+    return skill
+
+
+def backtest_skill(
+    settings: Settings, *, request: SkillRequest, closes: pd.Series, progress: SkillProgress | None = None
+) -> tuple[ForecastSkill, dict]:
+    """Backtest `request` on `closes` and log it to MLflow; touches no database. Returns the
+    skill and the configuration record `store_skill` keeps beside it."""
+    factory, sample, config, key = _prepare(settings, request, closes)
+    fits = len(refit_groups(config.folds, config.refit))  # the other origins only update
+    workers = 1 if _cost(sample) * fits < _PARALLEL_MIN_COST else settings.backtest_workers
     label = f"Backtesting {request.describe()} at {config.folds} origins"
 
     def report(done: int, total: int) -> None:
         if progress:
             progress(done, total + 1, label)
 
+    if progress:
+        progress(0, config.folds + 1, label)
     factories = {request.model: factory}
     if request.model != "naive":  # the reference its intervals are judged by (cheap)
         factories["naive"] = forecaster_factory("naive")
@@ -236,14 +213,11 @@ def measure_skill(
     if progress:
         progress(config.folds, config.folds + 1, "Logging the backtest to MLflow")
     run_id, run_url = _log_run(settings, request, skill, result, closes, sample.params)
-    skill = _with_run(skill, run_id, run_url)
-    store_skill(session, skill=skill, config=_config_record(request, config))
-    return skill
+    return _with_run(skill, run_id, run_url), _config_record(request, config)
 
 
 def _cost(sample) -> float:
     """A fold's cost in `relative_cost` units; a combination costs about two fits per member."""
-
     members = getattr(sample, "member_names", None)
     if members:
         return 2 * sum(get_forecaster_class(name).relative_cost for name in members)
@@ -298,9 +272,7 @@ def _number(value) -> float | None:
 
 
 def _with_run(skill: ForecastSkill, run_id: str | None, run_url: str | None) -> ForecastSkill:
-    from dataclasses import replace
-
-    return replace(skill, run_id=run_id, run_url=run_url)
+    return skill.model_copy(update={"run_id": run_id, "run_url": run_url})
 
 
 def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
@@ -315,7 +287,6 @@ def _config_record(request: SkillRequest, config: BacktestConfig) -> dict:
 
 def _log_run(settings, request, skill, result, closes, params) -> tuple[str | None, str | None]:
     """The backtest as an MLflow run named "TICKER · configuration · h<horizon> · data end · skill"."""
-
     name = f"{request.ticker} · {request.describe()} · h{request.horizon} · {skill.data_end.isoformat()} · skill"
     try:
         run_id = log_backtest(

@@ -28,14 +28,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from core.config import Settings
-
-
-@lru_cache(maxsize=8)
-def redis_client(redis_url: str):
-    """One client (and connection pool) per URL and process."""
-    import redis
-
-    return redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+from core.jobs.redis_connection import database_scope, redis_client
 
 
 class Store(Protocol):
@@ -80,8 +73,8 @@ class MemoryStore:
 
 
 class RedisStore:
-    def __init__(self, redis_url: str) -> None:
-        self._client = redis_client(redis_url)
+    def __init__(self, settings: Settings) -> None:
+        self._client = redis_client(settings)
 
     def get(self, key: str) -> bytes | None:
         return self._client.get(key)
@@ -146,10 +139,8 @@ def _memory_store(scope: str) -> MemoryStore:
 
 def get_cache(settings: Settings) -> ForecastCache:
     """The cache for these settings: shared through Redis when configured, else this process's."""
-    from core.jobs.locks import database_scope
-
     scope = database_scope(settings.database_url)
-    store = RedisStore(settings.redis_url) if settings.redis_url else _memory_store(scope)
+    store = RedisStore(settings) if settings.redis_url else _memory_store(scope)
     return ForecastCache(store, prefix=f"stockcast:cache:{scope}", ttl=settings.cache_ttl_seconds)
 
 

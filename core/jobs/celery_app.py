@@ -12,7 +12,12 @@ Tasks:
   doesn't stop the rest and tickers spread over the workers.
 Transient errors (a dependency down: `TRANSIENT_ERRORS`) are retried with exponential
 backoff and jitter, up to `MAX_RETRIES` times; others fail the task at once. Every attempt is
-recorded as a `JobRun` by `run_job`.
+recorded as a `JobRun` by `run_job`, whose lease fails the run within `JOB_LEASE_SECONDS` if
+the worker dies mid-task.
+
+Every Redis call has a timeout (`REDIS_TIMEOUT_SECONDS`): the broker's and the result
+backend's sockets, and a dispatch that pings the broker first, so a hung Redis makes
+`enqueue_job` raise ServiceUnavailableError within seconds instead of blocking its caller.
 
 The app is built on first use (`create_celery_app`), not at import; `celery -A` finds it
 through the module attribute `app`.
@@ -26,11 +31,18 @@ from typing import Any
 from core.config import Settings, get_settings
 from core.db.session import session_scope
 from core.errors import ServiceUnavailableError
+from core.jobs.redis_connection import redis_client
 from core.jobs.registry import TRANSIENT_ERRORS, parse_flag, parse_tickers, stored_tickers
+from core.jobs.runner import run_job
 
 MAX_RETRIES = 5
-FAST_FAIL_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# One quick retry at most when publishing: a dispatch answers within a few timeouts.
+FAST_FAIL_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 RETRY_BACKOFF_MAX_SECONDS = 600
+# How long Redis keeps a task a worker took but never acknowledged before giving it to another
+# worker: longer than any task runs, or a live one runs twice. A dead worker's *run* is failed
+# far sooner, by its lease; this only decides when its task is tried again.
+VISIBILITY_TIMEOUT_SECONDS = 6 * 3600
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:
@@ -60,10 +72,17 @@ def create_celery_app(settings: Settings):
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        broker_transport_options={"visibility_timeout": settings.job_lock_ttl_seconds},
-        # A broker that is down fails a dispatch within seconds rather than hanging the caller.
-        broker_connection_timeout=5,
+        # A broker that is down or hung fails a dispatch within seconds rather than hanging the
+        # caller: every socket has a connect and a read timeout.
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+            "socket_timeout": settings.redis_timeout_seconds,
+            "socket_connect_timeout": settings.redis_timeout_seconds,
+        },
+        broker_connection_timeout=settings.redis_timeout_seconds,
         task_publish_retry_policy=FAST_FAIL_RETRY_POLICY,
+        redis_socket_timeout=settings.redis_timeout_seconds,
+        redis_socket_connect_timeout=settings.redis_timeout_seconds,
         result_backend_transport_options={"retry_policy": FAST_FAIL_RETRY_POLICY},
     )
     retry = {
@@ -79,8 +98,6 @@ def create_celery_app(settings: Settings):
 
 
 def run_job_task(name: str, args: dict[str, Any] | None = None, triggered_by: str = "celery") -> dict:
-    from core.jobs.runner import run_job
-
     run = run_job(name, settings=get_settings(), args=args, triggered_by=triggered_by, raise_errors=True)
     return run.model_dump(mode="json")
 
@@ -111,12 +128,12 @@ def __getattr__(name: str):
 
 def app_for(settings: Settings):
     """The app talking to these settings' broker and queue (one per broker and queue)."""
-    return _app_for(settings.redis_url, settings.celery_queue, settings.job_lock_ttl_seconds)
+    return _app_for(settings.redis_url, settings.celery_queue, settings.redis_timeout_seconds)
 
 
 @lru_cache(maxsize=8)
-def _app_for(redis_url: str, queue: str, lock_ttl: int):
-    return create_celery_app(Settings(redis_url=redis_url, celery_queue=queue, job_lock_ttl_seconds=lock_ttl))
+def _app_for(redis_url: str, queue: str, timeout: float):
+    return create_celery_app(Settings(redis_url=redis_url, celery_queue=queue, redis_timeout_seconds=timeout))
 
 
 def fan_out_retrain(
@@ -128,7 +145,7 @@ def fan_out_retrain(
     triggered_by: str = "celery",
 ):
     """One `retrain_ticker` task per ticker (every stored ticker by default): a `GroupResult`."""
-    from celery import group
+    from celery import group  # optional: only deployments with Redis pay for it
 
     selected = parse_tickers(tickers)
     if selected is None:
@@ -153,6 +170,8 @@ def enqueue_job(
 
     args = args or {}
     try:
+        # A cheap round trip first: a hung Redis costs one timeout here, not one per retry below.
+        redis_client(settings).ping()
         if name == "retrain":
             result = fan_out_retrain(settings=settings, triggered_by=triggered_by, **args)
             result.save()  # so GroupResult.restore(id) finds it later
@@ -161,4 +180,7 @@ def enqueue_job(
         return task.apply_async((name, args, triggered_by), queue=settings.celery_queue).id
     # The Redis result backend gives up with a RuntimeError ("Retry limit exceeded …").
     except (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, RuntimeError) as exc:
-        raise ServiceUnavailableError(f"the Celery broker at REDIS_URL is unreachable: {exc}") from exc
+        raise ServiceUnavailableError(
+            "jobs cannot be queued: the Celery broker (Redis at REDIS_URL) is unreachable or did not answer "
+            f"within {settings.redis_timeout_seconds:g} s ({type(exc).__name__}); try again when it is back"
+        ) from exc

@@ -9,7 +9,8 @@ from core.config import get_settings
 from core.db.session import session_scope
 from core.errors import InvalidInputError
 from core.jobs.celery_app import default_app
-from core.jobs.runner import dispatch_job, run_job
+from core.jobs.dispatch import dispatch_job
+from core.jobs.runner import run_job
 from core.jobs.scheduler import run_scheduler
 from core.jobs.service import list_job_runs, list_jobs
 
@@ -61,7 +62,7 @@ def _list(args: argparse.Namespace) -> int:
     for info in list_jobs(settings):
         print(f"{info.name:<20} {info.schedule:<22} {info.description}")
     with session_scope(settings) as session:
-        runs, total = list_job_runs(session, limit=args.limit, job=args.job)
+        runs, total = list_job_runs(session, actor=None, limit=args.limit, job=args.job)
         print(f"\nlatest runs ({len(runs)} of {total}):")
         print(f"{'id':>6} {'job':<18} {'status':<10} {'started (UTC)':<20} {'secs':>7} {'by':<14} error")
         for run in runs:

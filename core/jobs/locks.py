@@ -1,12 +1,16 @@
 """Job locks: one interface, three implementations, so two runs of a job never overlap.
 
+Each lock is a *lease*: held for `JOB_LEASE_SECONDS` and renewed by the running job's
+heartbeat (`renew()`, every `JOB_HEARTBEAT_SECONDS`, see `core.jobs.leases`). A holder that
+dies stops renewing, and its lock is free within one lease: no hours-long lock outlives it.
+
 - `AdvisoryLock`  PostgreSQL `pg_try_advisory_lock` held on a dedicated connection; a crashed
-                  holder's connection closes and the server frees the lock.
+                  holder's connection closes and the server frees the lock (renew: nothing).
 - `RowLock`       a row in `job_lock` (any SQL database; the SQLite default). The primary key
-                  makes the insert the test-and-set; a row past `expires_at` is a crashed
-                  holder's and is taken over.
+                  makes the insert the test-and-set; a row past `expires_at` is a dead
+                  holder's and is taken over; renew moves `expires_at` on.
 - `RedisLock`     `SET NX PX` through redis-py's Lock, when `REDIS_URL` is set (workers on many
-                  machines share it); it expires by itself as well.
+                  machines share it); it expires by itself, renew resets its time to live.
 
 `make_lock(name, settings=…)` picks one. Every lock is non-blocking: `acquire()` answers at
 once, True when this holder now has it. Lock names are scoped to the database they protect.
@@ -22,12 +26,13 @@ import socket
 import uuid
 from typing import Literal, Protocol
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import IntegrityError
 
 from core.config import Settings
 from core.db.session import engine_for
 from core.db.tables import JobLock, utcnow
+from core.jobs.redis_connection import database_scope, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,10 @@ class Lock(Protocol):
     name: str
 
     def acquire(self) -> bool: ...
+
+    def renew(self) -> bool:
+        """Extend the lease; False when it had lapsed and someone else may hold the lock."""
+        ...
 
     def release(self) -> None: ...
 
@@ -74,6 +83,10 @@ class AdvisoryLock:
         self._connection = connection
         return True
 
+    def renew(self) -> bool:
+        # Held as long as the connection lives: nothing to extend.
+        return self._connection is not None
+
     def release(self) -> None:
         if self._connection is None:
             return
@@ -87,10 +100,10 @@ class AdvisoryLock:
 
 
 class RowLock:
-    def __init__(self, name: str, *, database_url: str, ttl_seconds: int) -> None:
+    def __init__(self, name: str, *, database_url: str, lease_seconds: float) -> None:
         self.name = name
         self.holder = lock_holder_id()
-        self.ttl = dt.timedelta(seconds=ttl_seconds)
+        self.ttl = dt.timedelta(seconds=lease_seconds)
         self._engine = engine_for(database_url)
 
     def acquire(self) -> bool:
@@ -108,22 +121,37 @@ class RowLock:
             return False
         return True
 
+    def renew(self) -> bool:
+        with self._engine.begin() as connection:
+            moved = connection.execute(
+                update(JobLock)
+                .where(JobLock.name == self.name, JobLock.holder == self.holder)
+                .values(expires_at=utcnow() + self.ttl)
+            )
+        return moved.rowcount == 1
+
     def release(self) -> None:
         with self._engine.begin() as connection:
             connection.execute(delete(JobLock).where(JobLock.name == self.name, JobLock.holder == self.holder))
 
 
 class RedisLock:
-    def __init__(self, name: str, *, redis_url: str, ttl_seconds: int) -> None:
-        from core.jobs.cache import redis_client
-
+    def __init__(self, name: str, *, settings: Settings) -> None:
         self.name = name
-        self._lock = redis_client(redis_url).lock(
-            f"stockcast:lock:{name}", timeout=ttl_seconds, blocking=False, thread_local=False
+        self._lock = redis_client(settings).lock(
+            f"stockcast:lock:{name}", timeout=settings.job_lease_seconds, blocking=False, thread_local=False
         )
 
     def acquire(self) -> bool:
         return bool(self._lock.acquire(blocking=False))
+
+    def renew(self) -> bool:
+        from redis.exceptions import LockError
+
+        try:
+            return bool(self._lock.reacquire())
+        except LockError:  # lapsed: another holder may have it now
+            return False
 
     def release(self) -> None:
         from redis.exceptions import LockError
@@ -131,13 +159,8 @@ class RedisLock:
         try:
             self._lock.release()
         except LockError:
-            # It expired (the job outran the TTL) and maybe someone else holds it now.
+            # Its lease lapsed (no heartbeat for a lease) and maybe someone else holds it now.
             logger.warning("lock had expired before release", extra={"lock": self.name})
-
-
-def database_scope(database_url: str) -> str:
-    """A short, stable tag of a database, so locks and cache keys of two databases never meet."""
-    return hashlib.blake2b(database_url.encode(), digest_size=4).hexdigest()
 
 
 def default_lock_kind(settings: Settings) -> LockKind:
@@ -153,7 +176,7 @@ def make_lock(name: str, *, settings: Settings, kind: LockKind | None = None) ->
     kind = kind or default_lock_kind(settings)
     scoped = f"{database_scope(settings.database_url)}:{name}"
     if kind == "redis":
-        return RedisLock(scoped, redis_url=settings.redis_url, ttl_seconds=settings.job_lock_ttl_seconds)
+        return RedisLock(scoped, settings=settings)
     if kind == "advisory":
         return AdvisoryLock(scoped, database_url=settings.database_url)
-    return RowLock(scoped, database_url=settings.database_url, ttl_seconds=settings.job_lock_ttl_seconds)
+    return RowLock(scoped, database_url=settings.database_url, lease_seconds=settings.job_lease_seconds)

@@ -1,17 +1,22 @@
 """The jobs Stockcast runs in the background, by name.
 
-Each job is a function `job(session, *, settings, **args) -> dict` (its result, stored on the
-`JobRun`), run inside one unit of work by `core.jobs.runner.run_job`. Every job is idempotent:
-running it twice changes nothing more than running it once.
+A short job is a function `job(session, *, settings, **args) -> dict` (its result, stored on
+the `JobRun`), run inside one unit of work by `core.jobs.runner.run_job`. A long one
+(`chunked=True`: refresh, retrain, replay) is `job(work, *, settings, **args)`: it gets a
+`core.jobs.work.JobWork`, computes outside transactions, commits per ticker and records each
+ticker's progress; an interrupted run is resumed by the next one (see `core.jobs.work`).
+Every job is idempotent: running it twice changes nothing more than running it once.
 
-- `refresh_prices`     fetch prices missing since the last stored date (incremental), fire
-                       price alerts, score matured predictions (`core.jobs.refresh`), then
+- `refresh_prices`     fetch prices missing since the last stored date (incremental), then
                        drop the cached histories and forecasts of the refreshed tickers.
 - `retrain`            per ticker and model (`models`, default `RETRAIN_MODELS`): backtest,
                        register, champion/challenger (`core.forecasting.training`). A ticker
                        already trained on its newest price is skipped unless `force=true`. One
                        failed ticker doesn't stop the rest (its error is listed in `errors`).
-                       `workers`: backtest processes (1 inside Celery workers).
+                       `workers`: backtest processes (1 inside Celery workers). When the
+                       champion's model was retrained, the champion configuration's
+                       forecast and skill of every held or watched ticker among them are
+                       precomputed (`core.forecasting.warming`).
 - `evaluate_realised`  fill realised values of matured predictions; log realised accuracy.
 - `replay`             walk forward over the stored history as if live (`tickers`: default
                        the held ones, or `all`; `months`, `refit_months`, `horizon`, and
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,15 +44,20 @@ from sqlalchemy.orm import Session
 
 from core.chat.service import reindex_all
 from core.config import Settings
+from core.db.session import ShortUnits
 from core.db.tables import JobRun, JobStatus, Price
 from core.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
 from core.forecasting.accuracy import realised_by_date, update_realised
+from core.forecasting.champion import champion_config
 from core.forecasting.replay import ReplayConfig
-from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
+from core.forecasting.replay_monitoring import replay_and_log_in_units, replay_ticker_list
 from core.forecasting.serving import load_closes
 from core.forecasting.training import train_model
+from core.forecasting.warming import warm_champions
 from core.jobs.cache import invalidate_tickers
-from core.jobs.refresh import refresh_prices
+from core.jobs.refresh import refresh_prices_in_units
+from core.jobs.work import JobWork
+from core.redaction import redact_text
 from core.tracking.monitoring import log_realised_accuracy
 
 logger = logging.getLogger(__name__)
@@ -70,9 +81,10 @@ class JobSpec:
     description: str
     cron_setting: str  # the Settings field holding this job's cron expression
     after_commit: Callable[[Settings, dict[str, Any]], None] | None = None
+    chunked: bool = False  # takes a JobWork (short units per ticker), not one session
 
     def parameters(self) -> list[str]:
-        return [p for p in inspect.signature(self.func).parameters if p not in ("session", "settings")]
+        return [p for p in inspect.signature(self.func).parameters if p not in ("session", "work", "settings")]
 
     def check_args(self, args: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(args) - set(self.parameters()))
@@ -112,9 +124,14 @@ def stored_tickers(session: Session) -> list[str]:
 # --- refresh_prices --------------------------------------------------------------------------
 
 
-def refresh_prices_job(session: Session, *, settings: Settings, tickers: str | list[str] | None = None) -> dict:
-    report = refresh_prices(session, settings=settings, tickers=parse_tickers(tickers))
+def refresh_prices_job(work: JobWork, *, settings: Settings, tickers: str | list[str] | None = None) -> dict:
+    def done(item) -> None:
+        if not item.error:
+            work.record(item.ticker, {"rows_added": item.rows_added, "last_date": str(item.last_date)})
+
+    report = refresh_prices_in_units(work, settings=settings, tickers=parse_tickers(tickers), on_ticker=done)
     return {
+        "tickers": work.items,
         "provider": report.provider,
         "rows_added": report.rows_added,
         "alerts_triggered": report.alerts_triggered,
@@ -132,7 +149,7 @@ def invalidate_after_refresh(settings: Settings, result: dict[str, Any]) -> None
 
 
 def retrain_job(
-    session: Session,
+    work: JobWork,
     *,
     settings: Settings,
     tickers: str | list[str] | None = None,
@@ -140,22 +157,26 @@ def retrain_job(
     force: str | bool = False,
     workers: str | int | None = None,
 ) -> dict:
-    selected = parse_tickers(tickers) or stored_tickers(session)
+    if not (selected := parse_tickers(tickers)):
+        with work.read() as session:
+            selected = stored_tickers(session)
     model_names = parse_models(models) or parse_models(settings.retrain_models)
     options = {"models": model_names, "force": parse_flag(force), "workers": int(workers) if workers else None}
-    trained: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for ticker in selected:
         if len(selected) == 1:  # a single ticker's errors belong to the run (Celery retries them)
-            trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, **options)
+            work.record(ticker, retrain_ticker(work, settings=settings, ticker=ticker, **options))
             continue
         try:
-            with session.begin_nested():
-                trained[ticker] = retrain_ticker(session, settings=settings, ticker=ticker, **options)
+            work.record(ticker, retrain_ticker(work, settings=settings, ticker=ticker, **options))
         except Exception as exc:  # one ticker's failure must not stop the others
             logger.warning("retrain failed", extra={"ticker": ticker, "error": str(exc)})
             errors[ticker] = describe_error(exc)
-    return {"tickers": trained, "errors": errors}
+    # The champions' forecasts and skills of held and watched tickers, so the pages are warm.
+    precomputed = {}
+    if champion_config(settings).model in model_names:
+        precomputed = warm_champions(work, settings=settings, tickers=[t for t in selected if t not in errors])
+    return {"tickers": work.items, "errors": errors, "precomputed": precomputed}
 
 
 def parse_models(value: str | list[str] | None) -> list[str] | None:
@@ -166,7 +187,7 @@ def parse_models(value: str | list[str] | None) -> list[str] | None:
 
 
 def retrain_ticker(
-    session: Session,
+    units: ShortUnits,
     *,
     settings: Settings,
     ticker: str,
@@ -177,14 +198,18 @@ def retrain_ticker(
     """Train, backtest and run champion/challenger for one ticker, unless already up to date.
 
     "Up to date" means a recorded retrain of the same models on prices ending at the same
-    date: training again would only register an identical version.
+    date: training again would only register an identical version. The prices are read in a
+    short unit of work; the training holds no transaction.
     """
-    data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker == ticker))
-    if data_end is None:
-        raise NotFoundError(f"no prices stored for ticker {ticker!r}")
-    if not force and was_trained_on(session, ticker=ticker, data_end=data_end.isoformat(), models=models):
-        return {"status": "up_to_date", "data_end": data_end.isoformat(), "models": models}
-    outcomes = train_champions(session, settings=settings, ticker=ticker, models=models, workers=workers)
+
+    with units.read() as session:
+        data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker == ticker))
+        if data_end is None:
+            raise NotFoundError(f"no prices stored for ticker {ticker!r}")
+        if not force and was_trained_on(session, ticker=ticker, data_end=data_end.isoformat(), models=models):
+            return {"status": "up_to_date", "data_end": data_end.isoformat(), "models": models}
+        _prices, closes = load_closes(session, ticker)
+    outcomes = train_champions(settings=settings, ticker=ticker, models=models, series=closes, workers=workers)
     return {"status": "trained", "data_end": data_end.isoformat(), "models": models, "outcomes": outcomes}
 
 
@@ -203,14 +228,13 @@ def was_trained_on(session: Session, *, ticker: str, data_end: str, models: list
 
 
 def train_champions(
-    session: Session, *, settings: Settings, ticker: str, models: list[str], workers: int | None
+    *, settings: Settings, ticker: str, models: list[str], series: Any, workers: int | None
 ) -> dict[str, dict[str, Any]]:
     """Per model: backtest the challenger, register it, promote it if it beats the champion."""
 
-    _prices, closes = load_closes(session, ticker)
     outcomes = {}
     for model in models:
-        outcome = train_model(settings, ticker=ticker, model=model, series=closes, n_jobs=workers)
+        outcome = train_model(settings, ticker=ticker, model=model, series=series, n_jobs=workers)
         outcomes[model] = {
             "version": outcome.version,
             "promoted": outcome.promoted,
@@ -242,7 +266,7 @@ def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
 
 
 def replay_job(
-    session: Session,
+    work: JobWork,
     *,
     settings: Settings,
     tickers: str | list[str] | None = None,
@@ -258,7 +282,8 @@ def replay_job(
         refit_months=int(refit_months or defaults.refit_months),
         horizon=int(horizon or defaults.horizon),
     )
-    selected = replay_ticker_list(session, tickers)
+    with work.read() as session:
+        selected = replay_ticker_list(session, tickers)
 
     def progress(ticker: str, done: int, total: int) -> None:
         if done == total:
@@ -266,16 +291,31 @@ def replay_job(
                 "replay progress", extra={"ticker": ticker, "done": selected.index(ticker) + 1, "of": len(selected)}
             )
 
-    return replay_and_log(session, settings=settings, tickers=selected, config=config, progress=progress)
+    result = replay_and_log_in_units(
+        work,
+        settings=settings,
+        tickers=selected,
+        config=config,
+        progress=progress,
+        on_ticker=lambda item: work.record(item.ticker, item.replayed),
+    )
+    return result
 
 
 def reindex_chat_job(session: Session, *, settings: Settings) -> dict:
     return {"documents": reindex_all(session, settings=settings)}
 
 
+# A filesystem path or file/sqlite URL of two or more segments (`/app/var/x.db`, `C:\\data\\x`,
+# `sqlite:////app/mlruns/mlflow.db`): server layout, which a run's error never shows a user.
+_SERVER_PATH = re.compile(r"(?:\b(?:file|sqlite)://+|\b[A-Za-z]:\\|(?<![\w.:/])/)(?:[\w.@+-]+[/\\])+[\w.@+-]*")
+
+
 def describe_error(exc: BaseException) -> str:
+    """What went wrong, for a run's record: type and message, secrets and server paths out."""
     message = getattr(exc, "message", None) or str(exc)
-    return f"{type(exc).__name__}: {message}"[:2000]
+    text = _SERVER_PATH.sub("<server path>", redact_text(f"{type(exc).__name__}: {message}"))
+    return text[:2000]
 
 
 JOBS: dict[str, JobSpec] = {
@@ -287,13 +327,16 @@ JOBS: dict[str, JobSpec] = {
             "Fetch new daily prices (incremental)",
             "refresh_cron",
             after_commit=invalidate_after_refresh,
+            chunked=True,
         ),
-        JobSpec("retrain", retrain_job, "Retrain, backtest and pick champions per ticker", "retrain_cron"),
+        JobSpec(
+            "retrain", retrain_job, "Retrain, backtest and pick champions per ticker", "retrain_cron", chunked=True
+        ),
         JobSpec(
             "evaluate_realised", evaluate_realised_job, "Score matured predictions against prices", "evaluate_cron"
         ),
         JobSpec("reindex_chat", reindex_chat_job, "Rebuild the chat assistant's index", "reindex_cron"),
-        JobSpec("replay", replay_job, "Replay past forecasts as if live and score them", "replay_cron"),
+        JobSpec("replay", replay_job, "Replay past forecasts as if live and score them", "replay_cron", chunked=True),
     )
 }
 

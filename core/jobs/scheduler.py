@@ -8,6 +8,9 @@ pool. Either way `run_job`'s lock keeps two runs of one job from overlapping.
 Cron expressions have the 5 crontab fields (`30 22 * * mon-fri`), or 6 with seconds first
 (`*/2 * * * * *`), evaluated in UTC. A firing missed while the process was down runs when it
 comes back within an hour (`misfire_grace_time`); several missed firings run once (coalesce).
+
+Every `JOB_HEARTBEAT_SECONDS` the scheduler also fails the runs whose worker died (their
+lease lapsed: `core.jobs.leases`), so the Admin page shows them failed within about a lease.
 """
 
 from __future__ import annotations
@@ -17,16 +20,19 @@ import logging
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from core.config import Settings
 from core.errors import InvalidInputError
+from core.jobs.dispatch import dispatch_job
+from core.jobs.leases import reap_abandoned_runs
 from core.jobs.registry import JOBS
-from core.jobs.runner import dispatch_job
 
 logger = logging.getLogger(__name__)
 
 TIMEZONE = "UTC"
 MISFIRE_GRACE_SECONDS = 3600
+REAPER_ID = "reap_abandoned_runs"
 
 
 def parse_cron(expression: str) -> CronTrigger:
@@ -53,7 +59,6 @@ def parse_cron(expression: str) -> CronTrigger:
 
 def fire_job(name: str, settings: Settings, triggered_by: str = "schedule") -> None:
     """What a trigger calls: dispatch the job, and log (never raise) a failure to start it."""
-
     try:
         dispatched = dispatch_job(name, settings=settings, triggered_by=triggered_by)
     except Exception:  # the scheduler's edge: keep the schedule alive
@@ -79,7 +84,25 @@ def build_scheduler(
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
             replace_existing=True,
         )
+    scheduler.add_job(
+        reap_runs,
+        trigger=IntervalTrigger(seconds=settings.job_heartbeat_seconds, timezone=TIMEZONE),
+        args=[settings],
+        id=REAPER_ID,
+        name="Fail job runs whose worker died",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
     return scheduler
+
+
+def reap_runs(settings: Settings) -> None:
+    """Fail runs whose lease lapsed; a database hiccup is logged, never raised (the scheduler's edge)."""
+    try:
+        reap_abandoned_runs(settings)
+    except Exception:
+        logger.warning("could not check for abandoned job runs", exc_info=True)
 
 
 def run_scheduler(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write, is_admin
 from core.config import Settings
+from core.db.session import ShortUnits
 from core.db.tables import User
 from core.errors import CoreError, NotFoundError, PermissionDeniedError, ServiceUnavailableError
 from core.logs import time_execution
@@ -147,6 +148,55 @@ def refresh_prices(
         if progress is not None:
             progress(1)
     return report
+
+
+def refresh_prices_in_units(
+    units: ShortUnits,
+    *,
+    settings: Settings,
+    tickers: list[str] | None = None,
+    on_ticker: Callable[[TickerRefresh], object] | None = None,
+    provider: PriceProvider | None = None,
+) -> RefreshReport:
+    """`refresh_prices` for long runs: each ticker fetched outside any transaction and stored
+    in its own short unit of work (a concurrent writer waits a moment at most); `on_ticker`
+    hears each ticker's outcome. Interrupted, it keeps what it stored: the next refresh
+    fetches only what is still missing."""
+    provider = provider or create_provider(settings.data_provider, settings=settings)
+    with units.read() as session:
+        ranges = repository.price_date_ranges(session)
+    if tickers:
+        wanted = [normalise_ticker(t) for t in tickers]
+    else:
+        wanted = sorted(set(ranges) | {info.symbol for info in provider.list_tickers()})
+    report = RefreshReport(provider=provider.name)
+    unreachable: str | None = None
+    for ticker in wanted:
+        last = ranges.get(ticker, (None, None))[1]
+        if unreachable is None:
+            item = _refresh_in_unit(units, provider, ticker, last)
+        else:  # the source is down: don't wait out a timeout per ticker
+            item = TickerRefresh(ticker=ticker, last_date=last, error=f"skipped: {unreachable}")
+        report.tickers.append(item)
+        report.rows_added += item.rows_added
+        if item.unreachable and unreachable is None:
+            unreachable = item.error
+        if on_ticker is not None:
+            on_ticker(item)
+    return report
+
+
+def _refresh_in_unit(units: ShortUnits, provider: PriceProvider, ticker: str, last: dt.date | None) -> TickerRefresh:
+    start = last + dt.timedelta(days=1) if last else None
+    try:
+        frame = provider.fetch_history(ticker, start=start)  # the network, outside any transaction
+        added = units.write(lambda session: _store(session, provider, ticker, frame))
+    except CoreError as exc:
+        logger.warning("refresh failed; stored prices kept", extra={"ticker": ticker, "error": exc.message})
+        unreachable = isinstance(exc, ServiceUnavailableError)
+        return TickerRefresh(ticker=ticker, last_date=last, error=exc.message, unreachable=unreachable)
+    new_last = frame["date"].max().date() if not frame.empty else last
+    return TickerRefresh(ticker=ticker, rows_added=added, last_date=new_last)
 
 
 def import_price_csv(

@@ -108,14 +108,17 @@ def _open_client(uri: str, artifact_root: str) -> MlflowClient:
     from mlflow import MlflowClient
 
     Path(artifact_root).mkdir(parents=True, exist_ok=True)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     database = sqlite_path(uri)
     with _init_lock:
         if database is not None:
             database.parent.mkdir(parents=True, exist_ok=True)
+            # The client's constructor already creates and migrates a new DB: inside the lock,
+            # or two processes opening a new store at once half-migrate it.
             with _file_lock(database.with_name(database.name + ".lock")):
-                client.search_experiments(max_results=1)  # creates and migrates a new DB
+                client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+                client.search_experiments(max_results=1)
         else:
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             client.search_experiments(max_results=1)  # fails fast when unreachable
     logger.info("mlflow store ready", extra={"tracking_uri": uri})
     return client

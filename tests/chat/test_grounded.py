@@ -120,28 +120,25 @@ def test_value_of_a_ticker_not_held(session, chat_settings, investor):
     assert reply.answer.startswith("You don't hold MEDX.") and money(facts.last_close) in reply.answer
 
 
-def test_forecast_carries_the_tracked_backtest_skill_and_the_caveat(session, chat_settings, investor, tmp_path):
+def test_forecast_carries_the_skill_of_exactly_its_configuration_and_the_caveat(session, chat_settings, investor):
     from core.chat.backtests import describe_skill
     from core.chat.forecasts import NOT_ADVICE
-    from core.forecasting.training import train_model
-    from core.tracking.store import ensure_experiments
-    from core.tracking.summary import latest_backtest_summary
+    from core.forecasting.skill import SkillRequest, measure_skill
 
-    settings = chat_settings.model_copy(
-        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}", "mlflow_artifact_root": tmp_path / "art"}
-    )
-    ensure_experiments(settings)
+    settings = chat_settings.model_copy(update={"skill_folds": 3, "skill_span": 20, "backtest_workers": 1})
     closes = add_ticker(session, "NIMB")
-    train_model(settings, ticker="NIMB", model="drift", series=closes, horizon=5, folds=3, n_jobs=1)
-    [skill] = latest_backtest_summary("NIMB", settings=settings, model="drift")
+    # The 5-session drift forecast's own skill, as the Predictions page measures and stores it.
+    request = SkillRequest.of(ticker="NIMB", model="drift", horizon=5)
+    skill = measure_skill(session, settings=settings, request=request, closes=closes)
     record_forecast(session, user=investor, ticker="NIMB", model="drift")
     reply = ask(session, settings=settings, user=investor, message="What is the forecast for NIMB?")
-    assert describe_skill(skill) in reply.answer and plain_percent(skill.skill_vs_naive) in reply.answer
+    assert skill.text() in reply.answer and describe_skill(skill) in reply.answer
+    assert f"{skill.horizon} sessions ahead, {skill.folds} origins {skill.origin_span}" in reply.answer
     assert number(skill.mase, 3) in reply.answer and reply.answer.endswith(NOT_ADVICE)
-    # Another model's forecast has no tracked backtest: its skill is said to be unknown.
-    record_forecast(session, user=investor, ticker="ORCH", model="arima")
+    # Another horizon is another configuration: its skill is not borrowed from this one.
+    record_forecast(session, user=investor, ticker="ORCH", model="drift", steps=7)
     reply = ask(session, settings=settings, user=investor, message="What is the forecast for ORCH?")
-    assert "skill against the naive forecast is unknown" in reply.answer
+    assert "has not been measured yet" in reply.answer and skill.text() not in reply.answer
 
 
 def test_a_fee_entry_is_indexed_with_its_real_amount(session, chat_settings, investor):

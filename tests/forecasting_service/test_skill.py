@@ -145,8 +145,6 @@ def test_a_series_too_short_for_the_backtest_still_forecasts_and_says_why(sessio
 
 
 def test_storing_a_skill_again_replaces_its_row(session, skill_settings, prices):
-    from dataclasses import replace
-
     from sqlalchemy import func, select
 
     from core.db.tables import ForecastSkillRecord
@@ -154,7 +152,7 @@ def test_storing_a_skill_again_replaces_its_row(session, skill_settings, prices)
 
     request = SkillRequest.of(ticker="MSFT", model="naive", horizon=3)
     skill = measure_skill(session, settings=skill_settings, request=request, closes=closes_of(prices, "MSFT"))
-    store_skill(session, skill=replace(skill, mase=1.5), config={"description": skill.description})
+    store_skill(session, skill=skill.model_copy(update={"mase": 1.5}), config={"description": skill.description})
     count = session.scalar(
         select(func.count()).select_from(ForecastSkillRecord).where(ForecastSkillRecord.config_key == skill.key)
     )

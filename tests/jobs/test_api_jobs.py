@@ -62,3 +62,18 @@ async def test_running_a_job_now_is_for_admins(api):
     assert unknown.status_code == 404
     bad_args = await api.client.post("/api/jobs/retrain/run", json={"args": {"colour": "red"}}, headers=admin_headers)
     assert bad_args.status_code == 422
+
+
+async def test_an_analyst_lists_only_their_own_runs(api):
+    analyst = await api.run(make_user, role=Role.ANALYST)
+    headers = await api.login(analyst.email, DEFAULT_PASSWORD)
+    job = f"job_{uuid.uuid4().hex[:8]}"
+    await api.run(add_runs, job=job, count=3)  # the scheduler's runs: they name everyone's tickers
+
+    def add_own(session) -> None:
+        session.add(JobRun(job=job, args={}, status=JobStatus.QUEUED, triggered_by=f"user:{analyst.id}"))
+        session.flush()
+
+    await api.run(add_own)
+    body = (await api.client.get(f"/api/jobs?job={job}", headers=headers)).json()
+    assert body["total"] == 1 and [item["triggered_by"] for item in body["items"]] == [f"user:{analyst.id}"]

@@ -147,7 +147,7 @@ def test_tasks_retry_transient_errors_with_backoff(worker_settings):
 
 
 def test_an_unreachable_broker_is_a_service_error(worker_settings):
-    from core.jobs.runner import dispatch_job
+    from core.jobs.dispatch import dispatch_job
 
     down = worker_settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens on port 1
     with pytest.raises(ServiceUnavailableError, match="broker"):

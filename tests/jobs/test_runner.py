@@ -12,8 +12,9 @@ from sqlalchemy import select
 from core.db.session import session_scope
 from core.db.tables import JobRun, JobStatus, Role, User
 from core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from core.jobs.dispatch import request_job_run
 from core.jobs.locks import default_lock_kind
-from core.jobs.runner import request_job_run, run_job
+from core.jobs.runner import run_job
 from core.prometheus_metrics import render_latest
 from tests.jobs.conftest import delete_prices, delete_runs, insert_prices, unique_ticker
 

@@ -14,7 +14,7 @@ from core.db.session import session_scope
 from core.db.tables import JobRun, JobStatus
 from core.errors import InvalidInputError
 from core.jobs.registry import JOBS
-from core.jobs.scheduler import build_scheduler, parse_cron
+from core.jobs.scheduler import REAPER_ID, build_scheduler, parse_cron
 
 NEVER = "0 0 1 1 *"  # once a year: out of the test's way
 
@@ -34,9 +34,11 @@ def test_cron_expressions_have_five_or_six_fields():
         parse_cron("99 * * * *")
 
 
-def test_every_job_is_scheduled_from_settings(settings):
+def test_every_job_is_scheduled_from_settings_with_the_reaper_every_heartbeat(settings):
     scheduler = build_scheduler(settings, scheduler=BackgroundScheduler(timezone="UTC"))
-    assert {job.id for job in scheduler.get_jobs()} == set(JOBS)
+    assert {job.id for job in scheduler.get_jobs()} == {*JOBS, REAPER_ID}
+    reaper = scheduler.get_job(REAPER_ID)
+    assert reaper.trigger.interval.total_seconds() == settings.job_heartbeat_seconds
 
 
 def test_the_scheduler_fires_a_job_on_a_short_schedule(settings, tag):

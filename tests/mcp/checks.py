@@ -3,10 +3,13 @@ match the owning services (and a hand calculation), and nothing of another user'
 
 from __future__ import annotations
 
+import time
+
 from mcp import Client
 
 from core.auth.service import get_user
 from core.db.session import session_scope
+from core.forecasting.champion import CHAMPION_HORIZON, CHAMPION_MODEL
 from core.market.service import get_price_history
 from core.portfolio.analytics import measure_performance, summarize_portfolio
 from tests.mcp.conftest import World
@@ -38,6 +41,9 @@ async def check_tool_list(client: Client) -> None:
     assert set(tools) == TOOLS
     assert all(tool.description and tool.output_schema for tool in tools.values())
     assert tools["forecast"].input_schema["properties"]["horizon"]["maximum"] == 260
+    # Asked for nothing else, the forecast is the champion configuration's (core's definition).
+    defaults = {name: spec.get("default") for name, spec in tools["forecast"].input_schema["properties"].items()}
+    assert (defaults["horizon"], defaults["model"]) == (CHAMPION_HORIZON, CHAMPION_MODEL)
     assert tools["record_activity"].annotations.read_only_hint is False
     assert tools["holdings"].annotations.read_only_hint is True
 
@@ -98,9 +104,20 @@ async def check_reads_as(client: Client, world: World, who: str) -> None:
 
 
 async def check_forecast_and_backtest(client: Client) -> None:
-    forecast = await call(client, "forecast", {"ticker": "MSFT", "horizon": 3, "model": "naive"})
+    started = time.monotonic()
+    steps: list[tuple[float, float, float | None]] = []
+
+    async def on_forecast_progress(done: float, total: float | None, _message: str | None) -> None:
+        steps.append((time.monotonic() - started, done, total))
+
+    forecast = await call(
+        client, "forecast", {"ticker": "MSFT", "horizon": 3, "model": "naive"}, progress_callback=on_forecast_progress
+    )
     assert forecast["ticker"] == "MSFT" and len(forecast["points"]) == 3
-    assert forecast["skill"] is not None and forecast["skill"]["mase"] > 0
+    assert forecast["skill"] is not None and forecast["skill"]["mase"] > 0 and forecast["skill_status"] == "ready"
+    # Progress from the first second, rising on one scale: the forecast, then its skill.
+    assert steps[0][0] < 1.0 and steps[0][1:] == (0.0, 2.0)
+    assert [done for _, done, _ in steps] == sorted(done for _, done, _ in steps) and steps[-1][1] == 2.0
     assert all(p["lo95"] <= p["lo80"] <= p["mean"] <= p["hi80"] <= p["hi95"] for p in forecast["points"])
 
     progress: list[tuple[float, float | None]] = []

@@ -244,6 +244,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- forecasts (an unknown ticker: the gate is passed, nothing is trained) and chat
     ("GET", "/api/forecast/accuracy"): Rule("signed_in"),
     ("GET", "/api/forecast/{ticker}"): Rule("signed_in", params={"ticker": "NOSUCH"}, ok=frozenset({404})),
+    ("GET", "/api/forecast/{ticker}/skill"): Rule("signed_in", params={"ticker": "NOSUCH"}, ok=frozenset({404})),
     ("GET", "/api/chat"): Rule("signed_in"),
     # an empty question: refused by the service after the gate, before any model is loaded
     ("POST", "/api/chat"): Rule("signed_in", json={"message": ""}, ok=frozenset({422})),

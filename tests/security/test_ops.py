@@ -118,8 +118,25 @@ def test_mlflow_check_against_a_tracking_server(http_server, tmp_path):
     assert down.status == "down"
     missing = check_mlflow(Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'none.db'}"))
     assert missing.status == "unknown"
-    (tmp_path / "there.db").write_bytes(b"")
-    assert check_mlflow(Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'there.db'}")).status == "ok"
+    (tmp_path / "empty.db").write_bytes(b"")  # a file, but no store: it does not answer
+    assert check_mlflow(Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'empty.db'}")).status == "down"
+
+
+def test_mlflow_check_of_a_sqlite_store_needs_it_to_answer(tmp_path):
+    import sqlite3
+
+    settings = Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    writer = sqlite3.connect(tmp_path / "mlflow.db", isolation_level=None)
+    writer.execute("CREATE TABLE experiments (experiment_id INTEGER PRIMARY KEY)")
+    assert check_mlflow(settings).status == "ok"
+    writer.execute("BEGIN EXCLUSIVE")  # as a migration or a long write holds it
+    try:
+        locked = check_mlflow(settings)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert locked.status == "down" and "locked" in locked.detail
+    assert check_mlflow(settings).status == "ok"
 
 
 @needs_redis

@@ -60,7 +60,7 @@ def _wait_finished(settings, run_id: int, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with session_scope(settings) as session:
-            run = get_job_run(session, run_id=run_id)
+            run = get_job_run(session, actor=None, run_id=run_id)
         if run.finished_at is not None:
             return run
         time.sleep(0.2)

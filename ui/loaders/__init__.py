@@ -12,14 +12,11 @@ from ui.loaders.base import Account, call, call_as, current_settings, database_k
 from ui.loaders.forecasting import (
     backtest_closes,
     backtest_ticker,
-    forecast_ticker,
     load_backtest_summary,
     load_experiment_url,
-    load_latest_forecast,
     load_model_catalog,
     load_realised_accuracy,
     load_realised_by_month,
-    measure_forecast_skill,
     track_backtest,
 )
 from ui.loaders.jobs import load_job_catalog, load_job_run, load_job_runs, start_job
@@ -53,7 +50,6 @@ __all__ = [
     "call_as",
     "current_settings",
     "database_key",
-    "forecast_ticker",
     "forget_portfolio_reads",
     "forget_watchlist_reads",
     "import_transactions_as",
@@ -69,7 +65,6 @@ __all__ = [
     "load_job_catalog",
     "load_job_run",
     "load_job_runs",
-    "load_latest_forecast",
     "load_model_catalog",
     "load_performance",
     "load_portfolio_summary",
@@ -84,7 +79,6 @@ __all__ = [
     "load_users",
     "load_watchlist",
     "log_in",
-    "measure_forecast_skill",
     "project_holdings",
     "record_activity_as",
     "start_job",

@@ -17,9 +17,7 @@ import streamlit as st
 from core.config import get_settings
 from core.forecasting.accuracy import realised_accuracy, realised_by_month
 from core.forecasting.backtest import BacktestConfig, BacktestResult, spread_step
-from core.forecasting.service import backtest_models, forecast, forecast_skill
-from core.forecasting.serving import ForecastResult
-from core.forecasting.skill import ForecastSkill
+from core.forecasting.service import backtest_models
 from core.market.service import get_price_history
 from core.tracking.runs import log_backtests
 from core.tracking.schemas import BacktestSkill
@@ -66,52 +64,6 @@ def load_experiment_url(name: str) -> str:
 def load_backtest_summary(database_url: str, ticker: str) -> list[BacktestSkill]:
     """The newest tracked backtest of each model on `ticker` (BacktestSkill records)."""
     return list(latest_backtest_summary(ticker, settings=get_settings()))
-
-
-def forecast_ticker(
-    user_id: int | None,
-    *,
-    ticker: str,
-    horizon: int,
-    model: str,
-    record: bool = True,
-    progress: Callable[..., None] | None = None,
-    **options: Any,
-) -> ForecastResult:
-    """A forecast through the serving layer (champion when it fits, else trained now)."""
-    kwargs = {
-        "settings": get_settings(),
-        "ticker": ticker,
-        "horizon": horizon,
-        "model": model,
-        "record": record,
-        "progress": progress,
-        **options,
-    }
-    if user_id is None:
-        return call(forecast, **kwargs)
-    return call_as(user_id, forecast, user_arg="user", **kwargs)
-
-
-def measure_forecast_skill(
-    *, ticker: str, model: str, horizon: int, progress: Callable[..., None] | None = None, **options: Any
-) -> ForecastSkill:
-    """The skill backtest of exactly this forecast request (cached in the database once run)."""
-    return call(
-        forecast_skill,
-        settings=get_settings(),
-        ticker=ticker,
-        model=model,
-        horizon=horizon,
-        progress=progress,
-        **options,
-    )
-
-
-@st.cache_data(ttl=3600, show_spinner="Preparing the forecast…")
-def load_latest_forecast(database_url: str, ticker: str, model: str, horizon: int) -> ForecastResult:
-    """The Stock page's forecast, recorded (once per champion and origin) to be scored later."""
-    return forecast_ticker(None, ticker=ticker, horizon=horizon, model=model, record=True)
 
 
 def backtest_ticker(
