@@ -12,7 +12,7 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 export ANONYMIZED_TELEMETRY ?= False
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test install install-dev browser migrate demo api ui scheduler worker mlflow lint bench clean
+.PHONY: run test install install-dev browser migrate demo api ui scheduler worker mlflow mcp lint bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ scheduler: migrate
 worker: migrate
 	$(BIN)/celery -A core.jobs.celery_app worker --loglevel INFO --concurrency 1
 
+## The MCP server over streamable HTTP on MCP_HOST:MCP_PORT (stdio for a desktop client: `python -m mcp_server`).
+mcp: migrate
+	$(BIN)/python -m mcp_server --transport http
+
 ## MLflow UI on MLFLOW_HOST:MLFLOW_PORT (default 127.0.0.1:5000) against the tracking store in settings (`make run` starts it too).
 mlflow: install
 	@bash scripts/mlflow.sh
@@ -66,9 +70,11 @@ mlflow: install
 test: install-dev browser
 	@bash scripts/test.sh
 
+## ruff, and the import contract of pyproject.toml (layers: README "Layers").
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## The load bench drives the API with wrk (Debian's package) on loopback.
 bench: install-dev

@@ -7,7 +7,7 @@ For every HTTP request:
   trusted proxy vouches for (`api.proxies`);
 - one access-log line (method, route template, status, milliseconds — never the query
   string, headers or body, so no secret reaches the log);
-- Prometheus request count and latency by route template and status (`core.metrics`).
+- Prometheus request count and latency by route template and status (`core.prometheus_metrics`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from api.security import (
     install_input_error_handlers,
     make_rate_limit_storage,
 )
-from core import metrics
+from core import prometheus_metrics as metrics
 from core.audit import bind_client_ip, reset_client_ip
 from core.config import Settings
 from core.http_headers import SecurityHeadersMiddleware

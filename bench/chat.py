@@ -40,19 +40,21 @@ os.environ.update(
     }
 )
 
-from core.chat.evaluation import build_cases, hit_rate, missed_questions  # noqa: E402
 from core.chat.intents import OUT_OF_SCOPE, parse_question  # noqa: E402
-from core.chat.question_set import (  # noqa: E402
+from core.chat.service import ask, reindex_user, retrieve  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.db.migrate import upgrade_to_head  # noqa: E402
+from core.db.session import session_scope  # noqa: E402
+from core.portfolio.activities import traded_tickers  # noqa: E402
+from core.portfolio.analytics import DEFAULT_BENCHMARK  # noqa: E402
+from core.portfolio.holdings import held_tickers  # noqa: E402
+from tests.chat.evaluation import build_cases, hit_rate, missed_questions  # noqa: E402
+from tests.chat.question_set import (  # noqa: E402
     build_figure_book,
     hit_rate_by_intent,
     judge,
     load_question_set,
 )
-from core.chat.risk import PAGE_BENCHMARK  # noqa: E402
-from core.chat.service import ask, reindex_user, retrieve  # noqa: E402
-from core.config import Settings  # noqa: E402
-from core.db.migrate import upgrade_to_head  # noqa: E402
-from core.db.session import session_scope  # noqa: E402
 
 QUESTIONS = [
     "What is my portfolio worth?",
@@ -90,9 +92,9 @@ def evaluate_question_set(session, settings: Settings, user, *, forecast: str, s
     """Ask every question of the set and print the hit rate per intent, and each miss."""
     from core.chat import repository
 
-    book = build_figure_book(session, user=user, benchmark=PAGE_BENCHMARK, unheld=UNHELD, forecast=forecast)
+    book = build_figure_book(session, user=user, benchmark=DEFAULT_BENCHMARK, unheld=UNHELD, forecast=forecast)
     names = repository.all_ticker_names(session)
-    own = repository.held_symbols(session, user=user) + repository.traded_symbols(session, user=user)
+    own = held_tickers(session, owner=user) + traded_tickers(session, owner=user)
     verdicts = []
     for case in load_question_set(QUESTION_SET):
         text = book.fill(case.question)

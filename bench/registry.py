@@ -24,9 +24,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pandas as pd
 
 from core.config import Settings
+from core.forecasting.training import train_model
 from core.tracking.registry import clear_champion_cache, load_champion
 from core.tracking.store import ensure_experiments
-from core.tracking.training import train_model
 
 
 def read_closes(settings: Settings, ticker: str) -> pd.Series:

@@ -4,50 +4,56 @@ An area module exposes `register(subparsers)`, adding parsers whose `func` defau
 parsed arguments and returns an exit code. Output for people goes to stdout; errors to stderr.
 Every command but `migrate` needs the schema: it is migrated first (MIGRATE_ON_START, the
 default), or the command stops with "database not migrated: run `python -m core migrate`";
-a database error is one line on stderr, never a traceback.
+a database error is one line on stderr, never a traceback. The faces outside `core` with a
+command line of their own (`python -m mcp_server`) run it through `run_command`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from core.errors import CoreError
+from sqlalchemy.exc import DBAPIError
 
-SCHEMA_FREE_COMMANDS = {"migrate"}
-COMMAND_MODULES = [
-    "core.db.cli",
-    "core.jobs.cli",
-    "core.tracking.cli",
-    "core.forecasting.cli",
-    "core.market.cli",
-    "core.portfolio.cli",
-    "core.demo",
-    "core.chat.cli",
-    "core.mcp_server.cli",
-]
+from core import demo
+from core.chat import cli as chat_cli
+from core.config import get_settings
+from core.db import cli as db_cli
+from core.db.migrate import NOT_MIGRATED, ensure_schema
+from core.errors import CoreError
+from core.forecasting import cli as forecasting_cli
+from core.forecasting import training_cli
+from core.jobs import cli as jobs_cli
+from core.logs import configure_logging
+from core.market import cli as market_cli
+from core.portfolio import cli as portfolio_cli
+
+SCHEMA_FREE_COMMANDS = {"migrate", "mcp"}
+COMMAND_MODULES = [db_cli, jobs_cli, training_cli, forecasting_cli, market_cli, portfolio_cli, demo, chat_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Stockcast command line")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    register_moved_mcp(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.logs import configure_logging
-
     configure_logging()
-    args = build_parser().parse_args(argv)
-    from sqlalchemy.exc import DBAPIError
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "mcp":  # what parse_args would say
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return run_command(args)
 
-    from core.db.migrate import NOT_MIGRATED
 
+def run_command(args: argparse.Namespace) -> int:
+    """Run a parsed command's `func` at the CLI's edge: the schema first, errors as one line."""
     try:
-        if args.command not in SCHEMA_FREE_COMMANDS:
+        if getattr(args, "command", None) not in SCHEMA_FREE_COMMANDS:
             _ensure_schema()
         return int(args.func(args) or 0)
     except CoreError as exc:
@@ -62,9 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _ensure_schema() -> None:
-    from core.config import get_settings
-    from core.db.migrate import ensure_schema
+def register_moved_mcp(subparsers: argparse._SubParsersAction) -> None:
+    # The MCP server is a face of its own now (core imports no face): say where it went.
+    parser = subparsers.add_parser("mcp", help="moved: run `python -m mcp_server`", add_help=False)
+    parser.set_defaults(func=_moved_mcp)
 
+
+def _moved_mcp(args: argparse.Namespace) -> int:
+    print("error: the MCP server moved: run `python -m mcp_server` (same options)", file=sys.stderr)
+    return 2
+
+
+def _ensure_schema() -> None:
     settings = get_settings()
     ensure_schema(settings.database_url, migrate=settings.migrate_on_start)

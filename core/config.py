@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default=24 * 7, ge=1, le=24 * 90, description="A dashboard log-in (its HttpOnly cookie) lasts this long"
     )
 
-    # --- MCP server (python -m core mcp) ---------------------------------------------------
+    # --- MCP server (python -m mcp_server) ---------------------------------------------------
     mcp_host: str = "127.0.0.1"
     mcp_port: int = Field(default=8765, ge=1, le=65535, description="Streamable HTTP port of the MCP server")
     mcp_token: SecretStr | None = Field(default=None, description="stdio only: the personal access token to act as")

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from core.auth.schemas import UserCreate
 from core.auth.service import find_user_by_email, register_user
 from core.config import Settings, get_settings
+from core.db.session import session_scope
 from core.db.tables import Price, Transaction, User
 from core.errors import InvalidInputError
-from core.market.service import load_bundled_prices
+from core.market.service import bundled_row_count, load_bundled_prices
+from core.portfolio.ledger import import_transactions
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ def seed_demo(session: Session, *, settings: Settings, progress=None) -> User:
 
     The demo user is an admin when it is the first account. Running again changes nothing.
     """
-    from core.portfolio.ledger import import_transactions
 
     if not session.scalar(select(func.count()).select_from(Price)):
         load_bundled_prices(session, settings=settings, progress=progress)
@@ -61,9 +62,6 @@ def _demo(args: argparse.Namespace) -> int:
     import sys
 
     from tqdm import tqdm
-
-    from core.db.session import session_scope
-    from core.market.service import bundled_row_count
 
     settings = get_settings()
     with (

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.errors import NotFoundError
 from core.formatting import money, number, percent, plain_percent, signed_money
+from core.portfolio.analytics import DEFAULT_BENCHMARK
 from core.portfolio.holdings import add_holding, delete_holding, update_holding
 from core.portfolio.schemas import StockCreate, StockUpdate
 from ui.activity_forms import render_csv, render_record_form
@@ -45,7 +46,7 @@ PERIODS = {
 CUSTOM = "Custom dates"
 EARLIEST_PERIOD_DATE = dt.date(1970, 1, 1)  # Streamlit's default would stop ten years back
 EQUAL_WEIGHT = "Equal-weight universe"
-BENCHMARKS = {EQUAL_WEIGHT: "EQUAL_WEIGHT"}
+BENCHMARKS = {EQUAL_WEIGHT: DEFAULT_BENCHMARK}
 
 HOLDINGS_COLUMNS = [
     "ticker",

@@ -106,4 +106,4 @@ with shown_errors(f"forecast {symbol}"):
 
 st.subheader("Realised accuracy")
 with shown_errors("load the realised accuracy"):
-    render_realised_accuracy(load_realised_accuracy(key, symbol))
+    render_realised_accuracy(load_realised_accuracy(key, account.id, symbol))

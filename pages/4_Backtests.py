@@ -273,7 +273,7 @@ st.divider()
 st.subheader("Realised accuracy")
 st.caption("How the forecasts people made on the Predictions page did once the prices came in.")
 with shown_errors("load the realised accuracy"):
-    render_realised_accuracy(load_realised_accuracy(key, stored["ticker"] if stored else None))
+    render_realised_accuracy(load_realised_accuracy(key, account.id, stored["ticker"] if stored else None))
 
 st.divider()
 render_accuracy_over_time(key, account.id, symbols)

@@ -88,7 +88,7 @@ desktop = {
     "mcpServers": {
         "stockcast": {
             "command": "python",
-            "args": ["-m", "core", "mcp"],
+            "args": ["-m", "mcp_server"],
             "cwd": "/path/to/stockcast",
             "env": {"MCP_TOKEN": "<your token>", "DATABASE_URL": "<as in your .env>"},
         }
@@ -96,6 +96,6 @@ desktop = {
 }
 st.code(json.dumps(desktop, indent=2), language="json")
 st.caption(
-    f"Over HTTP (`python -m core mcp --transport http`): `http://{settings.mcp_host}:{settings.mcp_port}/mcp`, "
+    f"Over HTTP (`python -m mcp_server --transport http`): `http://{settings.mcp_host}:{settings.mcp_port}/mcp`, "
     "with the header `Authorization: Bearer <your token>`."
 )

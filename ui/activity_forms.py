@@ -16,6 +16,7 @@ import streamlit as st
 from core.chat.help_text import activity_types, spoken_list
 from core.db.tables import TransactionType
 from core.formatting import money
+from core.portfolio.activities import delete_activity
 from core.portfolio.positions import cash_amount
 from core.portfolio.schemas import ActivityCreate, ActivityUpdate, activity_field_problems
 from ui.feedback import shown_errors
@@ -177,8 +178,6 @@ def render_edit_and_delete(user_id: int, changed: Callable[[str], None]) -> None
         confirmed = st.checkbox("Yes, delete this activity", key="delete_activity_confirm")
         if st.button("Delete activity", disabled=not confirmed, key="delete_activity_button"):
             with shown_errors("delete the activity"):
-                from core.portfolio.activities import delete_activity
-
                 call_as(user_id, delete_activity, activity_id=choice.id)
                 changed(f"Deleted: {describe(choice)}.")
 

@@ -23,6 +23,7 @@ from core.auth.schemas import PASSWORD_MIN_LENGTH, UserCreate
 from core.auth.service import register_user
 from core.auth.sessions import is_session_live, resolve_cookie, revoke_session, start_session
 from core.config import REPO_ROOT
+from core.logs import configure_logging
 from ui.feedback import shown_errors
 from ui.loaders import Account, call, call_as, current_settings, database_key, load_account, log_in
 from ui.session_routes import COOKIE_NAME, end_url, handover_available, start_url
@@ -65,8 +66,6 @@ NAVIGATION = [
 
 @st.cache_resource(show_spinner=False)
 def _configure_logging_once() -> bool:
-    from core.logs import configure_logging
-
     configure_logging()
     return True
 

@@ -1,4 +1,4 @@
-"""How pages report problems: a service not installed yet, a `CoreError`, or a surprise.
+"""How pages report problems: invalid input, a `CoreError`, or a surprise.
 
 Pages wrap each section in `with shown_errors("load the holdings"):` so one failing part
 shows a message and the rest of the page still renders. Tracebacks go to the log only.
@@ -6,11 +6,9 @@ shows a message and the rest of the page still renders. Tracebacks go to the log
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -20,36 +18,6 @@ from core.errors import CoreError, InvalidInputError, PermissionDeniedError, Ser
 from ui.tables import readable
 
 logger = logging.getLogger(__name__)
-
-# Packages of this project: a missing module among them means "not built or not installed".
-_OWN_PACKAGES = ("core", "models")
-
-
-class FeatureUnavailable(Exception):
-    """A backing service of a page is not available in this installation."""
-
-
-def load_feature(module: str, name: str, feature: str) -> Callable[..., Any]:
-    """`module.name`, or FeatureUnavailable naming the feature when it does not exist yet."""
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith(_OWN_PACKAGES):
-            raise
-        raise FeatureUnavailable(
-            f"{feature} is not available in this installation yet ({exc.name} is missing)."
-        ) from exc
-    except (ImportError, AttributeError) as exc:
-        raise FeatureUnavailable(f"{feature} is not available in this installation yet ({module}.{name}).") from exc
-    return found
-
-
-def feature_exists(module: str, name: str) -> bool:
-    try:
-        load_feature(module, name, name)
-    except FeatureUnavailable:
-        return False
-    return True
 
 
 def describe_validation_error(exc: ValidationError) -> list[str]:
@@ -78,8 +46,6 @@ def shown_errors(action: str) -> Iterator[None]:
     """Run a page section; show what went wrong instead of a traceback."""
     try:
         yield
-    except FeatureUnavailable as exc:
-        st.info(str(exc))
     except ValidationError as exc:
         st.error("Please correct the form:\n\n" + "\n".join(f"- {line}" for line in describe_validation_error(exc)))
     except CoreError as exc:

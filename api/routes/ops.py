@@ -11,7 +11,7 @@ import asyncio
 from fastapi import APIRouter, Response
 
 from api.deps import RunDep, SettingsDep
-from core import metrics
+from core import prometheus_metrics as metrics
 from core.health import (
     HealthReport,
     check_database,

@@ -13,6 +13,7 @@ from core.chat.forecasts import NOT_ADVICE, skill_sentence
 from core.chat.ledger_answers import holding_source, portfolio_summary, weight_text
 from core.chat.schemas import Source
 from core.formatting import money, signed_money
+from core.portfolio.holdings import held_tickers
 
 NO_RECOMMENDATION = "I can't tell you whether to buy, sell or hold: here are the figures the app has."
 
@@ -44,7 +45,7 @@ def _forecast_line(ctx: AskContext, ticker: str) -> str:
 
 def answer_advice(ctx: AskContext) -> GroundedAnswer:
     if not ctx.question.tickers:
-        own = repository.held_symbols(ctx.session, user=ctx.user)
+        own = held_tickers(ctx.session, owner=ctx.user)
         hint = f" You hold {', '.join(own)}; name one to see its figures." if own else ""
         return GroundedAnswer("advice", f"{NO_RECOMMENDATION}{hint} {NOT_ADVICE}")
     summary = portfolio_summary(ctx)

@@ -11,10 +11,11 @@ import logging
 import pandas as pd
 from langchain_core.documents import Document
 
-from core.chat.facts import optional_service
 from core.config import Settings
 from core.errors import CoreError
 from core.formatting import MISSING, number, plain_percent
+from core.tracking.store import sqlite_path
+from core.tracking.summary import latest_backtest_summary
 
 logger = logging.getLogger(__name__)
 
@@ -24,15 +25,11 @@ RANKING_METRICS = ("mase", "mae", "mape", "rmse", "smape")
 
 def tracked_skills(settings: Settings, ticker: str, model: str | None = None) -> list:
     """The latest tracked backtest of each model on `ticker` (`BacktestSkill` records, the
-    ones the Stock page shows), or [] when tracking is unavailable or holds none."""
-    latest = optional_service("core.tracking.summary", "latest_backtest_summary")
-    store_file = optional_service("core.tracking.store", "sqlite_path")
-    if latest is None:
-        return []
-    if store_file is not None and (path := store_file(settings.mlflow_tracking_uri)) and not path.exists():
+    ones the Stock page shows), or [] when tracking is unreachable or holds none."""
+    if (path := sqlite_path(settings.mlflow_tracking_uri)) and not path.exists():
         return []  # no tracking database yet, so no backtest: don't create one just to read it
     try:
-        return list(latest(ticker, settings=settings, model=model))
+        return list(latest_backtest_summary(ticker, settings=settings, model=model))
     except CoreError as exc:
         logger.info("no backtest summary", extra={"ticker": ticker, "reason": exc.message})
         return []

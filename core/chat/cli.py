@@ -6,6 +6,7 @@ import argparse
 import time
 
 from core.auth.service import find_user_by_email
+from core.chat.service import reindex_all, reindex_user
 from core.config import get_settings
 from core.db.session import session_scope
 from core.errors import NotFoundError
@@ -20,8 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reindex(args: argparse.Namespace) -> int:
-    from core.chat.service import reindex_all, reindex_user
-
     settings = get_settings()
     started = time.perf_counter()
     with session_scope(settings) as session:

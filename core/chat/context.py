@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from core.chat import repository
 from core.chat.intents import Question
 from core.chat.schemas import Source
 from core.config import Settings
 from core.db.tables import User
+from core.portfolio.holdings import held_tickers
 
 
 @dataclass
@@ -29,6 +29,6 @@ class AskContext:
 
 
 def ask_which_ticker(ctx: AskContext, intent: str, example: str) -> GroundedAnswer:
-    own = repository.held_symbols(ctx.session, user=ctx.user)
+    own = held_tickers(ctx.session, owner=ctx.user)
     hint = f" You hold {', '.join(own)}." if own else ""
     return GroundedAnswer(intent, f'Which ticker do you mean? Name it, for example "{example}".{hint}')

@@ -9,23 +9,31 @@ of their predictions and the latest backtest results of their tickers.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 
 from langchain_core.documents import Document
 from sqlalchemy.orm import Session
 
 from core.chat import repository
+from core.chat.backtests import backtest_documents
 from core.chat.closed_answers import describe_closed
-from core.chat.facts import describe_ticker, load_ticker_facts, optional_service
+from core.chat.facts import describe_ticker, load_ticker_facts
 from core.chat.help_text import help_text
 from core.chat.ledger_answers import weight_text
 from core.chat.risk import describe_performance, page_performance
 from core.config import Settings
-from core.db.tables import User
+from core.db.tables import TransactionType, User
 from core.errors import CoreError
+from core.forecasting.accuracy import realised_accuracy
 from core.formatting import money, number, plain_percent, signed_money, signed_percent
+from core.portfolio.activities import list_activities, traded_tickers
+from core.portfolio.analytics import summarize_portfolio
 from core.portfolio.closed import list_closed_positions
+from core.portfolio.holdings import held_tickers
+from core.portfolio.positions import cash_amount
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +54,7 @@ def build_help_documents() -> tuple[Document, ...]:
 
 
 def _portfolio_documents(session: Session, user: User) -> list[Document]:
-    summarize = optional_service("core.portfolio.analytics", "summarize_portfolio")
-    if summarize is None:
-        return []
-    summary = summarize(session, owner=user)
+    summary = summarize_portfolio(session, owner=user)
     if not summary.holdings:
         text = "Portfolio summary: you hold no stocks yet, so the portfolio value is 0."
         return [_document("portfolio", "portfolio", "Portfolio summary", text)]
@@ -86,9 +91,41 @@ def _risk_documents(session: Session, user: User) -> list[Document]:
     return [_document("risk", "risk", "Portfolio performance and risk", text)]
 
 
+@dataclass(frozen=True)
+class TransactionTotals:
+    ticker: str
+    type: str
+    count: int
+    quantity: float
+    amount: float
+    first_date: dt.date
+    last_date: dt.date
+
+
+def transaction_totals(session: Session, *, user: User) -> list[TransactionTotals]:
+    """Per ticker and type, from the ledger: how many entries, shares, and the money they moved
+    (`cash_amount`, what the analytics count: a fee entry's fee, a buy's cost with its commission)."""
+    groups: dict[tuple[str, str], list] = {}
+    for entry in list_activities(session, owner=user):
+        if entry.ticker is not None:
+            groups.setdefault((entry.ticker, TransactionType(entry.type).value), []).append(entry)
+    return [
+        TransactionTotals(
+            ticker,
+            kind,
+            len(entries),
+            float(sum(e.quantity for e in entries)),
+            float(sum(cash_amount(e) for e in entries)),
+            min(e.date for e in entries),
+            max(e.date for e in entries),
+        )
+        for (ticker, kind), entries in sorted(groups.items())
+    ]
+
+
 def _transaction_documents(session: Session, user: User) -> list[Document]:
-    by_ticker: dict[str, list[repository.TransactionTotals]] = {}
-    for totals in repository.transaction_totals(session, user=user):
+    by_ticker: dict[str, list[TransactionTotals]] = {}
+    for totals in transaction_totals(session, user=user):
         by_ticker.setdefault(totals.ticker, []).append(totals)
     documents = []
     for ticker, rows in by_ticker.items():
@@ -152,9 +189,6 @@ def _forecast_documents(session: Session, user: User) -> list[Document]:
 
 
 def _accuracy_documents(session: Session, user: User) -> list[Document]:
-    realised_accuracy = optional_service("core.forecasting.accuracy", "realised_accuracy")
-    if realised_accuracy is None:
-        return []
     frame = realised_accuracy(session, user=user)
     documents = []
     for row in frame.to_dict("records"):
@@ -172,9 +206,7 @@ def _accuracy_documents(session: Session, user: User) -> list[Document]:
 
 def build_user_documents(session: Session, *, settings: Settings, user: User) -> list[Document]:
     """Every document of one user, from their current data (no index involved)."""
-    symbols = sorted(
-        set(repository.held_symbols(session, user=user)) | set(repository.traded_symbols(session, user=user))
-    )
+    symbols = sorted(set(held_tickers(session, owner=user)) | set(traded_tickers(session, owner=user)))
     documents = _portfolio_documents(session, user)
     if not documents:
         listed = ", ".join(symbols) or "nothing yet"
@@ -185,7 +217,6 @@ def build_user_documents(session: Session, *, settings: Settings, user: User) ->
     documents += _ticker_documents(session, symbols)
     documents += _forecast_documents(session, user)
     documents += _accuracy_documents(session, user)
-    from core.chat.backtests import backtest_documents
 
     documents += backtest_documents(settings, symbols)
     return documents

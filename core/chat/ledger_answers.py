@@ -9,11 +9,11 @@ amount the analytics count) for each dividend or fee entry.
 from __future__ import annotations
 
 from core.chat.context import AskContext, GroundedAnswer
-from core.chat.facts import optional_service
 from core.chat.schemas import Source
 from core.db.tables import TransactionType
 from core.formatting import money, plain_percent, signed_money
 from core.portfolio.activities import list_activities
+from core.portfolio.analytics import summarize_portfolio
 from core.portfolio.income import income_by_period
 from core.portfolio.positions import cash_amount
 
@@ -26,8 +26,7 @@ def weight_text(weight: float | None) -> str:
 
 
 def portfolio_summary(ctx: AskContext):
-    summarize = optional_service("core.portfolio.analytics", "summarize_portfolio")
-    return None if summarize is None else summarize(ctx.session, owner=ctx.user)
+    return summarize_portfolio(ctx.session, owner=ctx.user)
 
 
 def portfolio_source(summary) -> Source:

@@ -1,38 +1,20 @@
-"""Queries the chat needs: what changed for a user, their transactions and recorded forecasts,
-ticker metadata, and the stored conversation."""
+"""Queries the chat needs: what changed for a user, their recorded forecasts, ticker metadata
+and the stored conversation. The ledger is read through the portfolio's services."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.tables import ChatHistory, PredictionHistory, Price, Stock, Ticker, Transaction, TransactionType, User
+from core.db.tables import ChatHistory, PredictionHistory, Price, Ticker, User
+from core.portfolio.activities import list_activities, traded_tickers
+from core.portfolio.holdings import held_tickers, list_holdings
 
-
-@dataclass(frozen=True)
-class TransactionTotals:
-    ticker: str
-    type: str
-    count: int
-    quantity: float
-    amount: float
-    first_date: dt.date
-    last_date: dt.date
-
-
-def held_symbols(session: Session, *, user: User) -> list[str]:
-    return list(session.scalars(select(Stock.ticker).where(Stock.owner_id == user.id).order_by(Stock.ticker)))
-
-
-def traded_symbols(session: Session, *, user: User) -> list[str]:
-    query = select(Transaction.ticker).where(Transaction.owner_id == user.id, Transaction.ticker.is_not(None))
-    query = query.distinct()
-    return sorted(session.scalars(query))
+HOLDINGS_SCANNED = 10_000  # every holding: a fingerprint must see them all
 
 
 def ticker_metadata(session: Session, symbols: Iterable[str]) -> dict[str, Ticker]:
@@ -52,20 +34,21 @@ def state_fingerprint(session: Session, *, user: User) -> str:
     The user's e-mail and creation time are part of it, so a re-used id never matches the
     documents of the account that had it before.
     """
-    holdings = session.execute(
-        select(func.count(), func.max(Stock.updated_at), func.sum(Stock.quantity), func.sum(Stock.avg_cost)).where(
-            Stock.owner_id == user.id
-        )
-    ).one()
-    transactions = session.execute(
-        select(func.count(), func.max(Transaction.id)).where(Transaction.owner_id == user.id)
-    ).one()
+    stocks, _total = list_holdings(session, owner=user, limit=HOLDINGS_SCANNED)
+    holdings = (
+        len(stocks),
+        max((s.updated_at for s in stocks), default=None),
+        sum(s.quantity for s in stocks),
+        sum(s.avg_cost for s in stocks),
+    )
+    entries = list_activities(session, owner=user)
+    transactions = (len(entries), max((e.id for e in entries), default=None))
     predictions = session.execute(
         select(func.count(), func.max(PredictionHistory.id), func.count(PredictionHistory.realised_value)).where(
             PredictionHistory.user_id == user.id
         )
     ).one()
-    symbols = set(held_symbols(session, user=user)) | set(traded_symbols(session, user=user))
+    symbols = set(held_tickers(session, owner=user)) | set(traded_tickers(session, owner=user))
     last_price = (
         session.execute(select(func.max(Price.date), func.count()).where(Price.ticker.in_(sorted(symbols)))).one()
         if symbols
@@ -75,29 +58,6 @@ def state_fingerprint(session: Session, *, user: User) -> str:
     parts.append(tuple(last_price) if last_price else None)
     parts.append(dt.date.today())  # returns and "as of" phrases move with the calendar
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-
-
-def transaction_totals(session: Session, *, user: User) -> list[TransactionTotals]:
-    """Per ticker and type: how many entries, shares, and the money they moved (`cash_amount`,
-    what the analytics count: a fee entry's fee, a buy's cost with its commission)."""
-    from core.portfolio.positions import cash_amount
-
-    query = select(Transaction).where(Transaction.owner_id == user.id, Transaction.ticker.is_not(None))
-    groups: dict[tuple[str, str], list[Transaction]] = {}
-    for entry in session.scalars(query.order_by(Transaction.ticker, Transaction.date, Transaction.id)):
-        groups.setdefault((entry.ticker, TransactionType(entry.type).value), []).append(entry)
-    return [
-        TransactionTotals(
-            ticker,
-            kind,
-            len(entries),
-            float(sum(e.quantity for e in entries)),
-            float(sum(cash_amount(e) for e in entries)),
-            min(e.date for e in entries),
-            max(e.date for e in entries),
-        )
-        for (ticker, kind), entries in sorted(groups.items())
-    ]
 
 
 # The rows of one forecast are inserted one by one, each stamped with its own `made_at`.

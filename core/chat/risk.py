@@ -1,7 +1,8 @@
 """Risk figures exactly as the pages compute them.
 
-The portfolio's: `measure_performance` over the whole history against the Portfolio page's
-default benchmark, the equal-weight universe of the bundled tickers. Beta only exists
+The portfolio's: `measure_performance` over the whole history against the default benchmark
+(`core.portfolio.analytics.DEFAULT_BENCHMARK`, which the Portfolio page opens on too), the
+equal-weight universe of the bundled tickers. Beta only exists
 against a benchmark; the chat used to ask for none, so it said "beta n/a" where the page
 showed one. When no benchmark prices are stored the page shows the portfolio alone, and so
 does the chat. A ticker's: the Stock page's key statistics.
@@ -12,33 +13,28 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core.chat.context import AskContext, GroundedAnswer
-from core.chat.facts import describe_ticker, load_ticker_facts, optional_service
+from core.chat.facts import describe_ticker, load_ticker_facts
 from core.chat.schemas import Source
 from core.db.tables import User
 from core.errors import NotFoundError
 from core.formatting import number, plain_percent
-
-PAGE_BENCHMARK = "EQUAL_WEIGHT"  # the Portfolio page's default ("Equal-weight universe")
-PAGE_BENCHMARK_NAME = "the equal-weight universe"
+from core.portfolio.analytics import DEFAULT_BENCHMARK, DEFAULT_BENCHMARK_NAME, measure_performance
 
 
 def page_performance(session: Session, *, user: User):
-    """The Portfolio page's performance report (period "All", default benchmark), or None
-    when analytics are not installed. Without benchmark prices, the report has no beta."""
-    measure = optional_service("core.portfolio.analytics", "measure_performance")
-    if measure is None:
-        return None
+    """The performance report the Portfolio page opens on (period "All", the default
+    benchmark). Without benchmark prices, the report has no beta."""
     try:
-        return measure(session, owner=user, benchmark=PAGE_BENCHMARK)
+        return measure_performance(session, owner=user, benchmark=DEFAULT_BENCHMARK)
     except NotFoundError:  # no bundled prices for the benchmark: the page shows the portfolio alone
-        return measure(session, owner=user)
+        return measure_performance(session, owner=user)
 
 
 def describe_performance(report) -> str:
     """The Portfolio page's performance figures in words (its formats: one decimal for
     percentages, two for ratios)."""
     beta = (
-        f"beta {number(report.beta)} against {PAGE_BENCHMARK_NAME}"
+        f"beta {number(report.beta)} against {DEFAULT_BENCHMARK_NAME}"
         if report.beta is not None
         else "beta n/a (no benchmark prices stored)"
     )

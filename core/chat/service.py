@@ -33,6 +33,8 @@ from core.config import Settings
 from core.db.tables import ChatHistory, User
 from core.errors import InvalidInputError
 from core.logs import time_execution
+from core.portfolio.activities import traded_tickers
+from core.portfolio.holdings import held_tickers
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +127,7 @@ def _notice(settings: Settings, error: LanguageModelError) -> str:
 def ask(session: Session, *, settings: Settings, user: User, message: str, stream: bool = True) -> ChatAnswer:
     """Answer `message` from this user's data; stores the question and the answer."""
     text = validate_message(message)
-    own = repository.held_symbols(session, user=user) + repository.traded_symbols(session, user=user)
+    own = held_tickers(session, owner=user) + traded_tickers(session, owner=user)
     question = parse_question(text, names=repository.all_ticker_names(session), own=own)
     grounded = answer_grounded(session, settings=settings, user=user, question=question)
     model = build_chat_model(settings)

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 from core.config import REPO_ROOT
 from core.db.engine import make_engine, sync_url
+from core.db.session import engine_for
+from core.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +82,6 @@ def is_at_head(database_url: str) -> bool:
     from alembic.script import ScriptDirectory
     from sqlalchemy import inspect, text
 
-    from core.db.session import engine_for
-
     heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
     with engine_for(database_url).connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
@@ -92,7 +92,6 @@ def is_at_head(database_url: str) -> bool:
 
 def ensure_schema(database_url: str, *, migrate: bool) -> None:
     """Bring the schema to the newest revision first (`migrate`), or refuse naming the fix."""
-    from core.errors import ServiceUnavailableError
 
     if is_at_head(database_url):
         return

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.db.tables import PredictionHistory, Price, Role, Transaction, User, WatchlistItem
 from core.errors import InvalidInputError
+from core.prometheus_metrics import observe_forecast_error
 from models.walk_forward import naive_scale
 
 SCALE_WINDOW = 250
@@ -70,7 +71,6 @@ def update_realised(session: Session) -> int:
 
 def _observe_errors(session: Session, realised_at: dt.datetime) -> None:
     """Feed the newly scored predictions' errors to the Prometheus histogram."""
-    from core.metrics import observe_forecast_error
 
     rows = session.execute(
         select(PredictionHistory.model, PredictionHistory.predicted_value, PredictionHistory.realised_value).where(

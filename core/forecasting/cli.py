@@ -23,8 +23,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.db.session import session_scope
 from core.errors import InvalidInputError, NotFoundError
-from core.forecasting.backtest import DEFAULT_FOLDS
+from core.forecasting.backtest import DEFAULT_FOLDS, BacktestConfig, quarterly_refit, spread_step
+from core.forecasting.report import model_report
+from core.forecasting.service import (
+    backtest_models,
+    calibration_report,
+    forecasts_table,
+    make_forecast,
+    pooled_rows,
+    result_rows,
+)
+from core.market.repository import list_ticker_rows, read_price_history
 
 CSV_COLUMNS = {"date", "ticker", "close"}
 DEFAULT_MODELS = "naive,drift,arima,prophet,lstm,ensemble"
@@ -84,8 +95,6 @@ def read_price_csv(path: Path, tickers: list[str] | None = None) -> dict[str, pd
 
 def read_price_database(tickers: list[str] | None = None) -> dict[str, pd.Series]:
     """Close prices per ticker from the app's database (all stored tickers by default)."""
-    from core.db.session import session_scope
-    from core.market.repository import list_ticker_rows, read_price_history
 
     with session_scope() as session:
         symbols = tickers or [row.symbol for row in list_ticker_rows(session)]
@@ -114,16 +123,6 @@ def _split(text: str | None) -> list[str] | None:
 
 def run_backtest_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
-
-    from core.forecasting.backtest import BacktestConfig, quarterly_refit, spread_step
-    from core.forecasting.report import model_report
-    from core.forecasting.service import (
-        backtest_models,
-        calibration_report,
-        forecasts_table,
-        pooled_rows,
-        result_rows,
-    )
 
     step = args.step or spread_step(args.folds)
     refit = quarterly_refit(step) if args.refit is None else args.refit
@@ -161,8 +160,6 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
 
 def run_forecast_command(args: argparse.Namespace) -> int:
-    from core.forecasting.service import make_forecast
-
     history = _load(args, [args.ticker])[args.ticker]
     params = {}
     if args.weights:

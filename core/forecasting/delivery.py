@@ -30,7 +30,7 @@ from core.forecasting.schemas import ForecastSkill
 from core.forecasting.serving import ForecastResult, check_request, compute_forecast, load_closes, record_forecast
 from core.forecasting.skill import SkillRequest, backtest_skill, cached_skill
 from core.forecasting.skill_repository import store_skill
-from core.metrics import record_forecast_failure
+from core.prometheus_metrics import record_forecast_failure
 
 Progress = Callable[..., None]
 

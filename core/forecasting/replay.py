@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 from core.db.session import ShortUnits
 from core.db.tables import PredictionHistory
 from core.errors import CoreError, InvalidInputError
-from core.forecasting.serving import member_forecasts
-from models.catalog import forecaster_factory
+from core.forecasting.serving import ForecastResult, load_closes, member_forecasts, record_forecast
+from models.catalog import forecaster_factory, get_forecaster_class
 from models.ensemble import EnsembleForecaster
 from models.errors import ForecastError
 from models.walk_forward import walk_forward
@@ -201,8 +201,6 @@ def _compute(session: Session, ticker: str, config: ReplayConfig, progress: Prog
 
 def _inputs(session: Session, ticker: str, config: ReplayConfig) -> tuple[pd.Series, set[pd.Timestamp]]:
     """What a ticker's replay reads: its closes and the origins already replayed."""
-    from core.forecasting.serving import load_closes
-    from models.catalog import get_forecaster_class
 
     try:
         get_forecaster_class(config.model)
@@ -223,8 +221,6 @@ def _replay_inputs(
 
 
 def _store(session: Session, computed: _Computed, config: ReplayConfig) -> TickerReplay:
-    from core.forecasting.serving import ForecastResult, record_forecast
-
     rows = 0
     for forecast in computed.made:
         result = ForecastResult(

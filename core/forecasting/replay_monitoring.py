@@ -16,14 +16,18 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db.session import ShortUnits
+from core.db.tables import Price, Transaction
+from core.errors import ServiceUnavailableError
+from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
 from core.forecasting.replay import ReplayConfig, ReplayReport, TickerReplay, replay_tickers, replay_tickers_in_units
+from core.tracking.monitoring import log_monthly_accuracy
+from core.tracking.store import MONITORING, experiment_id
 
 logger = logging.getLogger(__name__)
 
 
 def default_replay_tickers(session: Session) -> list[str]:
     """Tickers someone holds or has traded that have stored prices; every stored one if none."""
-    from core.db.tables import Price, Transaction
 
     stored = set(session.scalars(select(Price.ticker).distinct()))
     held = set(session.scalars(select(Transaction.ticker).distinct())) & stored
@@ -33,7 +37,6 @@ def default_replay_tickers(session: Session) -> list[str]:
 def replay_ticker_list(session: Session, text: str | Sequence[str] | None) -> list[str]:
     """Tickers from a CLI/job argument: comma-separated, `all` (every stored ticker), or none
     (`default_replay_tickers`)."""
-    from core.db.tables import Price
 
     items = text.split(",") if isinstance(text, str) else list(text or [])
     names = [item.strip().upper() for item in items if item and item.strip()]
@@ -55,7 +58,6 @@ def replay_and_log(
 
     MLflow being down does not undo the replay: its message is returned as `monitoring_error`.
     """
-    from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
 
     config = config or ReplayConfig()
     tickers = list(tickers or default_replay_tickers(session))
@@ -86,8 +88,6 @@ def replay_and_log_in_units(
 ) -> dict[str, Any]:
     """`replay_and_log` for long runs (the `replay` job): fits outside transactions, each
     ticker stored in its own short unit of work, MLflow logged after the last commit."""
-    from core.db.tables import Price
-    from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
 
     config = config or ReplayConfig()
     if not tickers:
@@ -127,8 +127,6 @@ def _replay_result(config: ReplayConfig, report: ReplayReport, scored: int, by_m
 
 def _open_monitoring(settings: Settings) -> str | None:
     """Open MLflow's store and the monitoring experiment; the failure's message, if any."""
-    from core.errors import ServiceUnavailableError
-    from core.tracking.store import MONITORING, experiment_id
 
     try:
         experiment_id(settings, MONITORING)
@@ -139,17 +137,12 @@ def _open_monitoring(settings: Settings) -> str | None:
 
 
 def _log_monitoring(session, settings, config, report, by_month, overall) -> dict[str, Any]:
-    from core.db.tables import Price
-
     replayed = [item.ticker for item in report.tickers]
     data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker.in_(replayed)))
     return _log_to_mlflow(settings, config, replayed, data_end, by_month, overall)
 
 
 def _log_to_mlflow(settings, config, replayed, data_end, by_month, overall) -> dict[str, Any]:
-    from core.errors import ServiceUnavailableError
-    from core.tracking.monitoring import log_monthly_accuracy
-
     params = {
         "model": config.model,
         "members": ",".join(config.member_names),

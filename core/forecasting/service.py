@@ -17,6 +17,9 @@ from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCa
 from core.forecasting.calibration import fit_interval_calibration
 from core.forecasting.report import model_table
 from core.forecasting.scores import interval_verdicts
+from core.forecasting.serving import forecast as serve
+from core.forecasting.serving import load_closes
+from core.forecasting.skill import SkillRequest, measure_skill
 from models.catalog import create_forecaster, forecaster_factory, list_models
 from models.errors import ForecastInputError, NonPositivePriceError
 
@@ -158,7 +161,6 @@ def forecast(session, **kwargs):
     Delegates to `core.forecasting.serving.forecast` (keyword arguments and `ForecastResult`
     documented there); kept here so callers have one service module.
     """
-    from core.forecasting.serving import forecast as serve
 
     return serve(session, **kwargs)
 
@@ -166,8 +168,6 @@ def forecast(session, **kwargs):
 def forecast_skill(session, *, settings, ticker: str, model: str, horizon: int, progress=None, **options):
     """The skill of a forecast request (`window`, `models`, `weights` as for `forecast`) on the
     ticker's stored closes: cached, else backtested now (see `core.forecasting.skill`)."""
-    from core.forecasting.serving import load_closes
-    from core.forecasting.skill import SkillRequest, measure_skill
 
     _prices, closes = load_closes(session, ticker)
     request = SkillRequest.of(ticker=ticker, model=model, horizon=horizon, **options)

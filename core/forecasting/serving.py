@@ -33,10 +33,14 @@ from core.forecasting.champion import champion_config
 from core.forecasting.schemas import ForecastSkill
 from core.forecasting.skill import SkillRequest, cached_skill
 from core.forecasting.skill import measure_skill as measure
-from core.metrics import record_forecast_failure
+from core.forecasting.training import train_model
+from core.market.service import get_price_history
+from core.prometheus_metrics import record_forecast_failure
+from core.tracking.registry import load_champion
 from models.base import MemberWeight
 from models.catalog import create_forecaster, get_forecaster_class
 from models.errors import ForecastError, SeriesTooShortError
+from models.intervals import calibrate_intervals
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +67,6 @@ class ForecastResult:
 
 def load_closes(session: Session, ticker: str) -> tuple[pd.DataFrame, pd.Series]:
     """The stored prices of `ticker` and their closes (NotFoundError when none are stored)."""
-    from core.market.service import get_price_history
 
     prices = get_price_history(session, ticker=ticker)
     closes = prices["close"].astype(float)
@@ -190,9 +193,6 @@ def check_request(settings: Settings, *, horizon, model, window, weights, models
 
 
 def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
-    from core.tracking.pyfunc import calibrated_forecast
-    from core.tracking.registry import load_champion
-
     try:
         champion = load_champion(settings, ticker=ticker, model=model)
     except ServiceUnavailableError as exc:
@@ -212,7 +212,7 @@ def _serve_champion(settings, ticker, model, horizon, prices, closes, notes) -> 
     if closes.index[-1] > trained_to:
         # Condition on the newer prices, keeping the champion's estimated parameters.
         forecaster = copy.deepcopy(forecaster).update(closes)
-    frame = calibrated_forecast(forecaster, horizon, champion.calibration)
+    frame = calibrate_intervals(forecaster.predict(horizon), champion.calibration)
     method = champion.calibration.method if champion.calibration else type(forecaster).interval_method
     return ForecastResult(
         ticker=ticker,
@@ -283,7 +283,6 @@ def _train(settings, ticker, model, horizon, prices, closes, window, weights, mo
 def _train_champion(settings, ticker, model, horizon, prices, closes, notes) -> ForecastResult | None:
     """No champion yet: backtest, fit, register and promote one (so the forecast comes with its
     measured skill), then serve it. None when MLflow is down or the series cannot be backtested."""
-    from core.tracking.training import train_model
 
     try:
         train_model(settings, ticker=ticker, model=model, series=closes)

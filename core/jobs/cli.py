@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 
 from core.config import get_settings
+from core.db.session import session_scope
 from core.errors import InvalidInputError
+from core.jobs.celery_app import default_app
+from core.jobs.dispatch import dispatch_job
+from core.jobs.runner import run_job
+from core.jobs.scheduler import run_scheduler
+from core.jobs.service import list_job_runs, list_jobs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,9 +57,6 @@ def parse_job_args(pairs: list[str]) -> dict[str, str]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from core.db.session import session_scope
-    from core.jobs.service import list_job_runs, list_jobs
-
     settings = get_settings()
     print(f"{'job':<20} {'schedule (UTC)':<22} description")
     for info in list_jobs(settings):
@@ -73,9 +76,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from core.jobs.dispatch import dispatch_job
-    from core.jobs.runner import run_job
-
     settings = get_settings()
     job_args = parse_job_args(args.arg)
     if args.enqueue:
@@ -94,15 +94,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _scheduler(_args: argparse.Namespace) -> int:
-    from core.jobs.scheduler import run_scheduler
-
     run_scheduler(get_settings())
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from core.jobs.celery_app import default_app
-
     settings = get_settings()
     argv = ["worker", "--queues", args.queue or settings.celery_queue, "--loglevel", args.loglevel]
     if args.concurrency:

@@ -10,7 +10,7 @@ Every job is idempotent: running it twice changes nothing more than running it o
 - `refresh_prices`     fetch prices missing since the last stored date (incremental), then
                        drop the cached histories and forecasts of the refreshed tickers.
 - `retrain`            per ticker and model (`models`, default `RETRAIN_MODELS`): backtest,
-                       register, champion/challenger (`core.tracking.training`). A ticker
+                       register, champion/challenger (`core.forecasting.training`). A ticker
                        already trained on its newest price is skipped unless `force=true`. One
                        failed ticker doesn't stop the rest (its error is listed in `errors`).
                        `workers`: backtest processes (1 inside Celery workers). When the
@@ -42,14 +42,23 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from core.chat.service import reindex_all
 from core.config import Settings
 from core.db.session import ShortUnits
 from core.db.tables import JobRun, JobStatus, Price
 from core.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
+from core.forecasting.accuracy import realised_by_date, update_realised
 from core.forecasting.champion import champion_config
+from core.forecasting.replay import ReplayConfig
+from core.forecasting.replay_monitoring import replay_and_log_in_units, replay_ticker_list
+from core.forecasting.serving import load_closes
+from core.forecasting.training import train_model
 from core.forecasting.warming import warm_champions
+from core.jobs.cache import invalidate_tickers
+from core.jobs.refresh import refresh_prices_in_units
 from core.jobs.work import JobWork
 from core.redaction import redact_text
+from core.tracking.monitoring import log_realised_accuracy
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +125,6 @@ def stored_tickers(session: Session) -> list[str]:
 
 
 def refresh_prices_job(work: JobWork, *, settings: Settings, tickers: str | list[str] | None = None) -> dict:
-    from core.market.service import refresh_prices_in_units
-
     def done(item) -> None:
         if not item.error:
             work.record(item.ticker, {"rows_added": item.rows_added, "last_date": str(item.last_date)})
@@ -135,8 +142,6 @@ def refresh_prices_job(work: JobWork, *, settings: Settings, tickers: str | list
 
 
 def invalidate_after_refresh(settings: Settings, result: dict[str, Any]) -> None:
-    from core.jobs.cache import invalidate_tickers
-
     invalidate_tickers(settings, result.get("updated") or [])
 
 
@@ -196,7 +201,6 @@ def retrain_ticker(
     date: training again would only register an identical version. The prices are read in a
     short unit of work; the training holds no transaction.
     """
-    from core.forecasting.serving import load_closes
 
     with units.read() as session:
         data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker == ticker))
@@ -227,7 +231,6 @@ def train_champions(
     *, settings: Settings, ticker: str, models: list[str], series: Any, workers: int | None
 ) -> dict[str, dict[str, Any]]:
     """Per model: backtest the challenger, register it, promote it if it beats the champion."""
-    from core.tracking.training import train_model
 
     outcomes = {}
     for model in models:
@@ -249,13 +252,10 @@ def train_champions(
 def evaluate_realised_job(session: Session, *, settings: Settings) -> dict:
     """Fill matured predictions' realised values, and log realised accuracy by date to MLflow's
     monitoring run (only dates not logged yet), as `python -m core evaluate-realised` does."""
-    from core.forecasting.accuracy import realised_by_date, update_realised
 
     result: dict[str, Any] = {"updated": update_realised(session), "dates_logged": 0}
     by_date = realised_by_date(session, replayed=False)
     if not by_date.empty:
-        from core.tracking.monitoring import log_realised_accuracy
-
         report = log_realised_accuracy(settings, by_date)
         result |= {
             "dates_logged": report.dates_logged,
@@ -275,9 +275,6 @@ def replay_job(
     horizon: str | int | None = None,
     members: str | None = None,
 ) -> dict:
-    from core.forecasting.replay import ReplayConfig
-    from core.forecasting.replay_monitoring import replay_and_log_in_units, replay_ticker_list
-
     defaults = ReplayConfig()
     config = ReplayConfig(
         members=tuple(m.strip() for m in (members or "").split(",") if m.strip()),
@@ -306,8 +303,6 @@ def replay_job(
 
 
 def reindex_chat_job(session: Session, *, settings: Settings) -> dict:
-    from core.chat.service import reindex_all
-
     return {"documents": reindex_all(session, settings=settings)}
 
 

@@ -34,7 +34,7 @@ from core.jobs.registry import JobSpec, describe_error, get_job
 from core.jobs.schemas import JobRunRead
 from core.jobs.summaries import summarize_result
 from core.jobs.work import JobWork
-from core.metrics import record_job_run
+from core.prometheus_metrics import record_job_run
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.auth.service import find_user_by_email
 from core.config import get_settings
 from core.db.session import session_scope
+from core.errors import NotFoundError
+from core.jobs.refresh import refresh_prices
+from core.market.providers import create_provider
+from core.market.service import bundled_row_count, import_price_csv, load_bundled_prices
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _load(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.market.service import bundled_row_count, load_bundled_prices
-
     settings = get_settings()
     total = bundled_row_count(settings, args.ticker)
     with tqdm(total=total, unit="row", disable=args.no_progress, file=sys.stderr) as bar, session_scope(settings) as s:
@@ -47,9 +50,6 @@ def _load(args: argparse.Namespace) -> int:
 
 def _refresh(args: argparse.Namespace) -> int:
     from tqdm import tqdm
-
-    from core.market.providers import create_provider
-    from core.market.service import refresh_prices
 
     settings = get_settings()
     provider = create_provider(args.provider or settings.data_provider, settings=settings)
@@ -62,10 +62,6 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.auth.service import find_user_by_email
-    from core.errors import NotFoundError
-    from core.market.service import import_price_csv
-
     settings = get_settings()
     with session_scope(settings) as session:
         user = find_user_by_email(session, args.user)

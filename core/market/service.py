@@ -8,7 +8,6 @@ the API request owns the unit of work.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
 
@@ -126,7 +125,7 @@ def refresh_prices(
     """Fetch only the dates after each ticker's last stored day, from `settings.data_provider`.
 
     Errors are collected per ticker (the stored prices stay as they are), never raised.
-    Afterwards, price alerts are evaluated and matured predictions get their realised values.
+    What follows a refresh (price alerts, realised scores) is `core.jobs.refresh`'s to run.
     """
     provider = provider or create_provider(settings.data_provider, settings=settings)
     ranges = repository.price_date_ranges(session)
@@ -148,10 +147,6 @@ def refresh_prices(
             unreachable = item.error
         if progress is not None:
             progress(1)
-    from core.portfolio.alerts import evaluate_alerts  # portfolio builds on market, not the reverse
-
-    report.alerts_triggered = len(evaluate_alerts(session, tickers=wanted))
-    report.predictions_realised = _update_realised_predictions(session)
     return report
 
 
@@ -188,10 +183,6 @@ def refresh_prices_in_units(
             unreachable = item.error
         if on_ticker is not None:
             on_ticker(item)
-    from core.portfolio.alerts import evaluate_alerts  # portfolio builds on market, not the reverse
-
-    report.alerts_triggered = units.write(lambda session: len(evaluate_alerts(session, tickers=wanted)))
-    report.predictions_realised = units.write(_update_realised_predictions)
     return report
 
 
@@ -206,14 +197,6 @@ def _refresh_in_unit(units: ShortUnits, provider: PriceProvider, ticker: str, la
         return TickerRefresh(ticker=ticker, last_date=last, error=exc.message, unreachable=unreachable)
     new_last = frame["date"].max().date() if not frame.empty else last
     return TickerRefresh(ticker=ticker, rows_added=added, last_date=new_last)
-
-
-def _update_realised_predictions(session: Session) -> int:
-    try:
-        accuracy = importlib.import_module("core.forecasting.accuracy")
-    except ModuleNotFoundError:
-        return 0
-    return int(accuracy.update_realised(session) or 0)
 
 
 def import_price_csv(

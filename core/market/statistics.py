@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.market.annualisation import annualised_volatility
+from core.market.service import get_price_history
 
 
 class PriceStatistics(BaseModel):
@@ -62,7 +63,6 @@ def describe_prices(ticker: str, prices: pd.DataFrame) -> PriceStatistics:
 
 def get_ticker_statistics(session: Session, *, ticker: str) -> PriceStatistics:
     """Statistics of the stored prices; NotFoundError naming the ticker when there are none."""
-    from core.market.service import get_price_history
 
     prices = get_price_history(session, ticker=ticker)
     return describe_prices(ticker, prices)

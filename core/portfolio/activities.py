@@ -44,6 +44,12 @@ def list_activities(session: Session, *, owner: User, ticker: str | None = None)
     return sorted(entries, key=sort_key)
 
 
+def traded_tickers(session: Session, *, owner: User) -> list[str]:
+    """Every ticker the owner's ledger names, held now or not, sorted."""
+    query = select(Transaction.ticker).where(Transaction.owner_id == owner.id, Transaction.ticker.is_not(None))
+    return sorted(session.scalars(query.distinct()))
+
+
 def ledger_version(session: Session, *, owner: User) -> str | None:
     """The token of the owner's ledger as it is now (None before any write recorded one)."""
     return session.scalar(select(LedgerVersion.token).where(LedgerVersion.owner_id == owner.id))

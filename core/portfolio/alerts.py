@@ -1,6 +1,6 @@
 """Price alerts (above / below a level, or a one-day move of more than N percent) and the
 watchlist, per user. Alerts are evaluated against each ticker's latest stored bar whenever
-prices are refreshed (`core.market.service.refresh_prices`); a triggered alert records when
+prices are refreshed (`core.jobs.refresh.refresh_prices`); a triggered alert records when
 and why, stops being active, and is shown to its owner through `list_alerts`.
 """
 

@@ -22,6 +22,7 @@ from core.db.tables import User
 from core.errors import InvalidInputError, NotFoundError
 from core.market import repository
 from core.market.repository import TickerFacts
+from core.market.tickers import normalise_ticker
 from core.portfolio.activities import ledger_version
 from core.portfolio.analytics_cache import AnalyticsCache
 from core.portfolio.analytics_schemas import HoldingValuation, PerformanceReport, PortfolioSummary, YearlyReturns
@@ -30,12 +31,15 @@ from core.portfolio.ledger_rows import LedgerSnapshot, ledger_entries, read_ledg
 from core.portfolio.performance import DailySeries, daily_series, report_period, yearly_returns
 from core.portfolio.periods import normalise_period
 from core.portfolio.positions import EPSILON
-from core.portfolio.schemas import EARLIEST_DATE, normalise_ticker
+from core.portfolio.schemas import EARLIEST_DATE
 from core.portfolio.valuation import entries_frame, value_history
 
 LATEST_DATE = dt.date(2200, 1, 1)  # pandas timestamps end in 2262
 EQUAL_WEIGHT = "EQUAL_WEIGHT"
 EQUAL_WEIGHT_NAMES = {EQUAL_WEIGHT, "EQUAL-WEIGHT", "EW", "UNIVERSE"}
+# What a portfolio is measured against unless told otherwise (the Portfolio page, the chat).
+DEFAULT_BENCHMARK = EQUAL_WEIGHT
+DEFAULT_BENCHMARK_NAME = "the equal-weight universe"
 
 Compute = Callable[[LedgerSnapshot, dict[str, TickerFacts]], BaseModel]
 

@@ -6,8 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from core.auth.service import find_user_by_email
 from core.config import get_settings
 from core.db.session import session_scope
+from core.errors import NotFoundError
+from core.portfolio.ledger import export_transactions, import_transactions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,9 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _user(session, email: str):
-    from core.auth.service import find_user_by_email
-    from core.errors import NotFoundError
-
     user = find_user_by_email(session, email)
     if user is None:
         raise NotFoundError(f"no user with email {email}")
@@ -37,8 +37,6 @@ def _user(session, email: str):
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.portfolio.ledger import import_transactions
-
     mapping = json.loads(args.mapping) if args.mapping else None
     with session_scope(get_settings()) as session:
         result = import_transactions(
@@ -54,8 +52,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from core.portfolio.ledger import export_transactions
-
     with session_scope(get_settings()) as session:
         print(export_transactions(session, owner=_user(session, args.user)), end="")
     return 0

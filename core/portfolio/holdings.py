@@ -57,6 +57,11 @@ def list_holdings(session: Session, *, owner: User, limit: int = 100, offset: in
     return list(rows), total
 
 
+def held_tickers(session: Session, *, owner: User) -> list[str]:
+    """The tickers the owner holds now, sorted."""
+    return list(session.scalars(select(Stock.ticker).where(Stock.owner_id == owner.id).order_by(Stock.ticker)))
+
+
 def get_holding(session: Session, *, owner: User, stock_id: int) -> Stock:
     stock = session.scalar(select(Stock).where(Stock.id == stock_id, Stock.owner_id == owner.id))
     if stock is None:

@@ -21,6 +21,7 @@ from core.db.tables import Price
 from core.errors import CoreError, InvalidInputError
 from core.market import repository
 from core.market.providers import PriceProvider, create_provider
+from core.market.service import fetch_and_store
 
 PriceRanges = dict[str, tuple[dt.date, dt.date]]
 
@@ -52,7 +53,6 @@ def close_on(session: Session, ticker: str, day: dt.date) -> float | None:
 
 def _fetch(session: Session, provider: PriceProvider, ticker: str, start: dt.date | None) -> str | None:
     """Fetch and store; the provider's reason when it cannot."""
-    from core.market.service import fetch_and_store  # market → portfolio is the allowed direction
 
     try:
         fetch_and_store(session, provider=provider, ticker=ticker, start=start)

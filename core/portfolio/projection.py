@@ -14,6 +14,7 @@ from core.config import Settings
 from core.db.tables import User
 from core.errors import InvalidInputError
 from core.forecasting.projection import PortfolioProjection, project_portfolio
+from core.forecasting.serving import forecast, load_closes
 from core.portfolio.holdings import list_holdings
 
 MAX_PROJECTED_HOLDINGS = 200
@@ -34,7 +35,6 @@ def project_holdings(
     session: Session, *, settings: Settings, owner: User, horizon: int, confidence: float = 0.95, model: str = "drift"
 ) -> PortfolioProjection:
     """Simulate the owner's portfolio value `horizon` trading days ahead (quantiles, VaR, ES)."""
-    from core.forecasting.serving import forecast, load_closes
 
     holdings, _total = list_holdings(session, owner=owner, limit=MAX_PROJECTED_HOLDINGS)
     shares = {holding.ticker: holding.quantity for holding in holdings if holding.quantity}

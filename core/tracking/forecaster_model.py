@@ -1,6 +1,6 @@
 """The pyfunc model MLflow stores with every registered forecaster (MLflow "models from code").
 
-`core.tracking.pyfunc.log_forecaster` hands MLflow this file's path, and the `models` package
+`core.tracking.logged_model.log_forecaster` hands MLflow this file's path, and the `models` package
 as `code_paths`: MLflow copies both into the model and runs this file when the model is
 loaded, with the model's own `code/` folder first on `sys.path`. It depends on `models`,
 mlflow and pandas only, never on `core`, so a registered model loads and predicts outside

@@ -1,50 +1,18 @@
-"""The project's forecaster as an MLflow `pyfunc` model that carries its code.
+"""The pickled wrapper of forecasters registered before models carried their code.
 
-`log_forecaster` logs the model from code (`core/tracking/forecaster_model.py`, which
-depends on `models` only) with the `models` package as `code_paths`, the fitted forecaster
-(written by `Forecaster.save`) and its interval calibration (JSON) as artifacts, and pinned
-requirements: a registered model loads and predicts wherever those packages install, with no
-copy of this repository (`mlflow.pyfunc.load_model`, `mlflow models serve`). Input: a
-DataFrame with an integer `horizon` column (the largest value is used); output: the forecast
-frame `date, mean, lo80, hi80, lo95, hi95`. Imported only from inside functions: it imports mlflow.
+New models are logged by `core.tracking.logged_model` (MLflow "models from code"); models
+registered earlier unpickle `ForecasterModel` from here, so it keeps its name and module.
 """
 
 from __future__ import annotations
 
-import tempfile
-from importlib import metadata
-from pathlib import Path
-
 import mlflow
 import pandas as pd
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
 
-import models
-from models.base import FORECAST_COLUMNS, Forecaster
-from models.intervals import IntervalCalibration, calibrate_intervals
-
-_ARTIFACT, _CALIBRATION = "forecaster", "calibration"
-MODEL_CODE = Path(__file__).with_name("forecaster_model.py")
-MODELS_PACKAGE = Path(models.__file__).parent
-# Distributions a forecaster may need at load time (pinned to what is installed here).
-_REQUIREMENTS = [
-    "mlflow",
-    "pandas",
-    "numpy",
-    "scipy",
-    "statsmodels",
-    "statsforecast",
-    "exchange-calendars",
-    "prophet",
-    "torch",
-]
-
-SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("long", "horizon")]),
-    outputs=Schema([ColSpec("datetime", "date")] + [ColSpec("double", c) for c in FORECAST_COLUMNS[1:]]),
-)
-INPUT_EXAMPLE = pd.DataFrame({"horizon": [5]})
+from core.tracking.logged_model import ARTIFACT
+from models.base import Forecaster
+from models.catalog import load_forecaster
+from models.intervals import calibrate_intervals
 
 
 class ForecasterModel(mlflow.pyfunc.PythonModel):
@@ -57,9 +25,7 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         self.calibration = calibration
 
     def load_context(self, context) -> None:
-        from models.catalog import load_forecaster
-
-        self.forecaster = load_forecaster(context.artifacts[_ARTIFACT])
+        self.forecaster = load_forecaster(context.artifacts[ARTIFACT])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         horizon = int(pd.DataFrame(model_input)["horizon"].max())
@@ -69,36 +35,6 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
 def calibrated_forecast(forecaster: Forecaster, horizon: int, calibration=None) -> pd.DataFrame:
     """`forecaster.predict(horizon)`, with the backtest's interval calibration if any."""
     return calibrate_intervals(forecaster.predict(horizon), calibration)
-
-
-def pip_requirements() -> list[str]:
-    """Explicit pins (inferring them costs ~2 s per logged model)."""
-    pins = []
-    for name in _REQUIREMENTS:
-        try:
-            pins.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            continue
-    return pins
-
-
-def log_forecaster(forecaster: Forecaster, *, calibration: IntervalCalibration | None = None, name: str = "model"):
-    """Log a fitted forecaster in the active run, with its code; returns MLflow's `ModelInfo`."""
-    with tempfile.TemporaryDirectory(prefix="stockcast-model-") as scratch:
-        artifacts = {_ARTIFACT: str(forecaster.save(Path(scratch) / _ARTIFACT))}
-        if calibration is not None:
-            path = Path(scratch) / f"{_CALIBRATION}.json"
-            path.write_text(calibration.to_json())
-            artifacts[_CALIBRATION] = str(path)
-        return mlflow.pyfunc.log_model(
-            name=name,
-            python_model=str(MODEL_CODE),
-            code_paths=[str(MODELS_PACKAGE)],
-            artifacts=artifacts,
-            signature=SIGNATURE,
-            input_example=INPUT_EXAMPLE,
-            pip_requirements=pip_requirements(),
-        )
 
 
 def unwrap_model(loaded) -> ForecasterModel:

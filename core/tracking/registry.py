@@ -109,10 +109,8 @@ def load_champion(settings: Settings, *, ticker: str, model: str) -> ChampionMod
 def _load_version(uri: str, name: str, version: str):
     import mlflow
 
-    from core.tracking.pyfunc import unwrap_model
-
     loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    return unwrap_model(loaded)
+    return loaded.unwrap_python_model()  # the forecaster and its calibration
 
 
 def clear_champion_cache() -> None:

@@ -17,18 +17,34 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from core.config import Settings
-from core.forecasting.backtest import BacktestResult
-from core.tracking.store import BACKTESTS, experiment_id, get_client, store_errors, tracking_failures
+from core.tracking.charts import forecast_chart
+from core.tracking.store import BACKTESTS, experiment_id, get_client, run_url, store_errors, tracking_failures
 
 logger = logging.getLogger(__name__)
 
 _MAX_BATCH = 900  # MLflow accepts at most 1000 metrics per log_batch call
 _MAX_PARAM = 6000
+
+
+class BacktestResult(Protocol):
+    """What the adapter reads of a backtest: `core.forecasting.backtest.BacktestResult` is one.
+    Declared here, not imported, because forecasting builds on tracking, not the reverse."""
+
+    config: Any  # horizon, folds, origin_step, window, train_size, refit
+    forecasts: pd.DataFrame
+    folds: pd.DataFrame
+    interval_methods: dict[str, str]
+
+    def summary(self) -> pd.DataFrame: ...
+
+    def by_step(self) -> pd.DataFrame: ...
+
+    def by_fold(self) -> pd.DataFrame: ...
 
 
 def readable_run_name(ticker: str, model: str, horizon: int | str | None, data_end: str, *extra: str) -> str:
@@ -165,7 +181,6 @@ def log_backtest(
 ) -> str:
     """One run in the `backtests` experiment for `model` on `ticker`; returns its run id.
     `run_name` defaults to the readable "ticker · model · horizon · data end · backtest"."""
-    from core.tracking.charts import forecast_chart
 
     fingerprint = data_fingerprint(series)
     config = result.config
@@ -214,7 +229,6 @@ def log_backtests(
     settings: Settings, *, ticker: str, series: pd.Series, result: BacktestResult, tags: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """One `backtests` run per model in `result`; returns model → link to the run's page."""
-    from core.tracking.store import BACKTESTS, run_url
 
     links = {}
     for model in sorted(result.forecasts["model"].unique()):

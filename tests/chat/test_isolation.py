@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core.chat import index
-from core.chat.evaluation import build_cases
 from core.chat.intents import parse_question
 from core.chat.service import ask, list_chat_history, reindex_user, retrieve
 from core.db.tables import User
+from tests.chat.evaluation import build_cases
 from tests.chat.factories import make_portfolio, record_forecast
 
 ALICE = {"ORCH": (40.0, 45.0), "VOLT": (25.0, 95.0)}

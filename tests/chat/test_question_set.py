@@ -13,13 +13,14 @@ from sqlalchemy import update
 
 from core.chat import repository
 from core.chat.intents import parse_question
-from core.chat.question_set import build_figure_book, hit_rate_by_intent, judge, load_question_set
-from core.chat.risk import PAGE_BENCHMARK
 from core.chat.service import ask
 from core.db.tables import Ticker, TransactionType
-from core.portfolio.activities import record_activity
+from core.portfolio.activities import record_activity, traded_tickers
+from core.portfolio.analytics import DEFAULT_BENCHMARK
+from core.portfolio.holdings import held_tickers
 from core.portfolio.schemas import ActivityCreate
 from tests.chat.factories import add_ticker, make_portfolio, record_forecast
+from tests.chat.question_set import build_figure_book, hit_rate_by_intent, judge, load_question_set
 
 QUESTION_SET = Path(__file__).with_name("question_set.json")
 HOLDINGS = {"ORCH": (40.0, 45.0), "VOLT": (25.0, 95.0), "NIMB": (10.0, 100.0)}
@@ -54,11 +55,11 @@ def ledger_investor(session):
 
 
 def _book(session, user):
-    return build_figure_book(session, user=user, benchmark=PAGE_BENCHMARK, unheld=UNHELD, forecast=FORECAST)
+    return build_figure_book(session, user=user, benchmark=DEFAULT_BENCHMARK, unheld=UNHELD, forecast=FORECAST)
 
 
 def _names(session, user):
-    own = repository.held_symbols(session, user=user) + repository.traded_symbols(session, user=user)
+    own = held_tickers(session, owner=user) + traded_tickers(session, owner=user)
     return repository.all_ticker_names(session), own
 
 

@@ -3,12 +3,12 @@ changes to the user's data."""
 
 from __future__ import annotations
 
-from core.chat.evaluation import build_cases, hit_rate, missed_questions
 from core.chat.intents import parse_question
 from core.chat.service import reindex_user, retrieve
 from core.portfolio.activities import record_activity
 from core.portfolio.holdings import list_holdings
 from core.portfolio.schemas import ActivityCreate
+from tests.chat.evaluation import build_cases, hit_rate, missed_questions
 from tests.chat.factories import LAST_PRICE_DATE, make_portfolio, record_forecast
 
 HOLDINGS = {"ORCH": (40.0, 45.0), "VOLT": (25.0, 95.0), "NIMB": (10.0, 100.0), "CRAN": (100.0, 28.0)}

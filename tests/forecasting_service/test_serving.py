@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.db.tables import PredictionHistory
 from core.errors import InsufficientHistoryError, InvalidInputError
 from core.forecasting.service import forecast
-from core.tracking.training import train_model
+from core.forecasting.training import train_model
 from tests.tracking.fixtures import closes_of, store_prices
 
 

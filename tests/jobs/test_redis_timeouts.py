@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.config import Settings
 from core.jobs.celery_app import create_celery_app
 from core.jobs.redis_connection import redis_client
-from core.mcp_server.gate import CallerGate
+from mcp_server.gate import CallerGate
 
 
 def test_every_redis_client_has_timeouts(redis_url):

@@ -15,7 +15,7 @@ from core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from core.jobs.dispatch import request_job_run
 from core.jobs.locks import default_lock_kind
 from core.jobs.runner import run_job
-from core.metrics import render_latest
+from core.prometheus_metrics import render_latest
 from tests.jobs.conftest import delete_prices, delete_runs, insert_prices, unique_ticker
 
 

@@ -1,6 +1,6 @@
 """MCP fixtures: a committed SQLite database of two users (alice holds AAPL, bob MSFT) with
 access tokens of every kind, a real streamable HTTP server on a free localhost port, and
-clients speaking through the SDK's own transports (HTTP, or stdio to `python -m core mcp`)."""
+clients speaking through the SDK's own transports (HTTP, or stdio to `python -m mcp_server`)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def http_url(world: World) -> str:
     """A real streamable HTTP MCP server (uvicorn) on a free localhost port, for the whole run."""
     import uvicorn
 
-    from core.mcp_server.server import http_app
+    from mcp_server.server import http_app
 
     settings = world.settings.model_copy(update={"mcp_port": free_port()})
     server = uvicorn.Server(
@@ -157,7 +157,7 @@ async def http_client(url: str, secret: str | None) -> AsyncIterator[Client]:
 def stdio_parameters(world: World, secret: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "core", "mcp"],
+        args=["-m", "mcp_server"],
         env=world.env | {"MCP_TOKEN": secret},
         cwd=str(REPO_ROOT),
     )

@@ -1,4 +1,4 @@
-"""The MCP server over stdio: `python -m core mcp` as a subprocess, through the SDK's client."""
+"""The MCP server over stdio: `python -m mcp_server` as a subprocess, through the SDK's client."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from core.audit import list_audit_events
 from core.auth.access_tokens import revoke_personal_token
 from core.auth.service import get_user
 from core.db.session import session_scope
-from core.mcp_server.server import build_server
 from core.portfolio.holdings import list_holdings
+from mcp_server.server import build_server
 from tests.mcp.checks import check_forecast_and_backtest, check_reads_as, check_tool_list, tool_error
 from tests.mcp.conftest import stdio_client
 
@@ -51,7 +51,7 @@ async def test_every_tool_as_two_users_then_a_revoked_token_is_refused(world):
 
 
 def test_the_server_refuses_to_start_with_an_expired_or_missing_token(world):
-    command = [sys.executable, "-m", "core", "mcp"]
+    command = [sys.executable, "-m", "mcp_server"]
     expired = subprocess.run(
         command,
         env=world.env | {"MCP_TOKEN": world.tokens["alice_expired"]},

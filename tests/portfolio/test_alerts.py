@@ -6,7 +6,7 @@ import pytest
 
 from core.db.tables import AlertKind
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.market.service import refresh_prices
+from core.jobs.refresh import refresh_prices
 from core.portfolio.alerts import (
     add_to_watchlist,
     create_alert,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from core import metrics
+from core import prometheus_metrics as metrics
 from core.config import Settings
 from core.db.tables import JobRun, JobStatus
 from core.health import SCHEDULER_STALE_AFTER, check_mlflow, check_redis, check_scheduler

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.tracking.training import train_model
+from core.forecasting.training import train_model
 from tests.tracking.fixtures import closes_of
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,10 +12,10 @@ from mlflow import MlflowClient
 
 from core.config import Settings
 from core.errors import ServiceUnavailableError
+from core.forecasting.training import train_model
 from core.tracking.registry import CHAMPION
 from core.tracking.runs import tracked_run
 from core.tracking.store import BACKTESTS, TRAINING, experiment_id, get_client
-from core.tracking.training import train_model
 from tests.tracking.fixtures import closes_of
 
 

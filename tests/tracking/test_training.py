@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from core.forecasting.training import train_model
 from core.tracking.registry import CHAMPION, decide_promotion, load_champion
 from core.tracking.store import BACKTESTS, TRAINING, experiment_id
 from core.tracking.summary import latest_backtest_summary
-from core.tracking.training import train_model
 from tests.tracking.fixtures import closes_of
 
 LIGHT = {"horizon": 5, "folds": 3, "n_jobs": 1}

@@ -6,7 +6,7 @@ A scheduler or Celery worker counts in its own process: the API's `/metrics` sho
 happened in the API process, plus the job-run gauges it reads from the database at scrape
 time (`set_job_run_gauges`).
 
-    from core import metrics
+    from core import prometheus_metrics as metrics
     metrics.record_job_run("refresh_prices", status="succeeded", seconds=3.2)
     metrics.observe_training("prophet", seconds=0.6)
     metrics.record_forecast_failure("lstm", reason="InsufficientHistoryError")

@@ -22,19 +22,27 @@ from pydantic import Field
 
 from core.auth.acting import run_as
 from core.chat.schemas import ChatAnswer
+from core.chat.service import ask
 from core.config import Settings
 from core.errors import CoreError
+from core.forecasting import accuracy
+from core.forecasting import service as forecasting
+from core.forecasting.backtest import default_config
 from core.forecasting.champion import CHAMPION_HORIZON, CHAMPION_MODEL
 from core.forecasting.delivery import serve_forecast, serve_skill
 from core.forecasting.schemas import ForecastRead, RealisedAccuracyRead
+from core.forecasting.serving import load_closes
+from core.market import service as market
 from core.market.schemas import PriceHistoryRead
 from core.market.tickers import Ticker
-from core.mcp_server.gate import current_caller
-from core.mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
+from core.portfolio import activities, analytics, holdings, ledger
 from core.portfolio.analytics_cache import analytics_cache
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
 from core.portfolio.periods import PERIOD_PATTERN
+from core.portfolio.pricing import live_provider
 from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
+from mcp_server.gate import current_caller
+from mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
 from models.catalog import describe_models, list_models
 
 ModelName = Literal[tuple(list_models())]  # type: ignore[valid-type]
@@ -98,9 +106,6 @@ def _phase_reporter(ctx: Context, phase: int, answered: anyio.Event | None = Non
 
 
 def register_tools(server: MCPServer, settings: Settings) -> None:
-    from core.portfolio import activities, analytics, holdings, ledger
-    from core.portfolio.pricing import live_provider
-
     run = ServiceRunner(settings)
 
     @server.tool(annotations=READ_ONLY)
@@ -178,14 +183,11 @@ def register_tools(server: MCPServer, settings: Settings) -> None:
         question: Annotated[str, Field(min_length=1, max_length=2000, description="About your own portfolio")],
     ) -> ChatAnswer:
         """Ask the chat a question about your portfolio; the answer lists its sources."""
-        from core.chat.service import ask
 
         return await run(ask, user_arg="user", settings=settings, message=question, stream=False)
 
 
 def register_market_tools(server: MCPServer, run: ServiceRunner) -> None:
-    from core.market import service as market
-
     @server.tool(annotations=READ_ONLY)
     async def price_history(
         ticker: Ticker, start: dt.date | None = None, end: dt.date | None = None
@@ -211,9 +213,6 @@ def register_market_tools(server: MCPServer, run: ServiceRunner) -> None:
 
 
 def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Settings) -> None:
-    from core.forecasting import accuracy
-    from core.forecasting import service as forecasting
-
     @server.tool(annotations=READ_ONLY)
     async def forecast(
         ticker: Ticker,
@@ -257,8 +256,6 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
         folds: Annotated[int, Field(ge=1, le=MAX_BACKTEST_FOLDS)] = 5,
     ) -> BacktestReport:
         """A rolling-origin backtest on the stored closes; progress is reported after each fold."""
-        from core.forecasting.backtest import default_config
-        from core.forecasting.serving import load_closes
 
         def backtest(session, **_caller):
             _, closes = load_closes(session, ticker)

@@ -15,8 +15,8 @@ from core.auth.access_tokens import effective_scopes, verify_personal_token
 from core.config import Settings
 from core.db.session import session_scope
 from core.errors import AuthenticationError
-from core.mcp_server.gate import CallerGate
-from core.mcp_server.tools import register_tools
+from mcp_server.gate import CallerGate
+from mcp_server.tools import register_tools
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,14 @@ import json
 import sys
 
 from core.config import get_settings
+from core.db.session import session_scope
 from core.errors import InvalidInputError, ServiceUnavailableError
+from core.forecasting.accuracy import realised_accuracy, realised_by_date, realised_by_month, update_realised
+from core.forecasting.replay import ReplayConfig
+from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
+from core.forecasting.serving import load_closes
+from core.forecasting.training import train_model
+from core.tracking.monitoring import log_realised_accuracy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,10 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core.db.session import session_scope
-    from core.forecasting.serving import load_closes
-    from core.tracking.training import train_model
-
     settings = get_settings()
     try:
         params = json.loads(args.params)
@@ -75,10 +78,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from core.db.session import session_scope
-    from core.forecasting.accuracy import realised_accuracy, realised_by_date, update_realised
-    from core.tracking.monitoring import log_realised_accuracy
-
     settings = get_settings()
     with session_scope(settings) as session:
         filled = update_realised(session)
@@ -104,11 +103,6 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
-
-    from core.db.session import session_scope
-    from core.forecasting.accuracy import realised_by_month
-    from core.forecasting.replay import ReplayConfig
-    from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
 
     settings = get_settings()
     config = ReplayConfig(

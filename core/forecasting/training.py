@@ -21,10 +21,13 @@ import pandas as pd
 from core.config import Settings
 from core.errors import InvalidInputError
 from core.forecasting.backtest import BacktestConfig, BacktestResult, ProgressCallback, run_backtest
+from core.forecasting.calibration import fit_interval_calibration
 from core.logs import time_execution
-from core.metrics import observe_training
+from core.prometheus_metrics import observe_training
 from core.tracking import registry
+from core.tracking.logged_model import log_forecaster_in_run
 from core.tracking.runs import (
+    backtest_metrics,
     data_fingerprint,
     folds_key,
     log_backtest,
@@ -59,8 +62,6 @@ def _mase(result: BacktestResult, model: str) -> float | None:
 
 
 def _calibration(result: BacktestResult, model: str):
-    from core.forecasting.calibration import fit_interval_calibration
-
     try:
         return fit_interval_calibration(result.forecasts, model)
     except InvalidInputError as exc:
@@ -124,8 +125,6 @@ def train_model(
         tags={"role": "challenger", "registered_model": name},
     )
     if _CHAMPION_KEY in factories:
-        from core.tracking.runs import backtest_metrics
-
         log_metrics(settings, backtest_run, backtest_metrics(result, _CHAMPION_KEY, prefix="champion/"))
 
     promote, decision = registry.decide_promotion(challenger_mase, champion_mase, current.version if current else None)
@@ -196,16 +195,11 @@ def _champion_mase(current, key, champion_params, full_params, challenger_mase, 
 def _log_and_register(
     settings, *, forecaster, name, horizon, tags, params, calibration, metrics, decision_tags, promote
 ):
-    import mlflow
-
-    from core.tracking.pyfunc import log_forecaster
-
     run_name = readable_run_name(tags["ticker"], tags["model"], horizon, tags["data_end"], "training")
     with tracked_run(settings, TRAINING, run_name=run_name, tags=tags) as run_id:
         log_params(settings, run_id, params)
         log_metrics(settings, run_id, [(key, value, 0, None) for key, value in metrics.items()])
-        with store_errors(settings, "logging the model"), mlflow.start_run(run_id=run_id):
-            info = log_forecaster(forecaster, calibration=calibration)
+        info = log_forecaster_in_run(settings, run_id, forecaster, calibration=calibration)
         version_tags = {
             key: tags[key]
             for key in (
