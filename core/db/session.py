@@ -144,7 +144,8 @@ class ShortUnits:
 
 class OneSession(ShortUnits):
     """`ShortUnits` over a session the caller already holds (a service inside its own unit of
-    work, a test's rolled-back transaction): reads and writes go to that session."""
+    work, a test's rolled-back transaction): reads go to that session, and each write is a
+    savepoint in it, so a failed one leaves the others in place as a failed short unit would."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -154,4 +155,5 @@ class OneSession(ShortUnits):
         yield self.session
 
     def write(self, work: Callable[[Session], T]) -> T:
-        return work(self.session)
+        with self.session.begin_nested():
+            return work(self.session)

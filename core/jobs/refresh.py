@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.db.session import ShortUnits
+from core.db.session import OneSession, ShortUnits
 from core.forecasting.accuracy import update_realised
 from core.market import service as market
 from core.market.providers import PriceProvider
@@ -30,12 +30,12 @@ def refresh_prices(
     progress: market.Progress | None = None,
     provider: PriceProvider | None = None,
 ) -> RefreshReport:
-    """`core.market.service.refresh_prices`, then alerts fired and predictions scored (counted
-    on the report). Never commits: the caller owns the unit of work."""
-    report = market.refresh_prices(session, settings=settings, tickers=tickers, progress=progress, provider=provider)
-    report.alerts_triggered = len(evaluate_alerts(session, tickers=[item.ticker for item in report.tickers]))
-    report.predictions_realised = int(update_realised(session) or 0)
-    return report
+    """`refresh_prices_in_units` inside the caller's unit of work (each step a savepoint);
+    never commits."""
+    on_ticker = None if progress is None else (lambda _item: progress(1))
+    return refresh_prices_in_units(
+        OneSession(session), settings=settings, tickers=tickers, on_ticker=on_ticker, provider=provider
+    )
 
 
 def refresh_prices_in_units(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write, is_admin
 from core.config import Settings
-from core.db.session import ShortUnits
+from core.db.session import OneSession, ShortUnits
 from core.db.tables import User
 from core.errors import CoreError, NotFoundError, PermissionDeniedError, ServiceUnavailableError
 from core.logs import time_execution
@@ -99,20 +99,6 @@ def bundled_row_count(settings: Settings, tickers: list[str] | None = None) -> i
     return sum(len(frame) for ticker, frame in prices.items() if not tickers or ticker in tickers)
 
 
-def _refresh_one(session: Session, provider: PriceProvider, ticker: str, last: dt.date | None) -> TickerRefresh:
-    start = last + dt.timedelta(days=1) if last else None
-    try:
-        frame = provider.fetch_history(ticker, start=start)
-        with session.begin_nested():  # one ticker's failure leaves the others' rows in place
-            added = _store(session, provider, ticker, frame)
-    except CoreError as exc:
-        logger.warning("refresh failed; stored prices kept", extra={"ticker": ticker, "error": exc.message})
-        unreachable = isinstance(exc, ServiceUnavailableError)
-        return TickerRefresh(ticker=ticker, last_date=last, error=exc.message, unreachable=unreachable)
-    new_last = frame["date"].max().date() if not frame.empty else last
-    return TickerRefresh(ticker=ticker, rows_added=added, last_date=new_last)
-
-
 @time_execution
 def refresh_prices(
     session: Session,
@@ -122,32 +108,16 @@ def refresh_prices(
     progress: Progress | None = None,
     provider: PriceProvider | None = None,
 ) -> RefreshReport:
-    """Fetch only the dates after each ticker's last stored day, from `settings.data_provider`.
+    """Fetch only the dates after each ticker's last stored day, from `settings.data_provider`,
+    inside the caller's unit of work (each ticker in a savepoint).
 
     Errors are collected per ticker (the stored prices stay as they are), never raised.
     What follows a refresh (price alerts, realised scores) is `core.jobs.refresh`'s to run.
     """
-    provider = provider or create_provider(settings.data_provider, settings=settings)
-    ranges = repository.price_date_ranges(session)
-    if tickers:
-        wanted = [normalise_ticker(t) for t in tickers]
-    else:
-        wanted = sorted(set(ranges) | {info.symbol for info in provider.list_tickers()})
-    report = RefreshReport(provider=provider.name)
-    unreachable: str | None = None
-    for ticker in wanted:
-        last = ranges.get(ticker, (None, None))[1]
-        if unreachable is None:
-            item = _refresh_one(session, provider, ticker, last)
-        else:  # the source is down: don't wait out a timeout per ticker
-            item = TickerRefresh(ticker=ticker, last_date=last, error=f"skipped: {unreachable}")
-        report.tickers.append(item)
-        report.rows_added += item.rows_added
-        if item.unreachable and unreachable is None:
-            unreachable = item.error
-        if progress is not None:
-            progress(1)
-    return report
+    on_ticker = None if progress is None else (lambda _item: progress(1))
+    return refresh_prices_in_units(
+        OneSession(session), settings=settings, tickers=tickers, on_ticker=on_ticker, provider=provider
+    )
 
 
 def refresh_prices_in_units(
