@@ -12,7 +12,7 @@ a trailing window of months (accuracy over time).
 Predictions made by the replay (`core.forecasting.replay`) have `replayed=True` and no user;
 `replayed` selects them (True), the live ones (False) or both (None). `visible_to=user` keeps
 that user's own predictions and those of nobody (replayed ones, forecasts made without a
-log-in) for the tickers the user trades or watches (an admin: all), never another user's.
+log-in) for the tickers the user trades, watches or has forecast (an admin: all), never another user's.
 """
 
 from __future__ import annotations
@@ -84,14 +84,15 @@ def _observe_errors(session: Session, realised_at: dt.datetime) -> None:
 
 def shared_rows_visible_to(user: User):
     """The shared (replayed, logged-out) predictions a user may see: an admin all of them,
-    anyone else those of tickers they trade or watch, since which tickers the replay covered
-    would otherwise name what other users hold."""
+    anyone else those of tickers they trade, watch or have forecast, since which tickers the
+    replay covered would otherwise name what other users hold."""
     shared = PredictionHistory.user_id.is_(None)
     if user.role == Role.ADMIN:
         return shared
     traded = select(Transaction.ticker).where(Transaction.owner_id == user.id)
     watched = select(WatchlistItem.ticker).where(WatchlistItem.owner_id == user.id)
-    return and_(shared, PredictionHistory.ticker.in_(traded.union(watched)))
+    forecast = select(PredictionHistory.ticker).where(PredictionHistory.user_id == user.id)
+    return and_(shared, PredictionHistory.ticker.in_(traded.union(watched, forecast)))
 
 
 def realised_predictions(

@@ -268,37 +268,6 @@ class ReplayReport:
 
 
 def replay_tickers(
-    session: Session,
-    *,
-    tickers: Sequence[str],
-    config: ReplayConfig | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> ReplayReport:
-    """Replay each ticker; one ticker's failure (too short, unknown) is listed, not raised.
-
-    Every ticker is computed before anything is written, so that a replay of minutes holds
-    SQLite's write lock for a moment only. `progress(ticker, done, total)` is called as each
-    ticker's blocks of origins complete.
-    """
-    config = config or ReplayConfig()
-    report = ReplayReport(config=config)
-    computed = []
-    for ticker in (name.strip().upper() for name in tickers):
-
-        def step(done: int, total: int, ticker: str = ticker) -> None:
-            if progress:
-                progress(ticker, done, total)
-
-        try:
-            computed.append(_compute(session, ticker, config, step))
-        except CoreError as exc:
-            logger.warning("replay failed", extra={"ticker": ticker, "error": exc.message})
-            report.errors[ticker] = exc.message
-    report.tickers = [_store(session, item, config) for item in computed]
-    return report
-
-
-def replay_tickers_in_units(
     units: ShortUnits,
     *,
     tickers: Sequence[str],
@@ -306,10 +275,10 @@ def replay_tickers_in_units(
     progress: Callable[[str, int, int], None] | None = None,
     on_ticker: Callable[[TickerReplay], object] | None = None,
 ) -> ReplayReport:
-    """`replay_tickers` for long runs: per ticker, read in one short unit, fit outside any
-    transaction, store in another; a concurrent writer never waits on the fits and never
-    kills them. An interrupted run loses at most the ticker in flight: origins already stored
-    are skipped next time."""
+    """Replay each ticker (one ticker's failure, too short or unknown, is listed, not raised):
+    per ticker, read in one short unit, fit outside any transaction, store in another; a
+    concurrent writer never waits on the fits and never kills them. An interrupted run loses
+    at most the ticker in flight: origins already stored are skipped next time."""
     config = config or ReplayConfig()
     report = ReplayReport(config=config)
     for ticker in (name.strip().upper() for name in tickers):

@@ -19,7 +19,7 @@ from core.db.session import ShortUnits
 from core.db.tables import Price, Transaction
 from core.errors import ServiceUnavailableError
 from core.forecasting.accuracy import realised_by_month, realised_predictions, score_realised, update_realised
-from core.forecasting.replay import ReplayConfig, ReplayReport, TickerReplay, replay_tickers, replay_tickers_in_units
+from core.forecasting.replay import ReplayConfig, ReplayReport, TickerReplay, replay_tickers
 from core.tracking.monitoring import log_monthly_accuracy
 from core.tracking.store import MONITORING, experiment_id
 
@@ -46,38 +46,6 @@ def replay_ticker_list(session: Session, text: str | Sequence[str] | None) -> li
 
 
 def replay_and_log(
-    session: Session,
-    *,
-    settings: Settings,
-    tickers: Sequence[str] | None = None,
-    config: ReplayConfig | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Replay `tickers` (default: `default_replay_tickers`), score the replayed forecasts and
-    log their realised accuracy by month to MLflow's `monitoring` experiment; a summary dict.
-
-    MLflow being down does not undo the replay: its message is returned as `monitoring_error`.
-    """
-
-    config = config or ReplayConfig()
-    tickers = list(tickers or default_replay_tickers(session))
-    store_error = _open_monitoring(settings)  # first use of a new store takes seconds: not while writing
-    report = replay_tickers(session, tickers=tickers, config=config, progress=progress)
-    scored = update_realised(session)
-    by_month = realised_by_month(session, replayed=True, versions=config.versions)
-    result = _replay_result(config, report, scored, by_month)
-    if by_month.empty:
-        return result
-    if store_error:
-        result["monitoring"] = {"monitoring_error": store_error}
-        return result
-    matured = realised_predictions(session, replayed=True, versions=config.versions)
-    overall = pd.DataFrame([{"model": name, **score_realised(group)} for name, group in matured.groupby("model")])
-    result["monitoring"] = _log_monitoring(session, settings, config, report, by_month, overall)
-    return result
-
-
-def replay_and_log_in_units(
     units: ShortUnits,
     *,
     settings: Settings,
@@ -86,17 +54,20 @@ def replay_and_log_in_units(
     progress: Callable[[str, int, int], None] | None = None,
     on_ticker: Callable[[TickerReplay], object] | None = None,
 ) -> dict[str, Any]:
-    """`replay_and_log` for long runs (the `replay` job): fits outside transactions, each
-    ticker stored in its own short unit of work, MLflow logged after the last commit."""
+    """Replay `tickers` (default: `default_replay_tickers`), score the replayed forecasts and
+    log their realised accuracy by month to MLflow's `monitoring` experiment; a summary dict.
+
+    Fits run outside transactions, each ticker is stored in its own short unit of work (the
+    `replay` job and the CLI pass `ShortUnits`; `OneSession` runs it inside a caller's unit),
+    and MLflow is logged after the last commit. MLflow being down does not undo the replay:
+    its message is returned as `monitoring_error`."""
 
     config = config or ReplayConfig()
     if not tickers:
         with units.read() as session:
             tickers = default_replay_tickers(session)
     store_error = _open_monitoring(settings)
-    report = replay_tickers_in_units(
-        units, tickers=list(tickers), config=config, progress=progress, on_ticker=on_ticker
-    )
+    report = replay_tickers(units, tickers=list(tickers), config=config, progress=progress, on_ticker=on_ticker)
     scored = units.write(update_realised)
     with units.read() as session:
         by_month = realised_by_month(session, replayed=True, versions=config.versions)
@@ -134,12 +105,6 @@ def _open_monitoring(settings: Settings) -> str | None:
         logger.warning("replay accuracy will not be logged to MLflow: %s", exc.message)
         return exc.message
     return None
-
-
-def _log_monitoring(session, settings, config, report, by_month, overall) -> dict[str, Any]:
-    replayed = [item.ticker for item in report.tickers]
-    data_end = session.scalar(select(func.max(Price.date)).where(Price.ticker.in_(replayed)))
-    return _log_to_mlflow(settings, config, replayed, data_end, by_month, overall)
 
 
 def _log_to_mlflow(settings, config, replayed, data_end, by_month, overall) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import json
 import sys
 
 from core.config import get_settings
-from core.db.session import session_scope
+from core.db.session import ShortUnits, session_scope
 from core.errors import InvalidInputError, ServiceUnavailableError
 from core.forecasting.accuracy import realised_accuracy, realised_by_date, realised_by_month, update_realised
 from core.forecasting.replay import ReplayConfig
@@ -121,9 +121,11 @@ def _replay(args: argparse.Namespace) -> int:
             if done == total:
                 bar.update(1)
 
-        with session_scope(settings) as session:
-            result = replay_and_log(session, settings=settings, tickers=tickers, config=config, progress=progress)
-            table = realised_by_month(session, replayed=True, versions=config.versions)
+        # Short units: the fits run outside transactions, so the API keeps writing meanwhile.
+        units = ShortUnits(settings)
+        result = replay_and_log(units, settings=settings, tickers=tickers, config=config, progress=progress)
+    with session_scope(settings, write=False) as session:
+        table = realised_by_month(session, replayed=True, versions=config.versions)
     print(
         f"replay {result['version']}: {result['rows_added']} forecast rows added, {result['predictions_scored']} scored"
     )

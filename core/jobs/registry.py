@@ -50,7 +50,7 @@ from core.errors import InvalidInputError, NotFoundError, ServiceUnavailableErro
 from core.forecasting.accuracy import realised_by_date, update_realised
 from core.forecasting.champion import champion_config
 from core.forecasting.replay import ReplayConfig
-from core.forecasting.replay_monitoring import replay_and_log_in_units, replay_ticker_list
+from core.forecasting.replay_monitoring import replay_and_log, replay_ticker_list
 from core.forecasting.serving import load_closes
 from core.forecasting.training import train_model
 from core.forecasting.warming import warm_champions
@@ -291,7 +291,7 @@ def replay_job(
                 "replay progress", extra={"ticker": ticker, "done": selected.index(ticker) + 1, "of": len(selected)}
             )
 
-    result = replay_and_log_in_units(
+    result = replay_and_log(
         work,
         settings=settings,
         tickers=selected,

@@ -78,7 +78,8 @@ def test_realised_accuracy_by_month_pools_tickers_and_trailing_months(session):
     assert rolling["coverage_80"] == pytest.approx(1 / 3) and rolling["coverage_95"] == pytest.approx(2 / 3)
     assert realised_by_month(session, replayed=True, ticker="LINB")["n"].tolist() == [1]
     # The live forecast belongs to its user; the replay's rows are shown for the tickers a user
-    # trades or watches (which tickers it covered would name what others hold); an admin sees all.
+    # trades, watches or has forecast (which tickers it covered would name what others hold); an
+    # admin sees all.
     stranger = make_user(session)
     assert realised_by_month(session, visible_to=stranger)["n"].sum() == 0
     add_to_watchlist(session, owner=stranger, data=WatchlistItemCreate(ticker="LINA"))
@@ -86,6 +87,6 @@ def test_realised_accuracy_by_month_pools_tickers_and_trailing_months(session):
     analyst = make_user(session, role=Role.ANALYST)
     session.add(row("LINB", "2016-01-07", 100, 110, 1, 2, replayed=False, user=analyst.id))
     session.flush()
-    assert realised_by_month(session, visible_to=analyst)["n"].sum() == 1, "their own live row only"
+    assert realised_by_month(session, visible_to=analyst)["n"].sum() == 2, "their own row and LINB's replay"
     admin = make_user(session, role=Role.ADMIN)
     assert realised_by_month(session, visible_to=admin)["n"].sum() == 3, "every shared row, no one's own"

@@ -48,6 +48,7 @@ def test_metrics_are_stepped_by_date_and_only_newer_dates_are_logged_again(mlflo
 
 
 def test_the_replay_logs_the_ensembles_accuracy_by_month_over_a_year(session, tracking_settings):
+    from core.db.session import OneSession
     from core.forecasting.accuracy import realised_by_month
     from core.forecasting.replay_monitoring import replay_and_log
     from tests.forecasting_service.synthetic import CHEAP, synthetic_closes, synthetic_prices
@@ -55,7 +56,7 @@ def test_the_replay_logs_the_ensembles_accuracy_by_month_over_a_year(session, tr
 
     for seed, ticker in ((1, "SYNM"), (2, "SYNN")):
         store_prices(session, synthetic_prices(ticker, synthetic_closes(seed=seed)))
-    result = replay_and_log(session, settings=tracking_settings, tickers=["SYNM", "SYNN"], config=CHEAP)
+    result = replay_and_log(OneSession(session), settings=tracking_settings, tickers=["SYNM", "SYNN"], config=CHEAP)
     assert result["errors"] == {} and result["months"] >= 12
     run_id = result["monitoring"]["run_id"]
     client = get_client(tracking_settings)
@@ -73,6 +74,6 @@ def test_the_replay_logs_the_ensembles_accuracy_by_month_over_a_year(session, tr
         assert logged == pytest.approx(ensemble[metric].to_dict())
     assert client.get_metric_history(run_id, "mase/naive")  # the members beside the ensemble
 
-    again = replay_and_log(session, settings=tracking_settings, tickers=["SYNM", "SYNN"], config=CHEAP)
+    again = replay_and_log(OneSession(session), settings=tracking_settings, tickers=["SYNM", "SYNN"], config=CHEAP)
     assert again["rows_added"] == 0
     assert again["monitoring"] == {**result["monitoring"], "created": False}
