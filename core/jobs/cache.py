@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import threading
-import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
@@ -29,6 +27,7 @@ import pandas as pd
 
 from core.config import Settings
 from core.jobs.redis_connection import database_scope, redis_client
+from core.memory_store import MemoryStore
 
 
 class Store(Protocol):
@@ -37,39 +36,6 @@ class Store(Protocol):
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
 
     def incr(self, key: str) -> int: ...
-
-
-class MemoryStore:
-    """A thread-safe dict with expiry, bounded to `max_entries` (oldest dropped first)."""
-
-    def __init__(self, max_entries: int = 512) -> None:
-        self._items: dict[str, tuple[float, bytes]] = {}
-        self._counters: dict[str, int] = {}
-        self._guard = threading.Lock()
-        self.max_entries = max_entries
-
-    def get(self, key: str) -> bytes | None:
-        with self._guard:
-            item = self._items.get(key)
-            if item is None or item[0] < time.monotonic():
-                self._items.pop(key, None)
-                return None
-            return item[1]
-
-    def set(self, key: str, value: bytes, ttl: int) -> None:
-        with self._guard:
-            if len(self._items) >= self.max_entries:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = (time.monotonic() + ttl, value)
-
-    def incr(self, key: str) -> int:
-        with self._guard:
-            self._counters[key] = self._counters.get(key, 0) + 1
-            return self._counters[key]
-
-    def counter(self, key: str) -> int:
-        with self._guard:
-            return self._counters.get(key, 0)
 
 
 class RedisStore:

@@ -20,15 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from core.config import Settings
+from core.memory_store import MemoryStore
 
 logger = logging.getLogger(__name__)
 
@@ -41,31 +40,6 @@ class Store(Protocol):
     def get(self, key: str) -> bytes | None: ...
 
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
-
-
-class MemoryStore:
-    """This process's entries: thread-safe, least recently used dropped first."""
-
-    def __init__(self, max_entries: int = MEMORY_ENTRIES) -> None:
-        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-        self._guard = threading.Lock()
-        self.max_entries = max_entries
-
-    def get(self, key: str) -> bytes | None:
-        with self._guard:
-            item = self._items.get(key)
-            if item is None or item[0] < time.monotonic():
-                self._items.pop(key, None)
-                return None
-            self._items.move_to_end(key)
-            return item[1]
-
-    def set(self, key: str, value: bytes, ttl: int) -> None:
-        with self._guard:
-            self._items[key] = (time.monotonic() + ttl, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
 
 
 class RedisStore:
@@ -127,7 +101,7 @@ class AnalyticsCache:
 @lru_cache(maxsize=8)
 def _cache_for(database_url: str, redis_url: str, timeout: float, ttl: int) -> AnalyticsCache:
     digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]  # two databases never share entries
-    store: Store = RedisStore(redis_url, timeout) if redis_url else MemoryStore()
+    store: Store = RedisStore(redis_url, timeout) if redis_url else MemoryStore(MEMORY_ENTRIES)
     return AnalyticsCache(store, prefix=f"stockcast:analytics:{digest}", ttl=ttl)
 
 

@@ -18,8 +18,9 @@ from sqlalchemy import event
 
 from core.config import Settings
 from core.market.repository import upsert_prices
+from core.memory_store import MemoryStore
 from core.portfolio.analytics import measure_performance, returns_by_year, summarize_portfolio
-from core.portfolio.analytics_cache import AnalyticsCache, MemoryStore, RedisStore
+from core.portfolio.analytics_cache import AnalyticsCache, RedisStore
 from core.portfolio.ledger import record_transaction
 from core.portfolio.schemas import TransactionCreate
 from tests.factories import make_user
