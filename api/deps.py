@@ -5,34 +5,32 @@ commits before the route returns (`await run(service, user=user, **kwargs)`): a 
 committed, and no database or CPU work of a service runs on the event loop. GET, HEAD and
 OPTIONS run as reads (no write lock on SQLite); other methods as writes.
 
-`SessionDep` is a read-only AsyncSession for the caller's look-up (awaited, never run_sync);
-it closes before the response is sent and never commits.
-
-`CurrentUser` accepts a log-in JWT or a personal access token (`sc_pat_…`) as the bearer; a
-token needs the `write` scope for any method but GET/HEAD/OPTIONS (asking the chat is a
-read), and each use is audited (`token.use`; a refusal as `token.refused`, committed before
-the 401/403). A log-in JWT issued before the user's password, role or activation last changed
-is refused (core.auth.tokens). `LoggedInUser` accepts the JWT only (managing tokens needs a
-real log-in).
+`CurrentUser` is the `Caller` a bearer names: a log-in JWT (its signature and expiry checked
+here, with no database round trip) or a personal access token (`sc_pat_…`; it needs the
+`write` scope for any method but GET/HEAD/OPTIONS (asking the chat is a read), and each use is
+audited: `token.use`, a refusal as `token.refused`, committed before the 401/403). The
+account itself (it exists, is active, and a JWT is not older than its last password, role or
+activation change) is checked by every `run` of the request, inside the same unit of work as
+the use case (core.auth.acting): one transaction per request, no window between check and
+work. A route that needs the account itself without a use case takes `VerifiedUser`.
+`LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.access_token_schemas import TokenScope
 from core.auth.access_tokens import admit_token_use, is_personal_token
 from core.auth.acting import run_as, run_service
-from core.auth.tokens import decode_access_claims, ensure_token_current
+from core.auth.tokens import AccessClaims, decode_access_claims
 from core.config import Settings
-from core.db.session import DatabaseUnavailableError, describe_unavailable, is_unavailable
 from core.db.tables import User
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
 
@@ -46,36 +44,50 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.session_factory() as session:
-        yield session  # read-only: closing rolls back whatever transaction the read began
+@dataclass(frozen=True)
+class Caller:
+    """Who a request's bearer names; the account is checked in each unit of work (see the module)."""
 
-
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+    id: int
+    claims: AccessClaims | None = None  # a log-in JWT's; None for an admitted personal token
 
 
 class ServiceRunner:
-    """Runs a sync `core` use case off the event loop, committed before the route answers."""
+    """Runs a sync `core` use case off the event loop, committed before the route answers.
+
+    One per request. Once the request's caller is known, every run checks that account in
+    its own unit of work, whether or not the use case takes the user."""
 
     def __init__(self, settings: Settings, *, write: bool) -> None:
         self.settings = settings
         self.write = write
+        self.caller: Caller | None = None
 
     async def __call__(
         self,
         service: Any,
         /,
         *,
-        user: User | None = None,
+        user: Caller | None = None,
         user_arg: str = "owner",
         write: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         write = self.write if write is None else write
-        if user is None:
+        acting = user or self.caller
+        if acting is None:
             call = partial(run_service, self.settings, service, write=write, **kwargs)
         else:
-            call = partial(run_as, self.settings, user.id, service, user_arg=user_arg, write=write, **kwargs)
+            call = partial(
+                run_as,
+                self.settings,
+                acting.id,
+                service,
+                user_arg=user_arg if user is not None else None,
+                claims=acting.claims,
+                write=write,
+                **kwargs,
+            )
         return await anyio.to_thread.run_sync(call)
 
 
@@ -97,7 +109,7 @@ def get_runner(request: Request) -> ServiceRunner:
 RunDep = Annotated[ServiceRunner, Depends(get_runner)]
 
 
-async def _user_of_personal_token(run: ServiceRunner, request: Request, secret: str) -> User:
+async def _caller_of_personal_token(run: ServiceRunner, request: Request, secret: str) -> Caller:
     # A refusal is returned, not raised, so its unit of work commits the `token.refused` record.
     outcome = await run(
         admit_token_use,
@@ -110,70 +122,72 @@ async def _user_of_personal_token(run: ServiceRunner, request: Request, secret: 
     )
     if isinstance(outcome, CoreError):
         raise outcome
-    return outcome
+    return Caller(id=outcome.id)
+
+
+def _caller_of_jwt(settings: Settings, token: str) -> Caller:
+    claims = decode_access_claims(settings, token)
+    return Caller(id=claims.user_id, claims=claims)
+
+
+def _identified(request: Request, run: ServiceRunner, caller: Caller) -> Caller:
+    request.state.user_id = caller.id  # who a refusal is audited under (api.refusals)
+    run.caller = caller
+    return caller
 
 
 async def get_current_user(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     run: RunDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> User:
+) -> Caller:
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
-        user = await _user_of_personal_token(run, request, token)
+        caller = await _caller_of_personal_token(run, request, token)
     else:
-        user = await _user_of_jwt(session, settings, token)
-    request.state.user_id = user.id  # who a refusal is audited under (api.refusals)
-    return user
+        caller = _caller_of_jwt(settings, token)
+    return _identified(request, run, caller)
 
 
-async def _user_of_jwt(session: AsyncSession, settings: Settings, token: str) -> User:
-    claims = decode_access_claims(settings, token)
-    try:
-        user = await session.get(User, claims.user_id)
-    except Exception as exc:  # the driver's own errors: a refused or dropped connection
-        if is_unavailable(exc):
-            raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
-        raise
-    if user is None:
-        raise AuthenticationError("the token's user no longer exists")
-    if not user.is_active:
-        raise AuthenticationError("this account is deactivated")
-    ensure_token_current(user, claims)
-    return user
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
 async def get_logged_in_user(
-    request: Request, session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
+    request: Request, settings: SettingsDep, run: RunDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Caller:
     if not token:
         raise AuthenticationError("not authenticated")
     if is_personal_token(token):
         raise PermissionDeniedError("access tokens cannot manage access tokens; log in with your password")
-    user = await _user_of_jwt(session, settings, token)
-    request.state.user_id = user.id  # who a refusal is audited under (api.refusals)
-    return user
+    return _identified(request, run, _caller_of_jwt(settings, token))
 
 
-LoggedInUser = Annotated[User, Depends(get_logged_in_user)]
+LoggedInUser = Annotated[Caller, Depends(get_logged_in_user)]
 
 
 async def get_optional_user(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     run: RunDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> User | None:
+) -> Caller | None:
     if not token:
         return None
-    return await get_current_user(request, session, settings, run, token)
+    return await get_current_user(request, settings, run, token)
 
 
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+OptionalUser = Annotated[Caller | None, Depends(get_optional_user)]
+
+
+def _account(session: Any, *, owner: User) -> User:
+    return owner
+
+
+async def get_verified_user(run: RunDep, caller: CurrentUser) -> User:
+    """The caller's account, checked and loaded in a read unit of work of its own."""
+    return await run(_account, user=caller, write=False)
+
+
+VerifiedUser = Annotated[User, Depends(get_verified_user)]

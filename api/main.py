@@ -1,7 +1,8 @@
 """The FastAPI application: `uvicorn api.main:app`, or `python main.py`.
 
 `create_app` builds the app from settings; the lifespan migrates the database (Alembic, not
-create_all) and opens the async engine. Routers are listed in ROUTERS.
+create_all). Every request runs its use cases in worker threads, each in its own unit of work
+(api.deps). Routers are listed in ROUTERS.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from sqlalchemy.engine import make_url
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware, install_tracing
@@ -30,7 +32,6 @@ from api.routes import (
     users,
 )
 from core.config import Settings, get_settings
-from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
 from core.forecasting.skill_tasks import SkillTasks
 from core.logs import configure_logging
@@ -61,15 +62,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.migrate_on_start:
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
     settings.resolved_jwt_secret()  # generate and keep it now, not on the first log-in
-    engine = make_async_engine(settings.database_url)
-    app.state.engine = engine
-    app.state.session_factory = make_async_session_factory(engine)
-    logger.info("api started", extra={"database": engine.dialect.name})
+    logger.info("api started", extra={"database": make_url(settings.database_url).get_backend_name()})
     try:
         yield
     finally:
         app.state.skill_tasks.shutdown()
-        await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -150,8 +150,9 @@ class ApiHarness:
 
 @pytest.fixture
 async def api(settings: Settings):
-    from api.deps import get_runner, get_session
+    from api.deps import get_runner
     from api.main import create_app
+    from core.auth.acting import acting_user
 
     app = create_app(settings)
     engine = make_async_engine(settings.database_url)
@@ -159,25 +160,29 @@ async def api(settings: Settings):
         outer = await connection.begin()
         db = AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
-        async def rolled_back_session():
-            yield db  # the test's session: requests see (and roll back with) the test's data
+        class RunInTestTransaction:
+            """Production runs each use case in a worker thread with its own committed unit of
+            work, which could not see this test's uncommitted data (tests/api/test_runner.py
+            and the durability tests cover that path). Here it runs in a savepoint of the
+            test's transaction, released on success and rolled back on error, as a unit of work
+            would be, checking the request's caller the same way (core.auth.acting)."""
 
-        async def run_in_test_transaction(service, /, *, user=None, user_arg="owner", write=None, **kwargs):
-            # Production runs each use case in a worker thread with its own committed unit of
-            # work, which could not see this test's uncommitted data (tests/api/test_runner.py
-            # and the durability tests cover that path). Here it runs in a savepoint of the
-            # test's transaction, released on success and rolled back on error, as a unit of
-            # work would be.
-            def work(sync_session):
-                if user is not None:
-                    kwargs[user_arg] = user  # loaded by the auth dependency in this very session
-                return service(sync_session, **kwargs)
+            caller = None
 
-            async with db.begin_nested():
-                return await db.run_sync(work)
+            async def __call__(self, service, /, *, user=None, user_arg="owner", write=None, **kwargs):
+                acting = user or self.caller
 
-        app.dependency_overrides[get_session] = rolled_back_session
-        app.dependency_overrides[get_runner] = lambda: run_in_test_transaction
+                def work(sync_session):
+                    if acting is not None:
+                        account = acting_user(sync_session, acting.id, claims=acting.claims)
+                        if user is not None:
+                            kwargs[user_arg] = account
+                    return service(sync_session, **kwargs)
+
+                async with db.begin_nested():
+                    return await db.run_sync(work)
+
+        app.dependency_overrides[get_runner] = RunInTestTransaction
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, RunDep, SettingsDep
+from api.deps import RunDep, SettingsDep, VerifiedUser
 from core.auth.schemas import Token, UserRead
 from core.auth.service import attempt_login
 from core.auth.tokens import create_access_token
@@ -29,5 +29,5 @@ async def issue_token(
 
 
 @router.get("/me", response_model=UserRead)
-async def read_me(user: CurrentUser) -> UserRead:
+async def read_me(user: VerifiedUser) -> UserRead:
     return UserRead.model_validate(user)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, RunDep, SettingsDep
+from api.deps import CurrentUser, RunDep, SettingsDep, VerifiedUser
 from core.jobs.dispatch import request_job_run
 from core.jobs.schemas import JobDispatch, JobInfo, JobRunList, JobRunRead, JobRunRequest
 from core.jobs.service import list_job_runs, list_jobs
@@ -29,14 +29,14 @@ async def read_job_runs(
 
 
 @router.get("/available", response_model=list[JobInfo])
-async def read_jobs(settings: SettingsDep, _user: CurrentUser) -> list[JobInfo]:
+async def read_jobs(settings: SettingsDep, _user: VerifiedUser) -> list[JobInfo]:
     """The jobs and their cron schedules (UTC)."""
     return list_jobs(settings)
 
 
 @router.post("/{name}/run", response_model=JobDispatch, status_code=status.HTTP_202_ACCEPTED)
 async def run_job_now(
-    name: str, settings: SettingsDep, actor: CurrentUser, request: JobRunRequest | None = None
+    name: str, settings: SettingsDep, actor: VerifiedUser, request: JobRunRequest | None = None
 ) -> JobDispatch:
     """Admin only: start a job now (queued on Celery when configured, else in the background)."""
     args = request.args if request else {}

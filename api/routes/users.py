@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED)
 async def create_user(data: UserCreate, run: RunDep, settings: SettingsDep, actor: OptionalUser) -> UserRead:
     """Sign up (open when ALLOW_SIGNUP is true), or an admin creating a user. The first user is admin."""
-    user = await run(register_user, data=data, actor=actor, allow_signup=settings.allow_signup)
+    user = await run(register_user, user=actor, user_arg="actor", data=data, allow_signup=settings.allow_signup)
     return UserRead.model_validate(user)
 
 

@@ -1,10 +1,13 @@
 """Running a use case as a user: the one way every face (API, dashboard, MCP) calls `core`.
 
-`run_as(settings, user_id, service, …)` loads the user in a fresh unit of work, refuses a
-deactivated account, calls `service(session, <user_arg>=user, **kwargs)`, and commits before
-returning (retrying while the database is busy: see core.db.session). The caller's ORM
-objects never cross units of work: faces pass the user's id, and get back what the service
-returned (attributes loaded, the session closed).
+`run_as(settings, user_id, service, …)` loads the user in a fresh unit of work
+(`acting_user`: refused when gone, deactivated or, given a log-in token's claims, when the
+token predates the user's last password, role or activation change), calls
+`service(session, <user_arg>=user, **kwargs)`, and commits before returning (retrying while
+the database is busy: see core.db.session). The check and the work share one unit of work:
+one transaction per request, and no window between them. The caller's ORM objects never
+cross units of work: faces pass the user's id, and get back what the service returned
+(attributes loaded, the session closed).
 """
 
 from __future__ import annotations
@@ -15,9 +18,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.auth.service import get_user
+from core.auth.tokens import AccessClaims, ensure_token_current
 from core.config import Settings
 from core.db.session import run_unit_of_work
+from core.db.tables import User
 from core.errors import AuthenticationError, NotFoundError
+
+
+def acting_user(session: Session, user_id: int, *, claims: AccessClaims | None = None) -> User:
+    """The user `user_id`, allowed to act now (see the module), loaded in `session`."""
+    try:
+        user = get_user(session, user_id=user_id)
+    except NotFoundError as exc:
+        raise AuthenticationError("this account no longer exists") from exc
+    if not user.is_active:
+        raise AuthenticationError("this account is deactivated")
+    if claims is not None:
+        ensure_token_current(user, claims)
+    return user
 
 
 def run_as(
@@ -26,20 +44,17 @@ def run_as(
     service: Callable[..., Any],
     /,
     *,
-    user_arg: str = "owner",
+    user_arg: str | None = "owner",
     write: bool = True,
+    claims: AccessClaims | None = None,
     **kwargs: Any,
 ) -> Any:
-    """`service` as the user `user_id`, in its own committed unit of work (see the module)."""
+    """`service` as the user `user_id`, in its own committed unit of work (see the module).
+    `user_arg=None` checks the user without passing them (a service that takes no user)."""
 
     def work(session: Session) -> Any:
-        try:
-            user = get_user(session, user_id=user_id)
-        except NotFoundError as exc:
-            raise AuthenticationError("this account no longer exists") from exc
-        if not user.is_active:
-            raise AuthenticationError("this account is deactivated")
-        return service(session, **{user_arg: user}, **kwargs)
+        user = acting_user(session, user_id, claims=claims)
+        return service(session, **({user_arg: user} if user_arg else {}), **kwargs)
 
     return run_unit_of_work(settings, work, write=write)
 

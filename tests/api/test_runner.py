@@ -11,12 +11,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from api.deps import ServiceRunner
+from api.deps import Caller, ServiceRunner
+from core.auth.tokens import AccessClaims
 from core.config import Settings
 from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
-from core.db.tables import ChatHistory
-from core.errors import InvalidInputError
+from core.db.tables import ChatHistory, User
+from core.errors import AuthenticationError, InvalidInputError
 from tests.factories import make_user
 
 
@@ -51,7 +52,7 @@ async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
             ticks += 1
 
     beating = asyncio.create_task(heartbeat())
-    email = await run(slow_note, user=user, user_arg="user", seconds=0.5, text="done")
+    email = await run(slow_note, user=Caller(user.id), user_arg="user", seconds=0.5, text="done")
     beating.cancel()
 
     assert email == user.email
@@ -65,4 +66,26 @@ async def test_errors_come_back_and_nothing_is_committed(own_database):
         user = make_user(session)
     run = ServiceRunner(own_database, write=True)
     with pytest.raises(InvalidInputError, match=user.email):
-        await run(refuse, user=user, user_arg="user")
+        await run(refuse, user=Caller(user.id), user_arg="user")
+
+
+@pytest.mark.parametrize("change", ["deactivated", "token_version"])
+async def test_the_caller_is_checked_in_the_unit_that_would_do_the_work(own_database, change):
+    """A log-in whose account was deactivated, or whose password or role changed since, is
+    refused by the very unit of work that would have written: nothing is written."""
+    with session_scope(own_database) as session:
+        user = make_user(session)
+        claims = AccessClaims(user_id=user.id, token_version=user.token_version)
+        account = session.get(User, user.id)
+        if change == "deactivated":
+            account.is_active = False
+        else:
+            account.token_version += 1
+    run = ServiceRunner(own_database, write=True)
+    run.caller = Caller(user.id, claims)  # what the auth dependency records for the request
+    with pytest.raises(AuthenticationError):
+        await run(slow_note, user=run.caller, user_arg="user", seconds=0, text="written?")
+    with pytest.raises(AuthenticationError):  # a use case that takes no user is refused too
+        await run(lambda session: session.add(ChatHistory(user_id=user.id, role="user", content="x", sources=[])))
+    with session_scope(own_database) as session:
+        assert session.scalars(select(ChatHistory).where(ChatHistory.user_id == user.id)).all() == []
