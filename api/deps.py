@@ -5,6 +5,8 @@ commits before the route returns (`await run(service, user=user, **kwargs)`): a 
 committed, and no database or CPU work of a service runs on the event loop. GET, HEAD and
 OPTIONS run as reads (no write lock on SQLite); other methods as writes.
 
+`TasksDep` is this process's `UserTasks` (core.tasks): where long requests run as tasks.
+
 `SessionDep` is a read-only AsyncSession for the caller's look-up (awaited, never run_sync);
 it closes before the response is sent and never commits.
 
@@ -35,6 +37,7 @@ from core.config import Settings
 from core.db.session import DatabaseUnavailableError, describe_unavailable, is_unavailable
 from core.db.tables import User
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
+from core.tasks.runner import UserTasks
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -77,6 +80,13 @@ class ServiceRunner:
         else:
             call = partial(run_as, self.settings, user.id, service, user_arg=user_arg, write=write, **kwargs)
         return await anyio.to_thread.run_sync(call)
+
+
+def get_user_tasks(request: Request) -> UserTasks:
+    return request.app.state.user_tasks
+
+
+TasksDep = Annotated[UserTasks, Depends(get_user_tasks)]
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

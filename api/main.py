@@ -27,6 +27,7 @@ from api.routes import (
     ops,
     portfolio,
     portfolio_analytics,
+    tasks,
     users,
 )
 from core.config import Settings, get_settings
@@ -34,6 +35,7 @@ from core.db.engine import make_async_engine, make_async_session_factory
 from core.db.migrate import upgrade_to_head
 from core.forecasting.skill_tasks import SkillTasks
 from core.logs import configure_logging
+from core.tasks.runner import UserTasks
 from core.telemetry import configure_sentry
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ ROUTERS = [
     ops.router,
     forecasts.router,
     chat.router,
+    tasks.router,
 ]
 
 
@@ -64,10 +67,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_async_engine(settings.database_url)
     app.state.engine = engine
     app.state.session_factory = make_async_session_factory(engine)
+    app.state.user_tasks.open()  # progress, heartbeats, and failing the tasks of dead processes
     logger.info("api started", extra={"database": engine.dialect.name})
     try:
         yield
     finally:
+        app.state.user_tasks.close()
         app.state.skill_tasks.shutdown()
         await engine.dispose()
 
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.skill_tasks = SkillTasks()  # skill backtests the forecast route does not wait for
+    app.state.user_tasks = UserTasks(settings, workers=settings.task_workers)  # projections, imports
     configure_sentry(settings)
     install_middleware(app, settings)
     install_error_handlers(app)
