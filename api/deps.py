@@ -14,6 +14,8 @@ activation change) is checked by every `run` of the request, inside the same uni
 the use case (core.auth.acting): one transaction per request, no window between check and
 work. A route that needs the account itself without a use case takes `VerifiedUser`.
 `LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
+
+`TasksDep` is this process's `UserTasks` (core.tasks): where long requests run as tasks.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from core.auth.tokens import AccessClaims, decode_access_claims
 from core.config import Settings
 from core.db.tables import User
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
+from core.tasks.runner import UserTasks
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -89,6 +92,13 @@ class ServiceRunner:
                 **kwargs,
             )
         return await anyio.to_thread.run_sync(call)
+
+
+def get_user_tasks(request: Request) -> UserTasks:
+    return request.app.state.user_tasks
+
+
+TasksDep = Annotated[UserTasks, Depends(get_user_tasks)]
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

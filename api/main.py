@@ -29,12 +29,14 @@ from api.routes import (
     ops,
     portfolio,
     portfolio_analytics,
+    tasks,
     users,
 )
 from core.config import Settings, get_settings
 from core.db.migrate import upgrade_to_head
 from core.forecasting.skill_tasks import SkillTasks
 from core.logs import configure_logging
+from core.tasks.runner import UserTasks
 from core.telemetry import configure_sentry
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ ROUTERS = [
     ops.router,
     forecasts.router,
     chat.router,
+    tasks.router,
 ]
 
 
@@ -62,10 +65,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.migrate_on_start:
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
     settings.resolved_jwt_secret()  # generate and keep it now, not on the first log-in
+    app.state.user_tasks.open()  # progress, heartbeats, and failing the tasks of dead processes
     logger.info("api started", extra={"database": make_url(settings.database_url).get_backend_name()})
     try:
         yield
     finally:
+        app.state.user_tasks.close()
         app.state.skill_tasks.shutdown()
 
 
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.skill_tasks = SkillTasks()  # skill backtests the forecast route does not wait for
+    app.state.user_tasks = UserTasks(settings, workers=settings.task_workers)  # projections, imports
     configure_sentry(settings)
     install_middleware(app, settings)
     install_error_handlers(app)

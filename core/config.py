@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_workers: int = Field(default=0, ge=0, le=64, description="API worker processes; 0 = one per CPU core")
+    task_workers: int = Field(
+        default=2, ge=1, le=32, description="Long requests (projections, imports) run at once per API process"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:5173", "http://localhost:8501", "http://127.0.0.1:8501"]
     )

@@ -40,6 +40,7 @@ from core.portfolio.analytics_cache import analytics_cache
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
 from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.pricing import live_provider
+from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
 from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
 from mcp_server.gate import current_caller
 from mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
@@ -266,6 +267,28 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
         report = _progress_reporter(ctx)
         rows = await run(backtest)
         return BacktestReport(ticker=ticker.upper(), horizon=horizon, folds=folds, models=list(models), rows=rows)
+
+    @server.tool(annotations=READ_ONLY)
+    async def portfolio_projection(
+        ctx: Context,
+        horizon: Annotated[int, Field(ge=1, le=260, description="Trading days ahead")] = 20,
+        confidence: Annotated[float, Field(gt=0.5, lt=1, description="Of the VaR and expected shortfall")] = 0.95,
+        model: ModelName = "drift",
+    ) -> ProjectionRead:
+        """Your portfolio's value distribution `horizon` trading days ahead: quantiles, value at
+        risk and expected shortfall, from each holding's forecast. Progress is reported at once,
+        then after each holding's forecast."""
+        await ctx.report_progress(0.0, None, "Projecting your portfolio")
+        projection = await run(
+            project_holdings,
+            write=False,
+            settings=settings,
+            horizon=horizon,
+            confidence=confidence,
+            model=model,
+            progress=_progress_reporter(ctx),
+        )
+        return projection_read(projection, model=model)
 
     @server.tool(annotations=READ_ONLY)
     async def realised_accuracy(

@@ -151,12 +151,15 @@ else:
         "Model per holding", members, index=members.index("drift") if "drift" in members else 0, key="proj_model"
     )
     if button_col.button("Project", key="proj_button"):
-        with (
-            st.spinner("Forecasting every holding and simulating the portfolio…"),
-            shown_errors("project the portfolio"),
-        ):
+        # One step per holding forecast (core's progress), then the simulation.
+        bar = st.progress(0.0, text="Forecasting every holding and simulating the portfolio…")
+        with shown_errors("project the portfolio"):
             st.session_state[PROJECTION_KEY] = project_holdings(
-                account.id, horizon=proj_horizon, confidence=confidence, model=proj_model
+                account.id,
+                horizon=proj_horizon,
+                confidence=confidence,
+                model=proj_model,
+                progress=progress_reporter(bar),
             )
     projection = st.session_state.get(PROJECTION_KEY)
     if projection is not None:

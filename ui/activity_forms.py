@@ -31,6 +31,7 @@ from ui.loaders import (
     record_activity_as,
     update_activity_as,
 )
+from ui.skill_panels import progress_reporter
 
 KINDS = {
     "Buy": TransactionType.BUY,
@@ -200,6 +201,8 @@ def render_csv(user_id: int, *, writable: bool, changed: Callable[[str], None]) 
         "fee, amount. Nothing is imported if any row is invalid.",
     )
     if upload is not None and st.button("Import", type="primary", key="import_button"):
+        # Then the import's own steps; a refused file leaves the bar where the import stopped.
+        bar = st.progress(0.0, text=f"Reading {upload.name}…")
         with shown_errors("import the transactions"):
-            result = import_transactions_as(user_id, upload.getvalue())
+            result = import_transactions_as(user_id, upload.getvalue(), progress=progress_reporter(bar))
             changed(f"Imported {result.imported} transactions from {upload.name}.")

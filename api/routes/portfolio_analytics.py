@@ -12,7 +12,8 @@ import anyio
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from api.deps import CurrentUser, RunDep, SettingsDep
+from api.deps import CurrentUser, RunDep, SettingsDep, TasksDep
+from api.routes.tasks import task_location
 from core.errors import InvalidInputError
 from core.portfolio.activities import delete_activity, get_activity, record_activity, update_activity
 from core.portfolio.alerts import create_alert, delete_alert, list_alerts
@@ -29,7 +30,13 @@ from core.portfolio.analytics_schemas import (
 from core.portfolio.cash import cash_balance
 from core.portfolio.closed import list_closed_positions
 from core.portfolio.income import income_by_period
-from core.portfolio.ledger import export_transactions, import_transactions, list_transactions, read_transactions_file
+from core.portfolio.ledger import (
+    ParsedFile,
+    export_transactions,
+    import_transactions,
+    list_transactions,
+    read_transactions_file,
+)
 from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.pricing import live_provider
 from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
@@ -43,6 +50,8 @@ from core.portfolio.schemas import (
     TransactionRead,
 )
 from core.portfolio.transactions_csv import get_import_mapping, list_import_mappings, save_import_mapping
+from core.tasks.portfolio import start_import, start_projection
+from core.tasks.records import TaskRead
 
 router = APIRouter(prefix="/api/portfolio", tags=["portfolio analytics"])
 alerts_router = APIRouter(prefix="/api/alerts", tags=["alerts"])
@@ -68,6 +77,26 @@ async def read_projection(
         project_holdings, user=user, settings=settings, horizon=horizon, confidence=confidence, model=model
     )
     return projection_read(projection, model=model)
+
+
+@router.post("/projection/tasks", response_model=TaskRead, status_code=status.HTTP_202_ACCEPTED)
+async def start_projection_task(
+    run: RunDep,
+    settings: SettingsDep,
+    tasks: TasksDep,
+    user: CurrentUser,
+    response: Response,
+    horizon: Annotated[int, Query(ge=1, le=260)] = 20,
+    confidence: Annotated[float, Query(gt=0.5, lt=1)] = 0.95,
+    model: Annotated[str, Query(max_length=32)] = "drift",
+) -> TaskRead:
+    """The projection above as a task (202, `Location: /api/tasks/{id}`): poll `GET
+    /api/tasks/{id}` for progress (holdings forecast so far) and, once succeeded, the result."""
+    task = await run(
+        start_projection, user=user, tasks=tasks, settings=settings, horizon=horizon, confidence=confidence, model=model
+    )
+    response.headers["Location"] = task_location(task)
+    return task
 
 
 @router.get("/performance", response_model=PerformanceReport)
@@ -184,6 +213,48 @@ async def import_transaction_file(
     save_mapping_as: Annotated[str | None, Form(max_length=100)] = None,
 ) -> ImportResult:
     """Import all rows or none; a bad file gets 422 with `errors`: [{row, column, reason}]."""
+    parsed = await read_upload(run, user, file, mapping=mapping, mapping_name=mapping_name)
+    return await run(
+        import_transactions,
+        user=user,
+        parsed=parsed,
+        save_mapping_as=save_mapping_as,
+        provider=live_provider(settings),
+    )
+
+
+@router.post("/transactions/import/tasks", response_model=TaskRead, status_code=status.HTTP_202_ACCEPTED)
+async def start_transaction_import(
+    run: RunDep,
+    settings: SettingsDep,
+    tasks: TasksDep,
+    user: CurrentUser,
+    response: Response,
+    file: Annotated[UploadFile, File(description="CSV: date,ticker,type,quantity,price,fee")],
+    mapping: Annotated[str | None, Form(description='JSON {"their header": "our column"}')] = None,
+    mapping_name: Annotated[str | None, Form(max_length=100)] = None,
+    save_mapping_as: Annotated[str | None, Form(max_length=100)] = None,
+) -> TaskRead:
+    """The import above as a task (202, `Location: /api/tasks/{id}`): the file is read and its
+    rows checked first (a bad file gets the 422 with `errors` at once, nothing recorded); the
+    ledger check and the all-or-nothing write follow in the task. Poll `GET /api/tasks/{id}`."""
+    parsed = await read_upload(run, user, file, mapping=mapping, mapping_name=mapping_name)
+    task = await run(
+        start_import,
+        user=user,
+        tasks=tasks,
+        settings=settings,
+        parsed=parsed,
+        save_mapping_as=save_mapping_as,
+        provider=live_provider(settings),
+    )
+    response.headers["Location"] = task_location(task)
+    return task
+
+
+async def read_upload(
+    run: RunDep, user: CurrentUser, file: UploadFile, *, mapping: str | None, mapping_name: str | None
+) -> ParsedFile:
     try:
         columns = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
@@ -192,14 +263,7 @@ async def import_transaction_file(
         columns = await run(get_import_mapping, user=user, name=mapping_name, write=False)
     # Parsed in a worker thread before the import's unit of work: the write lock is held
     # for the ledger check and the insert only.
-    parsed = await anyio.to_thread.run_sync(partial(read_transactions_file, await file.read(), mapping=columns))
-    return await run(
-        import_transactions,
-        user=user,
-        parsed=parsed,
-        save_mapping_as=save_mapping_as,
-        provider=live_provider(settings),
-    )
+    return await anyio.to_thread.run_sync(partial(read_transactions_file, await file.read(), mapping=columns))
 
 
 @router.get("/transactions/export", response_class=Response)

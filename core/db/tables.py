@@ -332,6 +332,30 @@ class JobRun(Base):
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
+class UserTask(Base):
+    """A user's long request (a projection, a big import) run in the background of an API
+    process (revision 0015): any process answers a poll from this row. `heartbeat_at` is
+    renewed while its process lives; a queued or running task silent for the lease is failed."""
+
+    __tablename__ = "user_task"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are shown to users: never reused
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "user_task_status"), index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(String(200), default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
 class JobLock(Base):
     """A lock row: how jobs exclude each other on SQLite (PostgreSQL uses advisory locks).
     `expires_at` is the holder's lease, renewed by its heartbeat."""

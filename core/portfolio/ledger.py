@@ -8,6 +8,7 @@ down to zero has no `Stock` row. Adding a holding by hand records a buy (see hol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -38,6 +39,8 @@ from core.portfolio.transactions_csv import (
 )
 
 __all__ = ["owner_transactions", "record_transaction", "sync_holding"]
+
+IMPORT_STEPS = 3  # checking the prices, checking the ledger, writing
 
 
 def owner_transactions(session: Session, *, owner: User, ticker: str | None = None) -> list[Transaction]:
@@ -85,16 +88,23 @@ def delete_ticker_entries(session: Session, *, owner: User, ticker: str) -> None
 
 
 def _check_rows_against_ledger(
-    session: Session, *, owner: User, rows: list[ParsedRow], provider: PriceProvider | None = None
+    session: Session,
+    *,
+    owner: User,
+    rows: list[ParsedRow],
+    provider: PriceProvider | None = None,
+    report: Callable[..., None],
 ) -> list[dict[str, object]]:
     """Unknown tickers, dates outside the prices, oversells and overdrawn cash, one problem per
     row where it can be placed, found before anything is written."""
     problems: list[dict[str, object]] = []
+    report(0, IMPORT_STEPS, f"Checking {len(rows):,} activities against the stored prices")
     priced = check_priced(session, items=[(r.data.ticker, r.data.date) for r in rows], provider=provider)
     for parsed, problem in zip(rows, priced, strict=True):
         if problem:
             column = "ticker" if problem.startswith("unknown ticker") else "date"
             problems.append({"row": parsed.row, "column": column, "reason": problem})
+    report(1, IMPORT_STEPS, f"Checking {len(rows):,} activities against your ledger")
     existing = activity_rows(session, owner=owner)
     positions: dict[str, Position] = {}
     staged = [(entry, None) for entry in existing] + [(r.data, r.row) for r in rows]
@@ -139,6 +149,7 @@ def import_transactions(
     mapping_name: str | None = None,
     save_mapping_as: str | None = None,
     provider: PriceProvider | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> ImportResult:
     """Import a CSV of transactions, all or nothing.
 
@@ -146,21 +157,25 @@ def import_transactions(
     (outside the unit of work). `mapping` maps the file's headers onto ours; `mapping_name`
     uses a saved one; `save_mapping_as` saves `mapping` for next time. A bad file raises
     InvalidInputError whose `details` are {"row", "column", "reason"} for every problem, and
-    writes nothing.
+    writes nothing. `progress(done, total, message)` hears its IMPORT_STEPS steps (checking
+    the prices, the ledger, writing), the last when the rows are written, not yet committed.
     """
+    report = progress or (lambda *_args: None)
     lock_ledger(session, owner=owner)
     if parsed is None:
         if mapping is None and mapping_name:
             mapping = get_import_mapping(session, owner=owner, name=mapping_name)
         parsed = read_transactions_file(content or b"", mapping=mapping)
     rows, problems = parsed.rows, list(parsed.problems)
-    problems += _check_rows_against_ledger(session, owner=owner, rows=rows, provider=provider)
+    problems += _check_rows_against_ledger(session, owner=owner, rows=rows, provider=provider, report=report)
     if problems:
         raise_problems(problems)
+    report(2, IMPORT_STEPS, f"Writing {len(rows):,} activities")
     with session.begin_nested():
         imported = record_activities(session, owner=owner, rows=[r.data for r in rows])
         if save_mapping_as and parsed.mapping:
             save_import_mapping(session, owner=owner, name=save_mapping_as, columns=parsed.mapping)
+    report(IMPORT_STEPS, IMPORT_STEPS, f"Wrote {imported:,} activities")
     return ImportResult(imported=imported, tickers=sorted({r.data.ticker for r in rows if r.data.ticker}))
 
 

@@ -7,6 +7,8 @@ the joint outcome from the holdings' shared history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -32,19 +34,31 @@ class ProjectionRead(BaseModel):
 
 
 def project_holdings(
-    session: Session, *, settings: Settings, owner: User, horizon: int, confidence: float = 0.95, model: str = "drift"
+    session: Session,
+    *,
+    settings: Settings,
+    owner: User,
+    horizon: int,
+    confidence: float = 0.95,
+    model: str = "drift",
+    progress: Callable[..., None] | None = None,
 ) -> PortfolioProjection:
-    """Simulate the owner's portfolio value `horizon` trading days ahead (quantiles, VaR, ES)."""
+    """Simulate the owner's portfolio value `horizon` trading days ahead (quantiles, VaR, ES).
 
+    `progress(done, total, message)` hears 0 of n holdings before the first forecast, then
+    one step per holding forecast (every face follows the same steps)."""
+    report = progress or (lambda *_args: None)
     holdings, _total = list_holdings(session, owner=owner, limit=MAX_PROJECTED_HOLDINGS)
     shares = {holding.ticker: holding.quantity for holding in holdings if holding.quantity}
     if not shares:
         raise InvalidInputError("the portfolio has no holdings to project; add or import some first")
     histories, forecasts = {}, {}
-    for ticker in shares:
+    report(0, len(shares), f"Forecasting {len(shares)} holdings")
+    for done, ticker in enumerate(shares, start=1):
         _prices, histories[ticker] = load_closes(session, ticker)
         served = forecast(session, settings=settings, ticker=ticker, horizon=horizon, model=model, record=False)
         forecasts[ticker] = served.frame
+        report(done, len(shares), f"Forecast {ticker} ({done} of {len(shares)})")
     return project_portfolio(histories, forecasts, shares, confidence=confidence)
 
 

@@ -14,6 +14,8 @@ from core.db.session import session_scope
 from core.forecasting.champion import CHAMPION_HORIZON, CHAMPION_MODEL
 from core.market.service import get_price_history
 from core.portfolio.analytics import measure_performance, summarize_portfolio
+from core.portfolio.holdings import list_holdings
+from core.portfolio.projection import project_holdings, projection_read
 from tests.mcp.conftest import World
 
 TOOLS = {
@@ -26,6 +28,7 @@ TOOLS = {
     "list_tickers",
     "forecast",
     "run_backtest",
+    "portfolio_projection",
     "realised_accuracy",
     "ask_question",
 }
@@ -152,3 +155,24 @@ async def tool_error(client: Client, tool: str, arguments: dict) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
     return result.content[0].text
+
+
+async def check_projection_with_progress(client: Client, world: World, who: str) -> None:
+    """The projection tool: progress at once, then one step per holding; the figures of the
+    core call every face makes (the API's GET /api/portfolio/projection, the Predictions page)."""
+    started = time.monotonic()
+    steps: list[tuple[float, float, float | None]] = []
+
+    async def on_progress(done: float, total: float | None, _message: str | None) -> None:
+        steps.append((time.monotonic() - started, done, total))
+
+    arguments = {"horizon": 5, "confidence": 0.9, "model": "naive"}
+    projection = await call(client, "portfolio_projection", arguments, progress_callback=on_progress)
+    with session_scope(world.settings) as session:
+        user = get_user(session, user_id=world.user_ids[who])
+        held = len(list_holdings(session, owner=user)[0])
+        expected = project_holdings(session, settings=world.settings, owner=user, **arguments)
+    assert steps[0][0] < 1.0 and steps[0][1:] == (0.0, None)  # from the first second
+    assert [step[1:] for step in steps[1:]] == [(float(done), float(held)) for done in range(held + 1)]
+    assert projection == projection_read(expected, model="naive").model_dump(mode="json")
+    assert projection["confidence"] == 0.9 and projection["horizon"] == 5

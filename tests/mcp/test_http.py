@@ -11,7 +11,13 @@ from core.auth.access_tokens import revoke_personal_token
 from core.auth.service import get_user
 from core.db.session import session_scope
 from core.portfolio.holdings import list_holdings
-from tests.mcp.checks import check_forecast_and_backtest, check_reads_as, check_tool_list, tool_error
+from tests.mcp.checks import (
+    check_forecast_and_backtest,
+    check_projection_with_progress,
+    check_reads_as,
+    check_tool_list,
+    tool_error,
+)
 from tests.mcp.conftest import http_client
 
 BUY_MSFT = {"date": "2016-06-01", "ticker": "MSFT", "type": "buy", "quantity": 2, "price": 50.0, "fee": 1.0}
@@ -31,6 +37,11 @@ async def test_every_read_tool_answers_as_the_tokens_user(world, http_url, who):
 async def test_forecast_with_skill_and_backtest_with_progress(world, http_url):
     async with http_client(http_url, world.tokens["bob_read"]) as client:
         await check_forecast_and_backtest(client)
+
+
+async def test_portfolio_projection_reports_progress_from_the_first_second(world, http_url):
+    async with http_client(http_url, world.tokens["bob_read"]) as client:
+        await check_projection_with_progress(client, world, "bob")
 
 
 async def test_recording_needs_a_write_token_and_the_write_role(world, http_url):

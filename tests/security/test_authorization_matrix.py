@@ -85,6 +85,7 @@ RESOURCES: dict[str, tuple[str, Callable[..., Any]]] = {
     "alert": ("alert_id", lambda session, owner: _as_writer(owner, lambda: _alert(session, owner))),
     "watched": ("ticker", lambda session, owner: _as_writer(owner, lambda: _watched(session, owner))),
     "access_token": ("token_id", lambda session, owner: _access_token(session, owner)),
+    "task": ("task_id", lambda session, owner: _task(session, owner)),
 }
 
 # Market data every cell can see: tickers known to the app (AAPL and MSFT with prices).
@@ -134,6 +135,12 @@ def _access_token(session, owner: User) -> int:
     from core.auth.access_tokens import create_personal_token
 
     return create_personal_token(session, user=owner, data=AccessTokenCreate(name="matrix")).id
+
+
+def _task(session, owner: User) -> int:
+    from core.tasks.records import create_task
+
+    return create_task(session, owner=owner, kind="portfolio.projection", message="Queued").id
 
 
 def _alert(session, owner: User) -> int:
@@ -221,6 +228,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/portfolio/performance"): Rule("signed_in"),
     ("GET", "/api/portfolio/returns-by-year"): Rule("signed_in"),
     ("GET", "/api/portfolio/projection"): Rule("signed_in", ok=frozenset({200, 422})),
+    # long requests as tasks (202), followed at /api/tasks/{id}: the owner's only
+    ("POST", "/api/portfolio/projection/tasks"): Rule("signed_in"),
+    ("GET", "/api/tasks/{task_id}"): Rule("owned", resource="task"),
     ("GET", "/api/portfolio/transactions"): Rule("signed_in"),
     ("GET", "/api/portfolio/transactions/{activity_id:int}"): Rule("owned", resource="activity"),
     ("PUT", "/api/portfolio/transactions/{activity_id:int}"): Rule(
@@ -235,6 +245,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/portfolio/transactions/export"): Rule("signed_in"),
     ("POST", "/api/portfolio/transactions/import"): Rule(
+        "writer", files={"file": ("t.csv", _TRANSACTIONS_CSV, "text/csv")}
+    ),
+    ("POST", "/api/portfolio/transactions/import/tasks"): Rule(
         "writer", files={"file": ("t.csv", _TRANSACTIONS_CSV, "text/csv")}
     ),
     ("GET", "/api/portfolio/import-mappings"): Rule("signed_in"),

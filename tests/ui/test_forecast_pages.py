@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from core.auth.service import get_user
+from core.db.session import session_scope
 from core.formatting import number, signed_percent
+from core.portfolio.holdings import list_holdings
 from tests.ui.conftest import error_texts, open_page
 from ui.skill_panels import interval_text
 
@@ -55,6 +58,11 @@ def test_the_portfolio_projection_reports_var_and_es(ui_settings, demo_user):
     assert not error_texts(at)
     labels = [metric.label for metric in at.metric]
     assert "VaR 95%" in labels and "Expected shortfall 95%" in labels
+    # The bar followed core's steps, one per holding forecast, to the last one.
+    with session_scope(ui_settings) as session:
+        held = len(list_holdings(session, owner=get_user(session, user_id=demo_user.user_id))[0])
+    [bar] = at.get("progress")
+    assert bar.proto.value == 100 and bar.proto.text.endswith(f"({held} of {held})")
 
 
 def test_a_backtest_run_from_the_page_shows_metrics_and_charts(ui_settings, demo_user):

@@ -109,3 +109,13 @@ def test_tables_read_as_words_with_the_telling_columns_first(ui_settings, demo_u
     activities = next(d for d in at.dataframe if "cash" in d.value.columns).value
     deposits = activities[activities["type"] == "deposit"]
     assert deposits.empty or (deposits["ticker"] == "—").all()  # no raw None for a cash entry's ticker
+
+
+def test_an_import_shows_its_steps_on_a_bar_and_stops_where_the_ledger_refuses(ui_settings, empty_user):
+    csv = "date,ticker,type,quantity,price,fee\n2015-01-05,AAPL,buy,10,100,1\n2015-02-02,AAPL,sell,20,110,1\n"
+    at = upload_and_import(open_page(PAGE, empty_user), csv)
+    assert error_texts(at), "the oversell is reported"
+    [bar] = at.get("progress")
+    # core's steps: prices checked (1 of 3), then the ledger refused the sell: nothing written.
+    assert (bar.proto.value, bar.proto.text) == (33, "Checking 2 activities against your ledger")
+    assert holdings_in_db(ui_settings, empty_user.user_id) == {}

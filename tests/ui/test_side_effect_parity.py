@@ -145,3 +145,51 @@ def test_deleting_a_holding_leaves_the_same_rows_and_audit_through_the_api_and_t
     api_events, page_events = audit_events(ui_settings, api_user), audit_events(ui_settings, page_user)
     assert api_events == page_events
     assert ("holding.delete", "holding:<id>", {}) in api_events
+
+
+IMPORT_CSV = "date,ticker,type,quantity,price,fee\n2016-01-04,KO,buy,10,42.0,1\n2016-06-01,KO,sell,4,44.0,1\n"
+
+
+def import_via_api(settings: Settings, secret: str, *, as_task: bool) -> dict[str, Any]:
+    """The CSV through the synchronous import, or its task form polled until done (in the
+    same app's lifespan: the task runs in that process)."""
+
+    async def call() -> dict[str, Any]:
+        app = create_app(api_settings(settings))
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {secret}"}
+        files = {"file": ("broker.csv", IMPORT_CSV.encode(), "text/csv")}
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            if not as_task:
+                response = await c.post("/api/portfolio/transactions/import", files=files, headers=headers)
+                assert response.status_code == 201, response.text
+                return response.json()
+            started = await c.post("/api/portfolio/transactions/import/tasks", files=files, headers=headers)
+            assert started.status_code == 202, started.text
+            for _ in range(600):
+                task = (await c.get(started.headers["location"], headers=headers)).json()
+                if task["status"] in ("succeeded", "failed"):
+                    return task["result"] or task
+                await asyncio.sleep(0.05)
+            raise AssertionError("the import task never finished")
+
+    return asyncio.run(call())
+
+
+def test_importing_a_csv_leaves_the_same_rows_and_events_through_the_api_its_task_and_the_dashboard(ui_settings):
+    sync_user, task_user, page_user = (_commit_user(ui_settings, Role.ANALYST) for _ in range(3))
+
+    expected = {"imported": 2, "tickers": ["KO"]}
+    assert import_via_api(ui_settings, write_token(ui_settings, sync_user), as_task=False) == expected
+    assert import_via_api(ui_settings, write_token(ui_settings, task_user), as_task=True) == expected
+    at = open_page(PAGE, page_user)
+    at.file_uploader(key="transactions_upload").upload("broker.csv", IMPORT_CSV.encode(), "text/csv")
+    at = at.run().button(key="import_button").click().run()
+    assert not error_texts(at), error_texts(at)
+
+    assert ledger(ui_settings, sync_user) == ledger(ui_settings, task_user) == ledger(ui_settings, page_user)
+    assert len(ledger(ui_settings, sync_user)) == 2
+    assert holdings(ui_settings, sync_user) == holdings(ui_settings, task_user) == holdings(ui_settings, page_user)
+    assert holdings(ui_settings, sync_user)[0][:2] == ("KO", 6.0)
+    assert audit_events(ui_settings, sync_user) == audit_events(ui_settings, task_user)
+    assert audit_events(ui_settings, sync_user) == audit_events(ui_settings, page_user)

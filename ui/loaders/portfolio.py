@@ -10,6 +10,7 @@ frames), never ORM objects.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -129,11 +130,13 @@ def record_activity_as(user_id: int, data: ActivityCreate) -> Transaction:
     return call_as(user_id, record_activity, data=data, provider=live_provider(get_settings()))
 
 
-def import_transactions_as(user_id: int, content: bytes) -> ImportResult:
-    """Import a transactions CSV, all or nothing (fetching unknown tickers with a live provider)."""
+def import_transactions_as(user_id: int, content: bytes, progress: Callable[..., None] | None = None) -> ImportResult:
+    """Import a transactions CSV, all or nothing (fetching unknown tickers with a live provider);
+    `progress` hears the import's steps (core.portfolio.ledger.import_transactions)."""
 
     parsed = read_transactions_file(content)  # before the unit of work: parsing holds no write lock
-    return call_as(user_id, import_transactions, parsed=parsed, provider=live_provider(get_settings()))
+    provider = live_provider(get_settings())
+    return call_as(user_id, import_transactions, parsed=parsed, provider=provider, progress=progress)
 
 
 def update_activity_as(user_id: int, activity_id: int, data: ActivityUpdate) -> Transaction:
@@ -173,7 +176,24 @@ def forget_watchlist_reads() -> None:
         loader.clear()
 
 
-def project_holdings(user_id: int, *, horizon: int, confidence: float, model: str = "drift") -> PortfolioProjection:
-    """The portfolio's value distribution `horizon` sessions ahead, with VaR and ES."""
+def project_holdings(
+    user_id: int,
+    *,
+    horizon: int,
+    confidence: float,
+    model: str = "drift",
+    progress: Callable[..., None] | None = None,
+) -> PortfolioProjection:
+    """The portfolio's value distribution `horizon` sessions ahead, with VaR and ES; `progress`
+    hears one step per holding forecast."""
 
-    return call_as(user_id, project, settings=get_settings(), horizon=horizon, confidence=confidence, model=model)
+    return call_as(
+        user_id,
+        project,
+        write=False,
+        settings=get_settings(),
+        horizon=horizon,
+        confidence=confidence,
+        model=model,
+        progress=progress,
+    )
