@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Portfolio analytics and forecasting. Authenticate at /api/auth/token.",
         lifespan=lifespan,
         dependencies=[Depends(audit_refusals, scope="function")],  # every 403 is audited, whichever route refused
+        # Tracing is the OpenTelemetry instrumentation's, when OTLP_ENDPOINT is set
+        # (install_tracing); FastAPI's own would otherwise look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.skill_tasks = SkillTasks()  # skill backtests the forecast route does not wait for
