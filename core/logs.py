@@ -32,6 +32,7 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("reques
 
 # Loggers that servers give handlers of their own (bypassing redaction): routed to the root's.
 SERVER_LOGGERS = ("uvicorn", "streamlit")
+SERVER_ACCESS_LOGGER = "uvicorn.access"
 
 
 def bind_request_id(request_id: str | None) -> contextvars.Token:
@@ -61,6 +62,12 @@ def _route_server_loggers_to_root() -> None:
             server_logger = logging.getLogger(name)
             server_logger.handlers.clear()
             server_logger.propagate = True
+    # The API logs each request itself (api.middleware: route template, never the query
+    # string). uvicorn writes its own access line whenever its logger has a handler anywhere
+    # up the chain, so it is cut off from the root, not only silenced.
+    uvicorn_access = logging.getLogger(SERVER_ACCESS_LOGGER)
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
 
 
 def configure_logging(level: str | None = None, json_lines: bool | None = None) -> None:

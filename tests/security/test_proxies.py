@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -129,3 +130,34 @@ def test_the_served_api_ignores_forwarded_for_from_a_local_process(tmp_path):
         server.terminate()
         server.wait(timeout=20)
     assert statuses == [401, 401, 401, 429]
+
+
+def test_the_served_api_logs_each_request_once_without_its_query_string(tmp_path):
+    """One access line per request, ours (route template, status, ms): uvicorn's own line, which
+    carries the query string, stays off even though server loggers are routed to the root."""
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
+        "DATA_DIR": str(tmp_path),
+        "API_PORT": str(port),
+        "API_WORKERS": "1",
+        "REDIS_URL": "",
+        "LOG_JSON": "true",
+        "LOG_LEVEL": "INFO",
+    }
+    log = tmp_path / "api.log"
+    with open(log, "w") as output:
+        server = subprocess.Popen([sys.executable, "main.py"], cwd=REPO_ROOT, env=env, stdout=output, stderr=output)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(f"{base}/ping", server, log)
+        assert httpx.get(f"{base}/api/portfolio?limit=5&marker=q7x").status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    text = log.read_text()
+    assert "marker=q7x" not in text
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    served = [line for line in lines if line.get("route") == "/api/portfolio"]
+    assert [(line["logger"], line["status"]) for line in served] == [("api.access", 401)]
+    assert not [line for line in lines if line.get("logger") == "uvicorn.access"]
