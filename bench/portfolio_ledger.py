@@ -6,7 +6,9 @@ deposits and withdrawals; cash never below zero, no oversell), imports it as a C
 `import_transactions` (timed), then times `summarize_portfolio` and `measure_performance`
 (against the equal-weight universe) each in its own unit of work, as the API runs them:
 cold (no cache) and warm (the analytics cache of a settled ledger). Each ledger size runs in
-its own process, so the peak resident memory printed is that size's.
+its own process, so the peak resident memory printed is that size's. Beside each wall time:
+this process's CPU time, and where the rest went (Clock: waiting for a core, blocked, and a
+local PostgreSQL server's CPU), so a figure taken on a busy machine can be read.
 
     .venv/bin/python bench/portfolio_ledger.py [--activities 15000,100000] [--runs 7]
     .venv/bin/python bench/portfolio_ledger.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -19,6 +21,7 @@ afterwards. Targets: 15,000 activities ≤ 200 ms each; 100,000 ≤ 2 s and ≤ 
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import resource
@@ -133,16 +136,72 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(function, runs: int) -> tuple[float, float, float]:
-    """Median and minimum wall milliseconds of `runs` calls, and the median CPU milliseconds
-    of this process (what counts on a shared, busy machine; SQLite runs in this process)."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
+class Clock:
+    """Where a call's wall time went: this process's CPU time, the time it was ready to run
+    but waited for a core (the run queue: other work on the machine; Linux's
+    /proc/self/schedstat, else not shown), and the rest, blocked (disk, fsync, locks, or a
+    PostgreSQL server's answer). With PostgreSQL on this machine, the CPU time of the bench
+    database's server processes too (in clock ticks of 10 ms)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._schedstat = Path("/proc/self/schedstat")
+        self._engine = engine_for(settings.database_url) if settings.database_url.startswith("postgresql") else None
+        self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def _waited(self) -> float:
+        """Milliseconds this (main) thread has spent ready to run, waiting for a core."""
+        try:
+            return int(self._schedstat.read_text().split()[1]) / 1e6
+        except OSError:
+            return math.nan
+
+    def _server_cpu(self) -> float:
+        if self._engine is None:
+            return math.nan
+        with self._engine.connect() as connection:
+            pids = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+            total = 0
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    return math.nan  # a server elsewhere: its CPU is not ours to read
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total * 1000 / self._ticks
+
+    def measure(self, function) -> dict[str, float]:
+        """Run `function` once: wall, cpu, waiting (run queue), blocked and server milliseconds."""
+        server, waited, cpu = self._server_cpu(), self._waited(), time.process_time()
+        started = time.perf_counter()
         function()
-        walls.append((time.perf_counter() - started) * 1000)
-        cpus.append((time.process_time() - started_cpu) * 1000)
-    return statistics.median(walls), min(walls), statistics.median(cpus)
+        wall = (time.perf_counter() - started) * 1000
+        cpu, waited = (time.process_time() - cpu) * 1000, self._waited() - waited
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "waiting": waited,
+            "blocked": wall - cpu - waited,
+            "server": self._server_cpu() - server,
+        }
+
+
+def timed(clock: Clock, function, runs: int) -> dict[str, float]:
+    """The median of each of `runs` measures (Clock.measure), and the minimum wall ("best"):
+    CPU is what counts on a shared, busy machine (SQLite runs in this process)."""
+    measures = [clock.measure(function) for _ in range(runs)]
+    medians = {name: statistics.median(m[name] for m in measures) for name in measures[0]}
+    return medians | {"best": min(m["wall"] for m in measures)}
+
+
+def where(measure: dict[str, float], unit: str = "") -> str:
+    """The part of a measure that is not this process's CPU, in words (milliseconds)."""
+    parts = []
+    if not math.isnan(measure["waiting"]):
+        parts.append(f"waiting for a core {measure['waiting']:.1f}{unit}")
+        parts.append(f"blocked {max(measure['blocked'], 0.0):.1f}{unit}")
+    if not math.isnan(measure["server"]):
+        parts.append(f"server CPU {measure['server']:.0f}{unit}")  # in clock ticks (10 ms)
+    return "; ".join(parts)
 
 
 def run_size(activities: int, prices: str, base_url: str | None, runs: int, explain: bool = False) -> None:
@@ -153,17 +212,22 @@ def run_size(activities: int, prices: str, base_url: str | None, runs: int, expl
         content = ledger_csv(closes, activities)
         with session_scope(settings) as session:
             user_id = register_user(session, data=UserCreate(email="bench@example.com", password="bench-password")).id
+        clock = Clock(settings)
         before = peak_mb()
-        started, started_cpu = time.perf_counter(), time.process_time()
-        parsed = read_transactions_file(content.encode())  # as the API does, before the unit of work
-        parsed_at = time.perf_counter()
-        result = run_as(settings, user_id, import_transactions, parsed=parsed)
-        import_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
+        outcome: dict = {}
+
+        def load() -> None:
+            started = time.perf_counter()
+            parsed = read_transactions_file(content.encode())  # as the API does, before the unit of work
+            outcome["parsing"] = time.perf_counter() - started
+            outcome["result"] = run_as(settings, user_id, import_transactions, parsed=parsed)
+
+        spent = clock.measure(load)
         print(
-            f"{activities:,} activities ({url.split(':')[0]}): import {import_seconds:.1f} s wall, "
-            f"{cpu_seconds:.1f} s CPU (parsing {parsed_at - started:.1f} s outside the unit of work, "
-            f"{time.perf_counter() - parsed_at:.1f} s inside; {result.imported:,} rows; "
-            f"peak RSS {before:.0f} → {peak_mb():.0f} MB)"
+            f"{activities:,} activities ({url.split(':')[0]}): import {spent['wall'] / 1000:.1f} s wall, "
+            f"{spent['cpu'] / 1000:.1f} s CPU (parsing {outcome['parsing']:.1f} s outside the unit of work, "
+            f"{spent['wall'] / 1000 - outcome['parsing']:.1f} s inside; {outcome['result'].imported:,} rows; "
+            f"peak RSS {before:.0f} → {peak_mb():.0f} MB; {where(spent, ' ms')})"
         )
         cold = {
             "summary": lambda: run_as(settings, user_id, summarize_portfolio, write=False),
@@ -178,13 +242,15 @@ def run_size(activities: int, prices: str, base_url: str | None, runs: int, expl
                 settings, user_id, measure_performance, write=False, benchmark="EQUAL_WEIGHT", cache=cache
             ),
         }
-        for name, function in cold.items():
-            median, best, cpu = timed(function, runs)
-            print(f"  {name:12s} cold: median {median:8.1f} ms (min {best:8.1f}; CPU median {cpu:8.1f})")
-        for name, function in warm.items():
-            function()  # fills the cache
-            median, best, cpu = timed(function, runs)
-            print(f"  {name:12s} warm: median {median:8.1f} ms (min {best:8.1f}; CPU median {cpu:8.1f})")
+        for state, functions in (("cold", cold), ("warm", warm)):
+            for name, function in functions.items():
+                if state == "warm":
+                    function()  # fills the cache
+                spent = timed(clock, function, runs)
+                print(
+                    f"  {name:12s} {state}: median {spent['wall']:8.1f} ms (min {spent['best']:8.1f}; "
+                    f"CPU median {spent['cpu']:8.1f}; {where(spent)})"
+                )
         print(f"  peak resident memory of this size: {peak_mb():.0f} MB")
         if explain:
             explain_queries(settings, user_id)
