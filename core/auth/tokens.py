@@ -9,7 +9,9 @@ JWT_EXPIRE_MINUTES more of access. Tokens from before versions existed count as 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 
@@ -18,6 +20,7 @@ from core.db.tables import User
 from core.errors import AuthenticationError
 
 ALGORITHM = "HS256"
+VERIFIED_TOKENS_KEPT = 4096  # per process; a token is ~200 bytes
 VERSION_CLAIM = "ver"
 
 
@@ -42,10 +45,20 @@ def create_access_token(settings: Settings, *, user_id: int, role: str, token_ve
 def decode_access_claims(settings: Settings, token: str) -> AccessClaims:
     """The user id and token version a valid token carries; AuthenticationError for a bad or
     expired one."""
+    claims, expires_at = _verified_claims(settings.resolved_jwt_secret(), token)
+    if time.time() >= expires_at:  # checked on every use: a remembered token still expires
+        raise AuthenticationError("token has expired")
+    return claims
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _verified_claims(secret: str, token: str) -> tuple[AccessClaims, float]:
+    """A token's claims and expiry once its signature checks out; remembered (a refusal is
+    raised, so never remembered), since a client sends the same token with every request."""
     try:
         claims = jwt.decode(
             token,
-            settings.resolved_jwt_secret(),
+            secret,
             algorithms=[ALGORITHM],  # pinned: never trust the token's own "alg"
             options={"require": ["exp", "sub"]},
         )
@@ -54,7 +67,8 @@ def decode_access_claims(settings: Settings, token: str) -> AccessClaims:
     except jwt.PyJWTError as exc:
         raise AuthenticationError("invalid token") from exc
     try:
-        return AccessClaims(user_id=int(claims["sub"]), token_version=int(claims.get(VERSION_CLAIM, 0)))
+        user_claims = AccessClaims(user_id=int(claims["sub"]), token_version=int(claims.get(VERSION_CLAIM, 0)))
+        return user_claims, float(claims["exp"])
     except (TypeError, ValueError) as exc:
         raise AuthenticationError("invalid token subject") from exc
 

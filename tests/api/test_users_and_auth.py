@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import jwt
 import pytest
@@ -57,6 +58,16 @@ async def test_expired_and_forged_tokens_are_401(api, settings):
     for token in (expired, forged):
         response = await api.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(api, monkeypatch):
+    """Verified tokens are remembered per process; their expiry is checked on every use."""
+    headers = await api.signup()
+    assert (await api.client.get("/api/auth/me", headers=headers)).status_code == 200
+    later = time.time() + 60 * 60 * 24 * 30  # past any JWT_EXPIRE_MINUTES
+    monkeypatch.setattr("core.auth.tokens.time.time", lambda: later)
+    refused = await api.client.get("/api/auth/me", headers=headers)
+    assert refused.status_code == 401 and refused.json()["detail"] == "token has expired"
 
 
 async def test_repeated_failures_lock_the_account(api):
