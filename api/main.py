@@ -37,6 +37,7 @@ from api.routes import (
 from core.config import Settings, get_settings
 from core.db.migrate import upgrade_to_head
 from core.forecasting.skill_tasks import SkillTasks
+from core.forecasting.warming import import_model_libraries
 from core.logs import configure_logging
 from core.tasks.runner import UserTasks
 from core.telemetry import configure_sentry
@@ -127,6 +128,7 @@ def serve_app() -> FastAPI:
     configure_logging()
     app = create_app()
     app.state.worker_processes = app.state.settings.resolved_api_workers
+    import_model_libraries()  # before serving: a first forecast would stall the event loop importing them
     settle_for_serving()
     return app
 

@@ -5,13 +5,21 @@ configured), `unknown` (nothing to judge by yet) or `stale` (the scheduler has n
 for longer than a weekend). `summarize_health` folds them: the database is the only part the
 app cannot serve without (`down`); any other part not ok makes the whole `degraded`.
 Details say what was seen, never a URL, path or credential.
+
+Redis and MLflow are probed in the background (`LatestProbe`): their probe can wait on
+another system (a store locked while a run is logged, a Redis that hangs) for up to
+PROBE_TIMEOUT_SECONDS, and a health request answers from the latest probe instead, at most
+PROBE_EVERY_SECONDS old. The database and the scheduler, read from the app's own database,
+are checked on every request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Literal
@@ -27,6 +35,7 @@ from core.db.tables import JobRun
 
 ComponentStatus = Literal["ok", "down", "disabled", "unknown", "stale"]
 PROBE_TIMEOUT_SECONDS = 2.0
+PROBE_EVERY_SECONDS = 5.0
 # Jobs run on weekday evenings (and the chat reindex daily): a Friday-to-Monday gap is normal.
 SCHEDULER_STALE_AFTER = dt.timedelta(hours=80)
 ESSENTIAL = ("database",)
@@ -148,3 +157,48 @@ def summarize_job_runs(session: Session) -> list[tuple[str, str, int, float]]:
         select(JobRun.job, JobRun.status, func.count(), func.max(JobRun.started_at)).group_by(JobRun.job, JobRun.status)
     ).all()
     return [(job, str(status.value), int(count), _aware(latest).timestamp()) for job, status, count, latest in rows]
+
+
+class LatestProbe:
+    """The latest answer of a probe that may wait on another system (see the module), per
+    target (a URL: settings may change). A due probe runs in a background thread while the
+    previous answer is served; a target's first answer is waited for."""
+
+    def __init__(
+        self,
+        probe: Callable[[Settings], ComponentHealth],
+        target: Callable[[Settings], str],
+        every: float = PROBE_EVERY_SECONDS,
+    ) -> None:
+        self._probe, self._target, self.every = probe, target, every
+        self._guard = threading.Lock()
+        self._answers: dict[str, tuple[float, ComponentHealth]] = {}
+        self._running: set[str] = set()
+
+    def latest(self, settings: Settings) -> ComponentHealth:
+        target = self._target(settings)
+        with self._guard:
+            known = self._answers.get(target)
+            due = known is not None and time.monotonic() - known[0] >= self.every and target not in self._running
+            if due:
+                self._running.add(target)
+        if known is None:
+            return self._refresh(settings, target)
+        if due:
+            threading.Thread(target=self._refresh, args=(settings, target), name="health-probe", daemon=True).start()
+        return known[1]
+
+    def _refresh(self, settings: Settings, target: str) -> ComponentHealth:
+        try:
+            answer = self._probe(settings)
+            with self._guard:
+                self._answers[target] = (time.monotonic(), answer)
+            return answer
+        finally:
+            with self._guard:
+                self._running.discard(target)
+
+
+# One per process: every app and request of the process reads the same latest answers.
+REDIS_PROBE = LatestProbe(check_redis, target=lambda settings: settings.redis_url or "")
+MLFLOW_PROBE = LatestProbe(check_mlflow, target=lambda settings: settings.mlflow_tracking_uri)

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Response
 from api.deps import RunDep, SettingsDep
 from core import prometheus_metrics as metrics
 from core.health import (
+    MLFLOW_PROBE,
+    REDIS_PROBE,
     HealthReport,
     check_database,
-    check_mlflow,
-    check_redis,
     check_scheduler,
     summarize_health,
     summarize_job_runs,
@@ -27,16 +27,21 @@ router = APIRouter(tags=["ops"])
 
 @router.get("/health", response_model=HealthReport, responses={503: {"model": HealthReport}})
 async def read_health(run: RunDep, settings: SettingsDep, response: Response) -> HealthReport:
-    """Database, MLflow, Redis and scheduler state; 503 when the database is down."""
-    redis_check = asyncio.to_thread(check_redis, settings)  # network probes off the event loop
-    mlflow_check = asyncio.to_thread(check_mlflow, settings)
-    database = await run(check_database)
-    scheduler = await run(check_scheduler)
+    """Database, MLflow, Redis and scheduler state; 503 when the database is down. Redis and
+    MLflow are their latest background probes (at most 5 s old: core.health)."""
+    # off the event loop: a target's first probe is waited for
+    redis_check = asyncio.to_thread(REDIS_PROBE.latest, settings)
+    mlflow_check = asyncio.to_thread(MLFLOW_PROBE.latest, settings)
+    database, scheduler = await run(_own_database)
     redis, mlflow = await asyncio.gather(redis_check, mlflow_check)
     report = summarize_health({"database": database, "mlflow": mlflow, "redis": redis, "scheduler": scheduler})
     if report.status == "down":
         response.status_code = 503
     return report
+
+
+def _own_database(session) -> tuple:
+    return check_database(session), check_scheduler(session)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

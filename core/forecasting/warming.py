@@ -28,6 +28,7 @@ from core.forecasting.delivery import (
     store_measured_skill,
 )
 from core.forecasting.serving import record_forecast
+from core.tracking.store import import_store_library
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +75,17 @@ def _warm(units: ShortUnits, settings: Settings, ticker: str, champion) -> dict[
     skill, record = measure_served_skill(settings, request, inputs.closes)
     units.write(lambda session: store_measured_skill(session, skill=skill, record=record))
     return {"forecast": result.source, "version": result.model_version, "skill": "measured"}
+
+
+def import_model_libraries() -> None:
+    """Import, now, what the champion's first forecast would import on its way: the model
+    libraries (the ensemble's members: Prophet, statsforecast, torch) and MLflow's stores.
+
+    A serving process calls it before it serves. Imported mid-request, an extension module
+    holds the GIL in C while it loads (about 4 s in all here), and the event loop stops
+    answering meanwhile (a /health probe waited 0.9 s behind a first projection)."""
+    import torch  # noqa: F401
+    from prophet import Prophet  # noqa: F401
+    from statsforecast.models import AutoARIMA  # noqa: F401
+
+    import_store_library()

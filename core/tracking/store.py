@@ -86,6 +86,14 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
+def import_store_library() -> None:
+    """Import MLflow's client and its SQLAlchemy stores without opening a store: a serving
+    process does it before it serves (core.forecasting.warming.import_model_libraries)."""
+    import mlflow.store.model_registry.sqlalchemy_store
+    import mlflow.store.tracking.sqlalchemy_store  # noqa: F401
+    from mlflow import MlflowClient  # noqa: F401
+
+
 def get_client(settings: Settings) -> MlflowClient:
     """A client on the configured store, created (and migrated) on first use; raises
     `ServiceUnavailableError` when the store cannot be reached or written."""

@@ -7,6 +7,7 @@ import http.server
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from core import prometheus_metrics as metrics
 from core.config import Settings
 from core.db.tables import JobRun, JobStatus
-from core.health import SCHEDULER_STALE_AFTER, check_mlflow, check_redis, check_scheduler
+from core.health import SCHEDULER_STALE_AFTER, ComponentHealth, LatestProbe, check_mlflow, check_redis, check_scheduler
 from tests.security.conftest import change_settings
 
 
@@ -239,3 +240,30 @@ def test_telemetry_is_off_without_settings(settings):
     assert configure_sentry(settings) is False
     with tracer(settings, __name__).start_as_current_span("work"):  # a no-op, not an error
         pass
+
+
+def test_health_serves_the_last_probe_while_a_due_one_waits_in_the_background():
+    """A probe stuck behind another system (an MLflow store locked by a writer, a hung
+    Redis) never holds a health request: the last answer is served meanwhile."""
+    release = threading.Event()
+    answers: list[str] = []
+
+    def probe(_settings: Settings) -> ComponentHealth:
+        answers.append(f"answer {len(answers) + 1}")
+        if len(answers) > 1:
+            assert release.wait(30)  # stuck until the test lets it go
+        return ComponentHealth(status="ok", detail=answers[-1])
+
+    latest = LatestProbe(probe, target=lambda _settings: "the store", every=0)
+    settings = Settings(_env_file=None)
+    assert latest.latest(settings).detail == "answer 1"  # a target's first answer is waited for
+    assert latest.latest(settings).detail == "answer 1"  # due: probed behind, not waited for
+    deadline = time.monotonic() + 30
+    while len(answers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert answers == ["answer 1", "answer 2"]  # the second probe is running, stuck
+    assert latest.latest(settings).detail == "answer 1"  # and it is still not waited for
+    release.set()
+    while latest.latest(settings).detail == "answer 1" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert latest.latest(settings).detail.startswith("answer ") and latest.latest(settings).detail != "answer 1"
