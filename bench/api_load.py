@@ -9,7 +9,9 @@ one client hammering) on a loopback port.
 1. Each read endpoint is driven by wrk (`make bench` installs Debian's package; without wrk an
    httpx/asyncio client stands in) with CONCURRENCY connections for DURATION seconds: requests/s,
    p50 and p99 latency, non-2xx answers. Targets (issue 22, at 50 connections):
-   `GET /api/portfolio` p99 ≤ 100 ms, `/api/portfolio/summary` p99 ≤ 200 ms.
+   `GET /api/portfolio` p99 ≤ 100 ms, `/api/portfolio/summary` p99 ≤ 200 ms. Beside them, the
+   server's CPU per request (all its processes, from /proc): what the request costs, which
+   other work on the machine does not inflate the way it inflates latency.
 2. `/health` is polled every 50 ms while a 100,000-row CSV import and a 200-day portfolio
    projection run: its worst latency (target ≤ 250 ms) shows whether heavy work leaves the
    event loop free.
@@ -100,6 +102,26 @@ def seed(settings: Settings) -> None:
         seed_demo(session, settings=settings)
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) of process `root` and its descendants (uvicorn's workers),
+    from /proc; 0 where there is no /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(stat.parent.name)
+        parents[pid], used[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grew = {root}, True
+    while grew:
+        grown = tree | {pid for pid, parent in parents.items() if parent in tree}
+        grew, tree = grown != tree, grown
+    return sum(used.get(pid, 0) for pid in tree) / ticks
+
+
 @contextmanager
 def api_server(env: dict[str, str], port: int):
     process = subprocess.Popen(
@@ -119,7 +141,7 @@ def api_server(env: dict[str, str], port: int):
                 time.sleep(0.2)
         else:
             raise RuntimeError("the API did not start within 60 s")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -183,7 +205,7 @@ async def log_in(client: httpx.AsyncClient, settings: Settings) -> str:
     return login.json()["access_token"]
 
 
-async def run_backend(base_url: str, settings: Settings, duration: int, concurrency: int) -> list[tuple]:
+async def run_backend(base_url: str, server: int, settings: Settings, duration: int, concurrency: int) -> list[tuple]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
         token = await log_in(client, settings)
@@ -198,10 +220,13 @@ async def run_backend(base_url: str, settings: Settings, duration: int, concurre
             path = template.format(ticker=ticker)
             for _ in range(20):  # warm-up: connections, caches, first-query plans
                 await client.get(path)
+            cpu_before = tree_cpu_seconds(server)
             if shutil.which("wrk"):
                 stats = await asyncio.to_thread(wrk_drive, base_url + path, token, duration, concurrency)
             else:
                 stats = await httpx_drive(client, path, duration, concurrency)
+            # the server's own cost, which a busy machine's run queue does not inflate
+            stats["cpu_ms"] = (tree_cpu_seconds(server) - cpu_before) * 1000 / max(stats["n"], 1)
             rows.append((path, stats))
         return rows
 
@@ -284,17 +309,21 @@ def main() -> None:
                 seed(settings)
                 print(
                     f"\n== {backend}: seeded the demo in {time.perf_counter() - started:.1f} s; "
-                    f"{args.concurrency} connections, {args.duration} s per endpoint "
+                    f"{args.concurrency} connections, {args.duration} s per endpoint, "
+                    f"load average {os.getloadavg()[0]:.1f} "
                     f"({'wrk' if shutil.which('wrk') else 'httpx: wrk not installed'})"
                 )
-                with api_server(env, free_port()) as base_url:
-                    rows = asyncio.run(run_backend(base_url, settings, args.duration, args.concurrency))
+                with api_server(env, free_port()) as (base_url, server):
+                    rows = asyncio.run(run_backend(base_url, server, settings, args.duration, args.concurrency))
                     loaded = health_under_load(base_url, settings, args.import_rows)
-                print(f"{'endpoint':<36} {'n':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+                print(
+                    f"{'endpoint':<36} {'n':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
+                    f"{'errors':>6}"
+                )
                 for path, stats in rows:
                     print(
-                        f"{path:<36} {stats['n']:>5} {stats['rps']:>8.0f} {stats['p50']:>8.1f} "
-                        f"{stats['p99']:>8.1f} {stats['errors']:>6}"
+                        f"{path:<36} {stats['n']:>6} {stats['rps']:>8.0f} {stats['p50']:>8.1f} "
+                        f"{stats['p99']:>8.1f} {stats['cpu_ms']:>10.2f} {stats['errors']:>6}"
                     )
                 print(
                     f"/health worst {loaded['worst_ms']:.0f} ms over {loaded['probes']} probes while a "
