@@ -52,9 +52,10 @@ def add_holding(session: Session, *, owner: User, data: StockCreate, provider: P
 
 def list_holdings(session: Session, *, owner: User, limit: int = 100, offset: int = 0) -> tuple[list[Stock], int]:
     query = select(Stock).where(Stock.owner_id == owner.id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Stock.ticker).limit(limit).offset(offset)).all()
-    return list(rows), total
+    rows = list(session.scalars(query.order_by(Stock.ticker).limit(limit).offset(offset)))
+    if offset == 0 and len(rows) < limit:  # the whole list fitted in the page: it is the total
+        return rows, len(rows)
+    return rows, session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def held_tickers(session: Session, *, owner: User) -> list[str]:

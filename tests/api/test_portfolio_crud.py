@@ -42,6 +42,9 @@ async def test_pagination(api, api_prices):
     page = (await api.client.get("/api/portfolio?limit=2&offset=1", headers=headers)).json()
     assert page["total"] == 3 and page["limit"] == 2 and page["offset"] == 1
     assert [item["ticker"] for item in page["items"]] == ["JPM", "MSFT"]
+    for limit, offset, shown in [(5, 0, 3), (3, 0, 3), (2, 0, 2), (1, 2, 1), (2, 5, 0)]:
+        page = (await api.client.get(f"/api/portfolio?limit={limit}&offset={offset}", headers=headers)).json()
+        assert (page["total"], len(page["items"])) == (3, shown), (limit, offset)
 
 
 async def test_other_users_cannot_see_or_touch_holdings(api, api_prices):
