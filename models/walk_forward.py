@@ -21,10 +21,12 @@ score nothing else: the ensemble's inner backtest).
 An origin whose fit, update or forecast fails is recorded with its error (`failures`); the
 next origin fits anew when there is no usable fit. `naive_scale` is the one MASE scale.
 
-`SharedFits` makes a fit once for walks that need the same one: every model here is
-deterministic, so the same model, parameters and prices give the same fit. A backtest of the
-ensemble beside the single models it combines passes one to those walks: the ensemble's
-members refitted on an origin's prices are then copies of the single models' fits there.
+`SharedFits` makes a fit once for walks that need the same one: a fit is keyed by model,
+parameters and every training price and date, so it is only ever reused for exactly the prices
+it saw, and since the models are deterministic (the LSTM on CPU) the copy is the fit the
+caller would have made. A backtest of the ensemble beside the single models it combines
+passes one to those walks: the ensemble's members refitted on an origin's prices are then
+copies of the single models' fits there.
 """
 
 from __future__ import annotations
