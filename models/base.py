@@ -134,10 +134,10 @@ class Forecaster(ABC):
         single model. Available once fitted."""
         return []
 
-    def share_fits(self, fits: SharedFits) -> Self:
+    def share_fits(self, fits: SharedFits | None) -> Self:
         """Let a combination take fits of its members from `fits` (`models.walk_forward`)
-        during its next `fit`, where they are the fits it would make; a single model has
-        none to take. Returns self."""
+        where they are the fits it would make, until called again with None (`SharedFits`
+        lends itself for one fit); a single model has none to take. Returns self."""
         return self
 
     @property

@@ -120,17 +120,11 @@ class EnsembleForecaster(Forecaster):
         longest = max(self._factories[name]().required_history for name in self.member_names)
         return max(self.min_history, longest + inner_span + 1)
 
-    def share_fits(self, fits: SharedFits) -> EnsembleForecaster:
+    def share_fits(self, fits: SharedFits | None) -> EnsembleForecaster:
         self._shared = fits
         return self
 
     def _fit(self, series: pd.Series) -> None:
-        try:
-            self._fit_members(series)
-        finally:
-            self._shared = None  # for one fit only; a fitted ensemble holds no cache
-
-    def _fit_members(self, series: pd.Series) -> None:
         horizon, step = int(self.params["inner_horizon"]), int(self.params["inner_step"])
         folds = int(self.params["inner_folds"])
         last_origin = len(series) - 1 - horizon

@@ -100,7 +100,10 @@ class SharedFits:
         if made is not None:
             self.hits += 1
             return copy.deepcopy(made)
-        fitted = forecaster.share_fits(self).fit(history)
+        try:
+            fitted = forecaster.share_fits(self).fit(history)
+        finally:
+            forecaster.share_fits(None)  # lent for this fit only: a fitted model holds no cache
         self._fits[key] = copy.deepcopy(fitted)
         return fitted
 

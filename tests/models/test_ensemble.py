@@ -180,3 +180,7 @@ def test_members_taken_from_shared_fits_are_the_fits_the_ensemble_would_make(clo
     assert lstm is not singles["lstm"] and lstm.history.index[-1] == history.index[-1]
     np.testing.assert_array_equal(lstm.predict_mean(5), singles["lstm"].predict_mean(5))
     assert shared._shared is None  # a fitted ensemble holds no cache (saved, copied, pickled)
+    too_short = create_forecaster("ensemble", **params)
+    with pytest.raises(ForecastInputError):
+        fits.fit(too_short, history.iloc[:50])
+    assert too_short._shared is None  # lent for one fit, even one that fails
