@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import pickle
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from models.errors import (
     SeriesTooShortError,
 )
 from models.intervals import Bands
+
+if TYPE_CHECKING:
+    from models.walk_forward import SharedFits
 
 FORECAST_COLUMNS = ["date", "mean", "lo80", "hi80", "lo95", "hi95"]
 MAX_GAP_DAYS = 10  # calendar days between observations; longer means missing sessions
@@ -131,6 +134,18 @@ class Forecaster(ABC):
         single model. Available once fitted."""
         return []
 
+    def share_fits(self, fits: SharedFits | None) -> Self:
+        """Let a combination take fits of its members from `fits` (`models.walk_forward`)
+        where they are the fits it would make, until called again with None (`SharedFits`
+        lends itself for one fit); a single model has none to take. Returns self."""
+        return self
+
+    @property
+    def refits_from_scratch(self) -> bool:
+        """Whether `refit` is a plain `fit` (no structural choice of an earlier fit kept), so
+        that a fit of the same model on the same prices may stand in for it."""
+        return type(self)._refit is Forecaster._refit
+
     @property
     def history(self) -> pd.Series:
         if self._history is None:
@@ -166,11 +181,23 @@ class Forecaster(ABC):
 
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast `horizon` trading days after the last fitted date."""
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ForecastInputError(f"horizon must be a positive integer, got {horizon!r}")
+        horizon = _checked_horizon(horizon)
         history = self.history
-        bands = self._predict(int(horizon))
-        return frame_from_bands(bands, next_trading_days(history.index[-1], int(horizon)))
+        bands = self._predict(horizon)
+        return frame_from_bands(bands, next_trading_days(history.index[-1], horizon))
+
+    def predict_mean(self, horizon: int) -> np.ndarray:
+        """The point forecast alone: the values of the `mean` column `predict(horizon)` returns
+        (it fails where `predict` would), without dates or a frame — for callers that score
+        point paths only, such as an inner backtest, where building frames cost more than
+        forecasting."""
+        horizon = _checked_horizon(horizon)
+        if not self.is_fitted:
+            raise NotFittedError(f"{self.name} is not fitted yet")
+        bands = self._predict(horizon)
+        if not all(np.isfinite(getattr(bands, band.name)).all() for band in fields(bands)):
+            raise ModelFitError("forecast contains non-finite values")
+        return np.asarray(bands.mean, dtype=float)
 
     def _update(self, series: pd.Series) -> None:
         self._fit(series)
@@ -220,6 +247,12 @@ class Forecaster(ABC):
     def _load_state(self, path: Path) -> None:
         with open(path / _STATE_FILE, "rb") as handle:
             self.__dict__.update(pickle.load(handle))
+
+
+def _checked_horizon(horizon: int) -> int:
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ForecastInputError(f"horizon must be a positive integer, got {horizon!r}")
+    return int(horizon)
 
 
 def read_forecaster_meta(directory: str | Path) -> dict[str, Any]:

@@ -18,7 +18,10 @@ How `fit(history)` works, using `history` only:
    user's `weights`, if given;
 3. members are re-estimated on the full history (`refit_members`, default: `refit`, which
    keeps structural choices such as ARIMA's order) or moved to it with `update` (cheaper;
-   parameters then date from the first inner origin).
+   parameters then date from the first inner origin). A member whose refit is a plain fit
+   (Prophet, the LSTM, the baselines) is taken from the `SharedFits` given by `share_fits`
+   when there is one: a backtest running the single models beside the ensemble fits them
+   once for both.
 Point forecast: the weighted mean of members' log-price forecasts. Intervals: as the point
 combines models, the variance combines them too: `models.volatility.COMBINED` (the mean of a
 GJR-GARCH and a two-speed EWMA variance) of the history around that point path; the single
@@ -42,7 +45,7 @@ from models.base import Forecaster, MemberWeight
 from models.errors import ForecastInputError, ModelFitError
 from models.intervals import Bands
 from models.volatility import COMBINED
-from models.walk_forward import FAILURES, ForecasterFactory, naive_scale, walk_forward
+from models.walk_forward import FAILURES, ForecasterFactory, SharedFits, naive_scale, walk_forward
 
 logger = logging.getLogger(__name__)
 _LEVELS = ("80", "95")
@@ -73,6 +76,7 @@ class EnsembleForecaster(Forecaster):
     def __init__(self, factories: Mapping[str, ForecasterFactory] | None = None, **params: Any) -> None:
         super().__init__(**params)
         self._factories = dict(factories or {})
+        self._shared: SharedFits | None = None
         missing = [name for name in self.member_names if name not in self._factories]
         if missing:
             raise ForecastInputError(
@@ -116,6 +120,10 @@ class EnsembleForecaster(Forecaster):
         longest = max(self._factories[name]().required_history for name in self.member_names)
         return max(self.min_history, longest + inner_span + 1)
 
+    def share_fits(self, fits: SharedFits | None) -> EnsembleForecaster:
+        self._shared = fits
+        return self
+
     def _fit(self, series: pd.Series) -> None:
         horizon, step = int(self.params["inner_horizon"]), int(self.params["inner_step"])
         folds = int(self.params["inner_folds"])
@@ -136,15 +144,17 @@ class EnsembleForecaster(Forecaster):
         targets = np.array([log_actual[o + 1 : o + 1 + horizon] for o in origins])
         scale = naive_scale(series.to_numpy()[: origins[0] + 1])
         self.inner_mase = {
-            name: float(np.mean(np.abs(np.exp(f["mean"]) - np.exp(targets))) / scale) for name, f in inner.items()
+            name: float(np.mean(np.abs(np.exp(log_means) - np.exp(targets))) / scale)
+            for name, log_means in inner.items()
         }
         self.weights = self._weights()
         self._members = self._members_on_full_history(series)
         logger.debug("ensemble weights %s", self.weights)
 
     def _inner_forecasts(self, name, series, origins, horizon):
-        """The member conditioned on the last inner origin, and its forecasts at each inner
-        origin as log means and log offsets (fitted once, then updated: `walk_forward`)."""
+        """The member conditioned on the last inner origin, and its point forecasts at each
+        inner origin as log prices, shape (origins, horizon) (fitted once, then updated:
+        `walk_forward`; the weights score points only, so no intervals or frames are made)."""
         made = walk_forward(
             series,
             self._factories[name],
@@ -154,19 +164,22 @@ class EnsembleForecaster(Forecaster):
             observe=_keep_member,
             failures=(),
             in_place=True,
+            means_only=True,
         )
-        paths = [_log_frame(forecast.frame) for forecast in made]
-        return made[-1].observed, {key: np.array([p[key] for p in paths]) for key in paths[0]}
+        return made[-1].observed, np.log(np.array([forecast.mean for forecast in made]))
 
     def _members_on_full_history(self, series: pd.Series) -> dict[str, Forecaster]:
         """The weighted members, refitted on (or moved to) the whole history."""
         members = {}
         for name in (n for n, weight in self.weights.items() if weight > 0):
+            member = self._members[name]
             try:
-                if self.params["refit_members"]:
-                    members[name] = self._members[name].refit(series)
+                if not self.params["refit_members"]:
+                    members[name] = member.update(series)
+                elif self._shared is not None and member.refits_from_scratch:
+                    members[name] = self._shared.fit(self._factories[name](), series)
                 else:
-                    members[name] = self._members[name].update(series)
+                    members[name] = member.refit(series)
             except MEMBER_FAILURES as exc:
                 logger.warning("ensemble member %s failed on the full history and is dropped: %s", name, exc)
                 self.dropped[name] = f"failed on the full history: {type(exc).__name__}: {exc}"[:300]

@@ -15,14 +15,25 @@ next `horizon` sessions. The refit policy says when the model is estimated anew,
 
 Each update starts again from a copy of the last fit, so a forecast depends only on the prices
 its fit saw and the prices up to its own origin — never on the forecasts made in between
-(`in_place=True` skips the copies, for callers that keep nothing but the last forecaster).
+(`in_place=True` skips the copies, for callers that keep nothing but the last forecaster;
+`means_only=True` keeps the point path alone, `Forecaster.predict_mean`, for callers that
+score nothing else: the ensemble's inner backtest).
 An origin whose fit, update or forecast fails is recorded with its error (`failures`); the
 next origin fits anew when there is no usable fit. `naive_scale` is the one MASE scale.
+
+`SharedFits` makes a fit once for walks that need the same one: a fit is keyed by model,
+parameters and every training price and date, so it is only ever reused for exactly the prices
+it saw, and since the models are deterministic (the LSTM on CPU) the copy is the fit the
+caller would have made. A backtest of the ensemble beside the single models it combines
+passes one to those walks: the ensemble's members refitted on an origin's prices are then
+copies of the single models' fits there.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,15 +72,51 @@ class OriginForecast:
     train_start: int  # position of the first training price
     refitted: bool  # estimated anew here (else conditioned on newer prices with `update`)
     fitted_at: pd.Timestamp | None  # origin of the fit this forecast comes from
-    frame: pd.DataFrame | None  # date, mean, lo80, hi80, lo95, hi95; None when it failed
+    frame: pd.DataFrame | None  # date, mean, lo80, hi80, lo95, hi95; None when it failed or means_only
     fit_seconds: float  # seconds to fit, or to update, here
     predict_seconds: float
     error: str | None = None
     observed: Any = None  # what `observe(forecaster, horizon)` returned here
+    mean: np.ndarray | None = None  # the point path alone, with means_only (None when it failed)
 
     @property
     def train_size(self) -> int:
         return self.origin + 1 - self.train_start
+
+
+class SharedFits:
+    """Fitted forecasters by model, parameters and training prices, each fitted once and handed
+    out as copies (a caller may update its copy without touching anyone else's)."""
+
+    def __init__(self) -> None:
+        self._fits: dict[tuple, Forecaster] = {}
+        self.hits = 0
+
+    def fit(self, forecaster: Forecaster, history: pd.Series) -> Forecaster:
+        """`forecaster` fitted on `history`, or a copy of the same model's fit on the same
+        prices made earlier. A combination may take its members' fits from here too."""
+        key = _fit_key(forecaster, history)
+        made = self._fits.get(key)
+        if made is not None:
+            self.hits += 1
+            return copy.deepcopy(made)
+        try:
+            fitted = forecaster.share_fits(self).fit(history)
+        finally:
+            forecaster.share_fits(None)  # lent for this fit only: a fitted model holds no cache
+        self._fits[key] = copy.deepcopy(fitted)
+        return fitted
+
+
+def _fit_key(forecaster: Forecaster, history: pd.Series) -> tuple:
+    values = np.ascontiguousarray(history.to_numpy(), dtype=float)
+    dates = history.index.asi8
+    return (
+        type(forecaster).__module__,
+        type(forecaster).__qualname__,
+        json.dumps(forecaster.params, sort_keys=True, default=str),
+        hashlib.blake2b(values.tobytes() + np.ascontiguousarray(dates).tobytes(), digest_size=16).digest(),
+    )
 
 
 def refit_here(refit: Refit, k: int, origin_date: pd.Timestamp) -> bool:
@@ -109,12 +156,15 @@ def walk_forward(
     observe: Callable[[Forecaster, int], Any] | None = None,
     failures: tuple[type[BaseException], ...] = FAILURES,
     in_place: bool = False,
+    means_only: bool = False,
+    fits: SharedFits | None = None,
 ) -> list[OriginForecast]:
     """Forecast `horizon` steps from each origin position in `origins` (increasing).
 
     Training prices at an origin: positions [max(train_start, origin + 1 − window), origin].
     `observe(forecaster, horizon)`, when given, is called with the forecaster that made each
     forecast (e.g. to collect an ensemble's member forecasts) and its answer kept in `observed`.
+    `fits`, when given, makes each fit (see `SharedFits`).
     """
     made: list[OriginForecast] = []
     fitted: Forecaster | None = None
@@ -129,19 +179,23 @@ def walk_forward(
             started = time.perf_counter()
             if refitted:
                 fitted, fitted_at = None, None
-                fitted, fitted_at = factory().fit(train), date
+                fitted = factory().fit(train) if fits is None else fits.fit(factory(), train)
+                fitted_at = date
                 forecaster = fitted
             else:
                 forecaster = (fitted if in_place else copy.deepcopy(fitted)).update(train)
             record.fit_seconds = time.perf_counter() - started
             record.fitted_at = fitted_at
             started = time.perf_counter()
-            record.frame = forecaster.predict(horizon)
+            if means_only:
+                record.mean = forecaster.predict_mean(horizon)
+            else:
+                record.frame = forecaster.predict(horizon)
             record.predict_seconds = time.perf_counter() - started
             if observe is not None:
                 record.observed = observe(forecaster, horizon)
         except failures as exc:
             record.error = f"{type(exc).__name__}: {exc}"
-            record.frame = None
+            record.frame, record.mean = None, None
         made.append(record)
     return made

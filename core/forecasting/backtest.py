@@ -14,7 +14,10 @@ every entry point starts from: `DEFAULT_FOLDS` origins spread over at least `MIN
 sessions (a year), because a month of origins is one market regime and says little about
 skill or interval coverage, refitted about once a quarter (`quarterly_refit`).
 Each fit and its updates run in parallel processes (`n_jobs`); factories must then be
-picklable (e.g. `models.catalog.forecaster_factory("arima")`). Metrics: `core.forecasting.scores`.
+picklable (e.g. `models.catalog.forecaster_factory("arima")`). A combination (the ensemble)
+runs in one process with those of its members that are backtested too, sharing their fits
+(`models.walk_forward.SharedFits`): its members refitted at an origin are the single models'
+fits there, made once. Metrics: `core.forecasting.scores`.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ import pandas as pd
 from core.errors import InsufficientHistoryError, InvalidInputError
 from core.forecasting.scores import summarise
 from core.logs import time_execution
-from models.walk_forward import FAILURES, ForecasterFactory, naive_scale, refit_groups, walk_forward
+from models.base import Forecaster
+from models.walk_forward import FAILURES, ForecasterFactory, SharedFits, naive_scale, refit_groups, walk_forward
 
 logger = logging.getLogger(__name__)
 
@@ -156,13 +160,19 @@ def plan_folds(n_prices: int, config: BacktestConfig, min_train: int = 2) -> lis
 
 
 def run_folds(
-    series: pd.Series, factory: ForecasterFactory, specs: list[FoldSpec], config: BacktestConfig
+    series: pd.Series,
+    factory: ForecasterFactory,
+    specs: list[FoldSpec],
+    config: BacktestConfig,
+    fits: SharedFits | None = None,
 ) -> list[dict]:
     """One fit at the first of `specs` and updates at the others (the engine with
-    `refit=False`), forecasting `config.horizon` steps; one plain record per fold."""
+    `refit=False`), forecasting `config.horizon` steps; one plain record per fold. `fits`:
+    fits shared with other models' walks over the same prices (see `SharedFits`)."""
     horizon = config.horizon
     window = int(config.train_size) if config.window == "sliding" else None
-    made = walk_forward(series, factory, [spec.origin for spec in specs], horizon, refit=False, window=window)
+    origins = [spec.origin for spec in specs]
+    made = walk_forward(series, factory, origins, horizon, refit=False, window=window, fits=fits)
     records = []
     for spec, forecast in zip(specs, made, strict=True):
         train = series.iloc[forecast.train_start : forecast.origin + 1]
@@ -187,9 +197,24 @@ def run_folds(
     return records
 
 
-def _run_task(task: tuple) -> tuple:
-    ticker, model, series, factory, specs, config = task
-    return ticker, model, run_folds(series, factory, specs, config)
+def _run_task(task: tuple) -> list[tuple]:
+    """One ticker's fit group for one model, or for a bundle of models sharing fits (in order)."""
+    ticker, models, series, specs, config = task
+    fits = SharedFits() if len(models) > 1 else None
+    return [(ticker, model, run_folds(series, factory, specs, config, fits)) for model, factory in models]
+
+
+def fit_bundles(samples: Mapping[str, Forecaster]) -> list[list[str]]:
+    """The models backtested together because they can share fits: each combination with its
+    members that are backtested too (members first); every other model alone."""
+    combinations = [m for m, sample in samples.items() if type(sample).member_specs(sample.params)]
+    bundles, placed = [], set(combinations)
+    for model in combinations:
+        sample = samples[model]
+        members = [m for m in type(sample).member_specs(sample.params) if m in samples and m not in placed]
+        placed.update(members)
+        bundles.append([*members, model])
+    return [[m] for m in samples if m not in placed] + bundles
 
 
 @time_execution
@@ -209,6 +234,7 @@ def run_backtest(
     samples = {model: factory() for model, factory in factories.items()}
     # Every model trains on the same folds, so the most demanding model sets the first origin.
     min_train = max(sample.required_history for sample in samples.values())
+    bundles = fit_bundles(samples)
     tasks = []
     for ticker, series in histories.items():
         specs = plan_folds(len(series), config, min_train=min_train)
@@ -216,23 +242,22 @@ def run_backtest(
         for group in refit_groups(len(specs), config.refit):
             chunk = [specs[k] for k in group]
             end = chunk[-1].origin + 1 + config.horizon
-            tasks += [
-                (ticker, model, series.iloc[:end], factory, chunk, config) for model, factory in factories.items()
-            ]
+            for bundle in bundles:
+                models = tuple((model, factories[model]) for model in bundle)
+                tasks.append((ticker, models, series.iloc[:end], chunk, config))
     # Longest first, so that the last tasks to finish are short ones.
-    tasks.sort(key=lambda task: -samples[task[1]].relative_cost * len(task[4]))
+    tasks.sort(key=lambda task: -sum(samples[model].relative_cost for model, _ in task[1]) * len(task[3]))
     outcomes = [outcome for batch in _execute(tasks, n_jobs, progress) for outcome in batch]
     return _assemble(outcomes, config, {m: s.interval_method for m, s in samples.items()})
 
 
-def _split(outcome: tuple) -> list[tuple]:
-    ticker, model, records = outcome
-    return [(ticker, model, record) for record in records]
+def _split(outcome: list[tuple]) -> list[tuple]:
+    return [(ticker, model, record) for ticker, model, records in outcome for record in records]
 
 
 def _execute(tasks: list[tuple], n_jobs: int, progress: ProgressCallback | None):
     """Runs the tasks; yields each task's fold outcomes, calling `progress(folds done, folds)`."""
-    total = sum(len(task[4]) for task in tasks)
+    total = sum(len(task[1]) * len(task[3]) for task in tasks)
     done = 0
     if n_jobs <= 1 or len(tasks) <= 1:
         for task in tasks:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.errors import InsufficientHistoryError
-from core.forecasting.backtest import BacktestConfig, plan_folds, run_backtest
+from core.forecasting.backtest import BacktestConfig, fit_bundles, plan_folds, run_backtest
 from models.base import Forecaster
 from models.catalog import forecaster_factory
 from models.errors import ModelFitError
@@ -57,6 +57,40 @@ def test_parallel_run_matches_serial(histories: dict[str, pd.Series]) -> None:
     parallel = run_backtest(histories, factories, config, n_jobs=2, progress=lambda d, t: calls.append((d, t)))
     pd.testing.assert_frame_equal(serial.forecasts, parallel.forecasts)
     assert calls[-1] == (16, 16)
+
+
+@pytest.mark.slow
+def test_an_ensemble_beside_its_members_shares_their_fits_and_forecasts_as_alone(
+    histories: dict[str, pd.Series],
+) -> None:
+    ensemble = forecaster_factory(
+        "ensemble",
+        members=["naive", "drift", "lstm"],
+        member_params={"lstm": {"epochs": 3}},
+        inner_folds=3,
+        trim_worse_than_naive=False,
+    )
+    factories = {
+        "naive": forecaster_factory("naive"),
+        "lstm": forecaster_factory("lstm", epochs=3),
+        "arima": forecaster_factory("arima"),
+        "ensemble": ensemble,
+    }
+    samples = {name: factory() for name, factory in factories.items()}
+    assert fit_bundles(samples) == [["arima"], ["naive", "lstm", "ensemble"]]
+    config = BacktestConfig(horizon=3, folds=4, refit=2)
+    histories = {"AAPL": histories["AAPL"]}
+    together = run_backtest(histories, factories, config, n_jobs=2)
+    alone = run_backtest(histories, {"ensemble": ensemble}, config)
+    single = run_backtest(histories, {"lstm": factories["lstm"]}, config)
+    columns = ["fold", "step", "date", *FORECAST_COLUMNS]
+    for model, by_itself in (("ensemble", alone), ("lstm", single)):
+        shared = together.forecasts[together.forecasts["model"] == model].reset_index(drop=True)
+        pd.testing.assert_frame_equal(shared[columns], by_itself.forecasts[columns])
+    # Bundled or not, every model follows the refit policy: fitted at folds 0 and 2.
+    refitted = together.folds[together.folds["refitted"]]
+    assert sorted(set(refitted["fold"])) == [0, 2] and len(refitted) == 8
+    assert together.folds["error"].isna().all()
 
 
 class _FailsOnLongHistory(Forecaster):

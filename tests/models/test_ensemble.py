@@ -153,3 +153,34 @@ def test_a_saved_ensemble_loads_through_the_catalog_and_forecasts_the_same(close
     loaded = catalog.load_forecaster(ensemble.save(tmp_path / "ensemble"))
     assert loaded.weights == ensemble.weights
     pd.testing.assert_frame_equal(loaded.predict(5), ensemble.predict(5))
+
+
+@pytest.mark.slow
+def test_members_taken_from_shared_fits_are_the_fits_the_ensemble_would_make(closes: pd.Series) -> None:
+    from models.walk_forward import SharedFits
+
+    params = {
+        "members": ["naive", "drift", "arima", "lstm"],
+        "member_params": {"lstm": {"epochs": 3}},
+        "inner_folds": 4,
+        "trim_worse_than_naive": False,
+    }
+    history = closes.iloc[:-10]
+    alone = create_forecaster("ensemble", **params).fit(history)
+    fits = SharedFits()
+    singles = {name: fits.fit(create_forecaster(name), history) for name in ("naive", "drift", "arima")}
+    singles["lstm"] = fits.fit(create_forecaster("lstm", epochs=3), history)
+    shared = fits.fit(create_forecaster("ensemble", **params), history)
+    # naive, drift and the LSTM refit from scratch: their fits are taken; ARIMA's refit keeps
+    # the order its inner fit chose, so it is made by the ensemble.
+    assert fits.hits == 3
+    assert shared.weights == alone.weights and shared.inner_mase == alone.inner_mase
+    pd.testing.assert_frame_equal(shared.predict(5), alone.predict(5))
+    lstm = shared.fitted_members["lstm"]
+    assert lstm is not singles["lstm"] and lstm.history.index[-1] == history.index[-1]
+    np.testing.assert_array_equal(lstm.predict_mean(5), singles["lstm"].predict_mean(5))
+    assert shared._shared is None  # a fitted ensemble holds no cache (saved, copied, pickled)
+    too_short = create_forecaster("ensemble", **params)
+    with pytest.raises(ForecastInputError):
+        fits.fit(too_short, history.iloc[:50])
+    assert too_short._shared is None  # lent for one fit, even one that fails

@@ -10,9 +10,9 @@ import pytest
 
 from models.base import Forecaster
 from models.catalog import create_forecaster, forecaster_factory
-from models.errors import ModelFitError
+from models.errors import ForecastInputError, ModelFitError, NotFittedError
 from models.intervals import Bands
-from models.walk_forward import naive_scale, refit_groups, walk_forward
+from models.walk_forward import SharedFits, naive_scale, refit_groups, walk_forward
 
 
 class _CountingForecaster(Forecaster):
@@ -116,3 +116,55 @@ def test_naive_scale_is_the_mean_absolute_daily_change() -> None:
     assert naive_scale(prices) == pytest.approx((2 + 1 + 4) / 3)
     assert naive_scale(prices, window=2) == pytest.approx(4.0)
     assert np.isnan(naive_scale([10.0]))
+
+
+@pytest.mark.parametrize("name", ["naive", "drift", "arima"])
+def test_means_only_keeps_the_mean_column_predict_would_make(closes, name) -> None:
+    factory = forecaster_factory(name)
+    framed = walk_forward(closes, factory, [220, 240, 260], 5, refit=False)
+    points = walk_forward(closes, factory, [220, 240, 260], 5, refit=False, means_only=True)
+    for full, point in zip(framed, points, strict=True):
+        assert point.frame is None and full.mean is None
+        np.testing.assert_array_equal(point.mean, full.frame["mean"].to_numpy())
+    with pytest.raises(NotFittedError):
+        create_forecaster(name).predict_mean(5)
+    with pytest.raises(ForecastInputError):
+        create_forecaster(name).fit(closes).predict_mean(0)
+
+
+def test_shared_fits_fit_once_per_model_and_prices_and_hand_out_copies(closes, counting) -> None:
+    fits = SharedFits()
+    first = fits.fit(counting(), closes.iloc[:200])
+    again = fits.fit(counting(), closes.iloc[:200].copy())
+    assert counting.fits == [200] and fits.hits == 1 and again is not first
+    pd.testing.assert_frame_equal(again.predict(5), first.predict(5))
+    # A copy moved to newer prices leaves the stored fit where it was.
+    again.update(closes.iloc[:230])
+    pd.testing.assert_frame_equal(fits.fit(counting(), closes.iloc[:200]).predict(5), first.predict(5))
+    # Other prices (one more, or the same dates with other values) or other parameters: a new fit.
+    fits.fit(counting(), closes.iloc[:201])
+    changed = closes.iloc[:200].copy()
+    changed.iloc[-1] *= 1.01
+    fits.fit(counting(), changed)
+    fits.fit(create_forecaster("naive", sigma_window=100), closes.iloc[:200])
+    fits.fit(create_forecaster("naive"), closes.iloc[:200])
+    assert counting.fits == [200, 201, 200] and fits.hits == 2
+
+
+def test_walks_sharing_fits_forecast_as_walks_that_fit_and_see_no_later_price(closes) -> None:
+    factory = forecaster_factory("arima")
+    alone = walk_forward(closes, factory, [220, 240, 260, 270], 5, refit=2)
+    fits = SharedFits()
+    walk_forward(closes, factory, [220, 240, 260, 270], 5, refit=2, fits=fits)
+    shared = walk_forward(closes, factory, [220, 240, 260, 270], 5, refit=2, fits=fits)
+    assert fits.hits == 2
+    for own, taken in zip(alone, shared, strict=True):
+        pd.testing.assert_frame_equal(own.frame, taken.frame)
+    # The fits are keyed by the prices they saw: later prices changed, the earlier fit is
+    # still the one shared, and forecasts from later origins change.
+    corrupted = closes.copy()
+    corrupted.iloc[241:] *= 2.0
+    again = walk_forward(corrupted, factory, [220, 240, 260, 270], 5, refit=2, fits=fits)
+    assert fits.hits == 3
+    pd.testing.assert_frame_equal(again[1].frame, alone[1].frame)
+    assert not np.allclose(again[3].frame["mean"], alone[3].frame["mean"])
