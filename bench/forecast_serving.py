@@ -31,9 +31,10 @@ from core.auth.service import register_user
 from core.config import Settings
 from core.db.migrate import upgrade_to_head
 from core.db.session import session_scope
+from core.db.tables import JobStatus
 from core.forecasting.champion import champion_config
 from core.forecasting.delivery import serve_forecast, serve_skill
-from core.jobs.registry import retrain_job
+from core.jobs.runner import run_job
 from core.market.service import load_bundled_prices
 from core.portfolio.alerts import add_to_watchlist
 from core.portfolio.schemas import WatchlistItemCreate
@@ -92,9 +93,9 @@ def main() -> None:
 
     # The retrain job: register the champion, then precompute the forecast and skill of
     # held and watched tickers (the bench's analyst watches the ticker).
-    with session_scope(settings) as session:
-        report, retrain = timed(lambda: retrain_job(session, settings=settings, tickers=args.ticker, force=True))
-    print(f"retrain job {retrain:.1f} s; precomputed: {report['precomputed']}")
+    run, retrain = timed(lambda: run_job("retrain", settings=settings, args={"tickers": args.ticker, "force": True}))
+    assert run.status == JobStatus.SUCCEEDED, run.error
+    print(f"retrain job {retrain:.1f} s; precomputed: {run.result['precomputed']}")
 
     runs = []
     for _ in range(5):
