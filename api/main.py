@@ -36,6 +36,7 @@ from api.routes import (
 )
 from core.config import Settings, get_settings
 from core.db.migrate import upgrade_to_head
+from core.db.session import open_pool
 from core.forecasting.skill_tasks import SkillTasks
 from core.forecasting.warming import import_model_libraries
 from core.logs import configure_logging
@@ -129,6 +130,7 @@ def serve_app() -> FastAPI:
     app = create_app()
     app.state.worker_processes = app.state.settings.resolved_api_workers
     import_model_libraries()  # before serving: a first forecast would stall the event loop importing them
+    open_pool(app.state.settings)
     settle_for_serving()
     return app
 

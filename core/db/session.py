@@ -58,6 +58,23 @@ def engine_for(database_url: str) -> Engine:
     return make_engine(database_url)
 
 
+def open_pool(settings: Settings) -> None:
+    """Open this process's PostgreSQL connections now, before it serves. Opened by the first
+    burst of requests instead, each of them waits for a server backend to start: a p99 of
+    1–3 s for the first seconds at 50 connections. A server that is down is only logged:
+    requests answer 503 until it is back."""
+    engine = engine_for(settings.database_url)
+    if engine.dialect.name != "postgresql":
+        return  # a SQLite connection opens in microseconds
+    try:
+        connections = [engine.connect() for _ in range(engine.pool.size())]
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("database connections not opened at start", extra={"error": type(exc).__name__})
+        return
+    for connection in connections:
+        connection.close()  # back to the pool, open
+
+
 @lru_cache(maxsize=16)
 def _factory(database_url: str, write: bool) -> sessionmaker[Session]:
     return make_session_factory(engine_for(database_url), write=write)
