@@ -66,6 +66,11 @@ def check_database(session: Session) -> ComponentHealth:
     return ComponentHealth(status="ok", detail=dialect, latency_ms=_elapsed_ms(started))
 
 
+def check_own_database(session: Session) -> tuple[ComponentHealth, ComponentHealth]:
+    """The database and the scheduler (read from it), in one unit of work."""
+    return check_database(session), check_scheduler(session)
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 

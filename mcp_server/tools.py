@@ -40,7 +40,7 @@ from core.portfolio.analytics_cache import analytics_cache
 from core.portfolio.analytics_schemas import PerformanceReport, PortfolioSummary
 from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.pricing import live_provider
-from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
+from core.portfolio.projection import ProjectionRead, projection_report
 from core.portfolio.schemas import ActivityCreate, StockRead, TransactionPage, TransactionRead
 from mcp_server.gate import current_caller
 from mcp_server.schemas import AccuracyTable, BacktestReport, HoldingsPage, TickerList
@@ -279,8 +279,8 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
         risk and expected shortfall, from each holding's forecast. Progress is reported at once,
         then after each holding's forecast."""
         await ctx.report_progress(0.0, None, "Projecting your portfolio")
-        projection = await run(
-            project_holdings,
+        return await run(
+            projection_report,
             write=False,
             settings=settings,
             horizon=horizon,
@@ -288,7 +288,6 @@ def register_forecast_tools(server: MCPServer, run: ServiceRunner, settings: Set
             model=model,
             progress=_progress_reporter(ctx),
         )
-        return projection_read(projection, model=model)
 
     @server.tool(annotations=READ_ONLY)
     async def realised_accuracy(

@@ -16,8 +16,7 @@ from core.health import (
     MLFLOW_PROBE,
     REDIS_PROBE,
     HealthReport,
-    check_database,
-    check_scheduler,
+    check_own_database,
     summarize_health,
     summarize_job_runs,
 )
@@ -32,16 +31,12 @@ async def read_health(run: RunDep, settings: SettingsDep, response: Response) ->
     # off the event loop: a target's first probe is waited for
     redis_check = asyncio.to_thread(REDIS_PROBE.latest, settings)
     mlflow_check = asyncio.to_thread(MLFLOW_PROBE.latest, settings)
-    database, scheduler = await run(_own_database)
+    database, scheduler = await run(check_own_database)
     redis, mlflow = await asyncio.gather(redis_check, mlflow_check)
     report = summarize_health({"database": database, "mlflow": mlflow, "redis": redis, "scheduler": scheduler})
     if report.status == "down":
         response.status_code = 503
     return report
-
-
-def _own_database(session) -> tuple:
-    return check_database(session), check_scheduler(session)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -39,7 +39,7 @@ from core.portfolio.ledger import (
 )
 from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.pricing import live_provider
-from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
+from core.portfolio.projection import ProjectionRead, projection_report
 from core.portfolio.schemas import (
     ActivityCreate,
     ActivityUpdate,
@@ -73,10 +73,9 @@ async def read_projection(
     model: Annotated[str, Query(max_length=32)] = "drift",
 ) -> ProjectionRead:
     """The portfolio's value distribution `horizon` trading days ahead: quantiles, VaR and ES."""
-    projection = await run(
-        project_holdings, user=user, settings=settings, horizon=horizon, confidence=confidence, model=model
+    return await run(
+        projection_report, user=user, settings=settings, horizon=horizon, confidence=confidence, model=model
     )
-    return projection_read(projection, model=model)
 
 
 @router.post("/projection/tasks", response_model=TaskRead, status_code=status.HTTP_202_ACCEPTED)

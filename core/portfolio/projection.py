@@ -64,3 +64,20 @@ def project_holdings(
 
 def projection_read(projection: PortfolioProjection, *, model: str) -> ProjectionRead:
     return ProjectionRead(**projection.as_dict(), model=model)
+
+
+def projection_report(
+    session: Session,
+    *,
+    settings: Settings,
+    owner: User,
+    horizon: int,
+    confidence: float = 0.95,
+    model: str = "drift",
+    progress: Callable[..., None] | None = None,
+) -> ProjectionRead:
+    """`project_holdings` as the API, MCP and a task answer it."""
+    projection = project_holdings(
+        session, settings=settings, owner=owner, horizon=horizon, confidence=confidence, model=model, progress=progress
+    )
+    return projection_read(projection, model=model)

@@ -16,7 +16,7 @@ from core.config import Settings
 from core.db.tables import User
 from core.market.providers import PriceProvider
 from core.portfolio.ledger import ParsedFile, import_transactions
-from core.portfolio.projection import ProjectionRead, project_holdings, projection_read
+from core.portfolio.projection import ProjectionRead, projection_report
 from core.portfolio.schemas import ImportResult
 from core.portfolio.transactions_csv import raise_problems
 from core.tasks.records import TaskRead
@@ -35,14 +35,14 @@ def start_projection(
     confidence: float = 0.95,
     model: str = "drift",
 ) -> TaskRead:
-    """`project_holdings` as a task; its result is the `ProjectionRead` of the synchronous route."""
+    """`projection_report` as a task; its result is the `ProjectionRead` of the synchronous route."""
     owner_id = owner.id
 
     def work(progress: TaskProgress) -> ProjectionRead:
-        projection = run_as(
+        return run_as(
             settings,
             owner_id,
-            project_holdings,
+            projection_report,
             write=False,
             settings=settings,
             horizon=horizon,
@@ -50,7 +50,6 @@ def start_projection(
             model=model,
             progress=progress,
         )
-        return projection_read(projection, model=model)
 
     return tasks.submit(session, owner=owner, kind=PROJECTION, message="Queued: projecting the portfolio", work=work)
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -105,17 +107,18 @@ def test_trusted_proxies_setting_takes_addresses_and_networks_only():
             Settings(trusted_proxies=bad, _env_file=None)
 
 
-def test_the_served_api_ignores_forwarded_for_from_a_local_process(tmp_path):
-    """`python main.py` as deployed: uvicorn must not rewrite the peer from X-Forwarded-For
-    (its default trusts 127.0.0.1), or any local process rotates past the log-in limit."""
+@contextmanager
+def served_api(tmp_path: Path, **settings: str) -> Iterator[str]:
+    """`python main.py` on its own SQLite file with one worker, its output in tmp_path/api.log;
+    yields its base URL."""
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
         "DATA_DIR": str(tmp_path),
         "API_PORT": str(port),
-        "RATE_LIMIT_AUTH": "3/minute",
-        "API_WORKERS": "1",  # one in-memory count (with more, each worker counts its share)
+        "API_WORKERS": "1",
         "REDIS_URL": "",
+        **settings,
     }
     env.pop("FORWARDED_ALLOW_IPS", None)
     log = tmp_path / "api.log"
@@ -124,38 +127,28 @@ def test_the_served_api_ignores_forwarded_for_from_a_local_process(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/ping", server, log)
-        forged = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in range(1, 5)]
-        statuses = [httpx.post(f"{base}/api/auth/token", data=_form(), headers=h).status_code for h in forged]
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_the_served_api_ignores_forwarded_for_from_a_local_process(tmp_path):
+    """`python main.py` as deployed: uvicorn must not rewrite the peer from X-Forwarded-For
+    (its default trusts 127.0.0.1), or any local process rotates past the log-in limit."""
+    # one worker: one in-memory count (with more, each worker counts its share)
+    with served_api(tmp_path, RATE_LIMIT_AUTH="3/minute") as base:
+        forged = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in range(1, 5)]
+        statuses = [httpx.post(f"{base}/api/auth/token", data=_form(), headers=h).status_code for h in forged]
     assert statuses == [401, 401, 401, 429]
 
 
 def test_the_served_api_logs_each_request_once_without_its_query_string(tmp_path):
     """One access line per request, ours (route template, status, ms): uvicorn's own line, which
     carries the query string, stays off even though server loggers are routed to the root."""
-    port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
-        "DATA_DIR": str(tmp_path),
-        "API_PORT": str(port),
-        "API_WORKERS": "1",
-        "REDIS_URL": "",
-        "LOG_JSON": "true",
-        "LOG_LEVEL": "INFO",
-    }
-    log = tmp_path / "api.log"
-    with open(log, "w") as output:
-        server = subprocess.Popen([sys.executable, "main.py"], cwd=REPO_ROOT, env=env, stdout=output, stderr=output)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_serving(f"{base}/ping", server, log)
+    with served_api(tmp_path, LOG_JSON="true", LOG_LEVEL="INFO") as base:
         assert httpx.get(f"{base}/api/portfolio?limit=5&marker=q7x").status_code == 401
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    text = log.read_text()
+    text = (tmp_path / "api.log").read_text()
     assert "marker=q7x" not in text
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     served = [line for line in lines if line.get("route") == "/api/portfolio"]
