@@ -9,8 +9,11 @@ green toast or an MCP result means the change is on disk.
 - `run_unit_of_work(settings, work, write=…)` runs `work(session)` in a unit of work and, if
   the database answers "busy" (SQLite's lock held past the busy timeout, a read that had to
   upgrade after another writer committed; PostgreSQL's serialization failure or deadlock),
-  rolls back and runs it again, a bounded number of times. `work` must therefore do nothing
-  but database work that a rollback undoes.
+  rolls back and runs it again, a bounded number of times; once, too, when a pooled
+  connection turns out dead before the commit (a server restart). `work` must therefore do
+  nothing but database work that a rollback undoes.
+- `write=False` marks a read unit, which refuses to write; on PostgreSQL it runs without
+  BEGIN and COMMIT (core.db.engine).
 - `ShortUnits(settings)` is what long work (jobs) gets instead of one session: `read()`
   for a read-only unit, `write(work)` for a short committed one (`run_unit_of_work`), so
   minutes of computing happen between transactions, never inside one.
@@ -120,14 +123,23 @@ def run_unit_of_work(
 ) -> T:
     """`work(session)` in one committed unit of work, run again while the database is busy."""
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             with session_scope(settings, write=write) as session:
-                return work(session)
+                result = work(session)
+                committing = True
+            return result
         except DBAPIError as exc:
             if is_busy(exc) and attempt < attempts:
                 pause = RETRY_BASE_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random())
                 logger.info("database busy; running the unit of work again", extra={"attempt": attempt})
                 time.sleep(pause)
+                continue
+            if exc.connection_invalidated and not committing and attempt == 1:
+                # A pooled connection the server dropped (a restart): nothing was committed
+                # on it, and the pool has been discarded, so run once more on a new one. A
+                # connection lost during COMMIT is never run again: that commit may have landed.
+                logger.info("database connection lost; running the unit of work again on a new one")
                 continue
             if is_busy(exc) or is_unavailable(exc):
                 raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
