@@ -2,8 +2,10 @@
 
 `RunDep` runs a sync `core` use case in a worker thread, in its own unit of work that
 commits before the route returns (`await run(service, user=user, **kwargs)`): a 2xx means
-committed, and no database or CPU work of a service runs on the event loop. GET, HEAD and
-OPTIONS run as reads (no write lock on SQLite); other methods as writes.
+committed, and no CPU work of a service runs on the event loop. GET, HEAD and OPTIONS run as
+reads (no write lock on SQLite); other methods as writes. A read of a use case marked
+`@bounded_read` runs on the event loop instead where the database is PostgreSQL (asyncpg,
+core.db.loop_reads): it only waits there.
 
 `CurrentUser` is the `Caller` a bearer names: a log-in JWT (its signature and expiry checked
 here, with no database round trip) or a personal access token (`sc_pat_…`; it needs the
@@ -30,9 +32,11 @@ from fastapi.security import OAuth2PasswordBearer
 
 from core.auth.access_token_schemas import TokenScope
 from core.auth.access_tokens import admit_token_use, is_personal_token
-from core.auth.acting import run_as, run_service
+from core.auth.acting import acting_work
 from core.auth.tokens import AccessClaims, decode_access_claims
 from core.config import Settings
+from core.db.loop_reads import bounded_read, is_bounded_read, read_on_loop, reads_on_loop
+from core.db.session import run_unit_of_work
 from core.db.tables import User
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
 from core.tasks.runner import UserTasks
@@ -79,19 +83,14 @@ class ServiceRunner:
         write = self.write if write is None else write
         acting = user or self.caller
         if acting is None:
-            call = partial(run_service, self.settings, service, write=write, **kwargs)
+            work = partial(service, **kwargs)
         else:
-            call = partial(
-                run_as,
-                self.settings,
-                acting.id,
-                service,
-                user_arg=user_arg if user is not None else None,
-                claims=acting.claims,
-                write=write,
-                **kwargs,
+            work = acting_work(
+                acting.id, service, user_arg=user_arg if user is not None else None, claims=acting.claims, **kwargs
             )
-        return await anyio.to_thread.run_sync(call)
+        if not write and is_bounded_read(service) and reads_on_loop(self.settings):
+            return await read_on_loop(self.settings, work)
+        return await anyio.to_thread.run_sync(partial(run_unit_of_work, self.settings, work, write=write))
 
 
 def get_user_tasks(request: Request) -> UserTasks:
@@ -191,6 +190,7 @@ async def get_optional_user(
 OptionalUser = Annotated[Caller | None, Depends(get_optional_user)]
 
 
+@bounded_read
 def _account(session: Any, *, owner: User) -> User:
     return owner
 

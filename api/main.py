@@ -35,6 +35,7 @@ from api.routes import (
     users,
 )
 from core.config import Settings, get_settings
+from core.db.loop_reads import close_loop_pool, open_loop_pool
 from core.db.migrate import upgrade_to_head
 from core.db.session import open_pool
 from core.forecasting.skill_tasks import SkillTasks
@@ -88,12 +89,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
     settings.resolved_jwt_secret()  # generate and keep it now, not on the first log-in
     app.state.user_tasks.open()  # progress, heartbeats, and failing the tasks of dead processes
+    if app.state.serving:
+        await open_loop_pool(settings)  # the threadpool's are opened in serve_app
     logger.info("api started", extra={"database": make_url(settings.database_url).get_backend_name()})
     try:
         yield
     finally:
         app.state.user_tasks.close()
         app.state.skill_tasks.shutdown()
+        await close_loop_pool()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
+    app.state.serving = False  # serve_app: a process that serves opens its connections at start
     app.state.skill_tasks = SkillTasks()  # skill backtests the forecast route does not wait for
     app.state.user_tasks = UserTasks(settings, workers=settings.task_workers)  # projections, imports
     configure_sentry(settings)
@@ -130,6 +135,7 @@ def serve_app() -> FastAPI:
     app = create_app()
     app.state.worker_processes = app.state.settings.resolved_api_workers
     import_model_libraries()  # before serving: a first forecast would stall the event loop importing them
+    app.state.serving = True
     open_pool(app.state.settings)
     settle_for_serving()
     return app

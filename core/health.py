@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from core.config import Settings
+from core.db.loop_reads import bounded_read
 from core.db.tables import JobRun
 
 ComponentStatus = Literal["ok", "down", "disabled", "unknown", "stale"]
@@ -66,6 +67,7 @@ def check_database(session: Session) -> ComponentHealth:
     return ComponentHealth(status="ok", detail=dialect, latency_ms=_elapsed_ms(started))
 
 
+@bounded_read
 def check_own_database(session: Session) -> tuple[ComponentHealth, ComponentHealth]:
     """The database and the scheduler (read from it), in one unit of work."""
     return check_database(session), check_scheduler(session)

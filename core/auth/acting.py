@@ -38,6 +38,24 @@ def acting_user(session: Session, user_id: int, *, claims: AccessClaims | None =
     return user
 
 
+def acting_work(
+    user_id: int,
+    service: Callable[..., Any],
+    /,
+    *,
+    user_arg: str | None = "owner",
+    claims: AccessClaims | None = None,
+    **kwargs: Any,
+) -> Callable[[Session], Any]:
+    """The work of `run_as`, for a face that runs units of work itself (the API's runner)."""
+
+    def work(session: Session) -> Any:
+        user = acting_user(session, user_id, claims=claims)
+        return service(session, **({user_arg: user} if user_arg else {}), **kwargs)
+
+    return work
+
+
 def run_as(
     settings: Settings | None,
     user_id: int,
@@ -51,11 +69,7 @@ def run_as(
 ) -> Any:
     """`service` as the user `user_id`, in its own committed unit of work (see the module).
     `user_arg=None` checks the user without passing them (a service that takes no user)."""
-
-    def work(session: Session) -> Any:
-        user = acting_user(session, user_id, claims=claims)
-        return service(session, **({user_arg: user} if user_arg else {}), **kwargs)
-
+    work = acting_work(user_id, service, user_arg=user_arg, claims=claims, **kwargs)
     return run_unit_of_work(settings, work, write=write)
 
 

@@ -14,6 +14,7 @@ from core.auth.passwords import dummy_hash, hash_password, verify_password
 from core.auth.permissions import ensure_admin, is_admin
 from core.auth.schemas import UserCreate, UserUpdate
 from core.auth.sessions import revoke_user_sessions
+from core.db.loop_reads import bounded_read
 from core.db.tables import Role, User
 from core.errors import (
     AuthenticationError,
@@ -128,6 +129,7 @@ def get_user(session: Session, *, user_id: int) -> User:
     return user
 
 
+@bounded_read
 def get_visible_user(session: Session, *, actor: User, user_id: int) -> User:
     """A user the actor may see: admins see all, others only themselves (else 'not found')."""
     if not is_admin(actor) and actor.id != user_id:
@@ -135,6 +137,7 @@ def get_visible_user(session: Session, *, actor: User, user_id: int) -> User:
     return get_user(session, user_id=user_id)
 
 
+@bounded_read
 def list_users(session: Session, *, actor: User, limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
     if not is_admin(actor):
         return [actor], 1

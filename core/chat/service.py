@@ -30,6 +30,7 @@ from core.chat.intents import OUT_OF_SCOPE, Question, parse_question
 from core.chat.llm import LanguageModelError, build_chat_model, describe_model, generate_answer
 from core.chat.schemas import MAX_MESSAGE_CHARS, ChatAnswer, Source
 from core.config import Settings
+from core.db.loop_reads import bounded_read
 from core.db.tables import ChatHistory, User
 from core.errors import InvalidInputError
 from core.logs import time_execution
@@ -160,6 +161,7 @@ def ask(session: Session, *, settings: Settings, user: User, message: str, strea
     return ChatAnswer(answer=answer, sources=sources, notice=notice)
 
 
+@bounded_read
 def list_chat_history(
     session: Session, *, user: User, limit: int = 50, offset: int = 0
 ) -> tuple[list[ChatHistory], int]:

@@ -104,10 +104,32 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+# The libpq URL parameters that asyncpg is handed under its own names (`_libpq_to_asyncpg`).
+ASYNCPG_KNOWN_PARAMETERS = frozenset({"sslmode", "connect_timeout", "application_name"})
+
+
+def _libpq_to_asyncpg(url: str, options: dict) -> str:
+    """`url` without the libpq parameters asyncpg names otherwise, which go to its connect
+    arguments instead (asyncpg takes a URL's parameters as keywords, and refuses libpq's)."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    connect_args = options.setdefault("connect_args", {})
+    if "sslmode" in query:
+        connect_args["ssl"] = query.pop("sslmode")  # asyncpg takes libpq's sslmode words
+    if "connect_timeout" in query:
+        connect_args["timeout"] = float(query.pop("connect_timeout"))
+    if "application_name" in query:
+        connect_args["server_settings"] = {"application_name": query.pop("application_name")}
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
 def make_async_engine(url: str, **kwargs) -> AsyncEngine:
     url = async_url(url)
     _ensure_sqlite_dir(url)
-    engine = create_async_engine(url, **{**_engine_options(url, asynchronous=True), **kwargs})
+    options = _engine_options(url, asynchronous=True)
+    if make_url(url).get_backend_name() == "postgresql":
+        url = _libpq_to_asyncpg(url, options)
+    engine = create_async_engine(url, **{**options, **kwargs})
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine.sync_engine)
     return engine
@@ -136,6 +158,13 @@ def _read_engine(engine: Engine) -> Engine:
     reading = engine.execution_options(**options)
     event.listen(reading, "before_cursor_execute", _refuse_writes)
     return reading
+
+
+def make_loop_read_engine(url: str, *, pool_size: int) -> AsyncEngine:
+    """An asyncpg engine for read units on the event loop (core.db.loop_reads), read as
+    `_read_engine` reads: in autocommit, refusing to write."""
+    engine = make_async_engine(url, pool_size=pool_size)
+    return AsyncEngine(_read_engine(engine.sync_engine))
 
 
 def make_session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.permissions import is_admin
 from core.config import Settings
+from core.db.loop_reads import bounded_read
 from core.db.tables import JobRun, User
 from core.errors import NotFoundError
 from core.jobs.registry import JOBS
@@ -24,6 +25,7 @@ def triggered_by_user(user: User) -> str:
     return f"user:{user.id}"
 
 
+@bounded_read
 def list_job_runs(
     session: Session, *, actor: User | None, limit: int = 50, offset: int = 0, job: str | None = None
 ) -> tuple[list[JobRun], int]:
@@ -50,6 +52,7 @@ def list_jobs(settings: Settings) -> list[JobInfo]:
     ]
 
 
+@bounded_read
 def get_job_run(session: Session, *, actor: User | None, run_id: int) -> JobRunRead:
     run = session.get(JobRun, run_id)
     restricted = actor is not None and not is_admin(actor)

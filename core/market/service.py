@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write, is_admin
 from core.config import Settings
+from core.db.loop_reads import bounded_read
 from core.db.session import OneSession, ShortUnits
 from core.db.tables import User
 from core.errors import CoreError, NotFoundError, PermissionDeniedError, ServiceUnavailableError
@@ -237,6 +238,7 @@ def list_tickers(session: Session) -> list[TickerRead]:
     return result
 
 
+@bounded_read
 def get_ticker(session: Session, *, ticker: str) -> TickerRead:
     """One ticker's metadata and stored range; NotFoundError naming it when unknown."""
     ticker = normalise_ticker(ticker)

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write
+from core.db.loop_reads import bounded_read
 from core.db.tables import LedgerVersion, Stock, Transaction, User, utcnow
 from core.errors import InvalidInputError, NotFoundError
 from core.market.providers import PriceProvider
@@ -73,6 +74,7 @@ def lock_ledger(session: Session, *, owner: User) -> None:
     )
 
 
+@bounded_read
 def get_activity(session: Session, *, owner: User, activity_id: int) -> Transaction:
     """One of the owner's activities; another user's is reported as not found."""
     entry = session.scalar(select(Transaction).where(Transaction.id == activity_id, Transaction.owner_id == owner.id))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import record_audit
 from core.auth.permissions import ensure_can_write
+from core.db.loop_reads import bounded_read
 from core.db.tables import Stock, TransactionType, User
 from core.errors import ConflictError, NotFoundError
 from core.market.providers import PriceProvider
@@ -50,6 +51,7 @@ def add_holding(session: Session, *, owner: User, data: StockCreate, provider: P
     return stock
 
 
+@bounded_read
 def list_holdings(session: Session, *, owner: User, limit: int = 100, offset: int = 0) -> tuple[list[Stock], int]:
     query = select(Stock).where(Stock.owner_id == owner.id)
     rows = list(session.scalars(query.order_by(Stock.ticker).limit(limit).offset(offset)))
@@ -63,6 +65,7 @@ def held_tickers(session: Session, *, owner: User) -> list[str]:
     return list(session.scalars(select(Stock.ticker).where(Stock.owner_id == owner.id).order_by(Stock.ticker)))
 
 
+@bounded_read
 def get_holding(session: Session, *, owner: User, stock_id: int) -> Stock:
     stock = session.scalar(select(Stock).where(Stock.id == stock_id, Stock.owner_id == owner.id))
     if stock is None:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write
+from core.db.loop_reads import bounded_read
 from core.db.tables import Transaction, User
 from core.errors import InvalidInputError
 from core.market.providers import PriceProvider
@@ -68,6 +69,7 @@ def record_transactions(
     return ImportResult(imported=imported, tickers=sorted({row.ticker for row in rows if row.ticker}))
 
 
+@bounded_read
 def list_transactions(
     session: Session, *, owner: User, limit: int = 100, offset: int = 0, ticker: str | None = None
 ) -> tuple[list[Transaction], int]:

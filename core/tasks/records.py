@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.config import Settings
+from core.db.loop_reads import bounded_read
 from core.db.tables import JobStatus, User, UserTask, utcnow
 from core.errors import NotFoundError
 
@@ -56,6 +57,7 @@ def create_task(session: Session, *, owner: User, kind: str, message: str) -> Us
     return task
 
 
+@bounded_read
 def get_task(session: Session, *, owner: User, task_id: int) -> TaskRead:
     """The owner's task; another user's is "not found", so ids do not leak."""
     task = session.scalar(select(UserTask).where(UserTask.id == task_id, UserTask.owner_id == owner.id))

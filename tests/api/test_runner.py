@@ -1,10 +1,12 @@
 """Every route's use case runs in a worker thread with its own unit of work: the event loop
 keeps serving meanwhile, the caller is re-loaded there, and what it writes is committed
-before the route answers."""
+before the route answers. A bounded read on PostgreSQL waits on the loop instead."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 import uuid
 
@@ -14,10 +16,12 @@ from sqlalchemy import select
 from api.deps import Caller, ServiceRunner
 from core.auth.tokens import AccessClaims
 from core.config import Settings
+from core.db.loop_reads import bounded_read, close_loop_pool
 from core.db.migrate import upgrade_to_head
-from core.db.session import session_scope
+from core.db.session import engine_for, session_scope
 from core.db.tables import ChatHistory, User
 from core.errors import AuthenticationError, InvalidInputError
+from tests.durability.servers import fresh_postgres_database
 from tests.factories import make_user
 
 
@@ -89,3 +93,45 @@ async def test_the_caller_is_checked_in_the_unit_that_would_do_the_work(own_data
         await run(lambda session: session.add(ChatHistory(user_id=user.id, role="user", content="x", sources=[])))
     with session_scope(own_database) as session:
         assert session.scalars(select(ChatHistory).where(ChatHistory.user_id == user.id)).all() == []
+
+
+def thread_of_the_work(session, *, owner) -> int:
+    return threading.get_ident()
+
+
+@bounded_read
+def thread_of_a_bounded_read(session, *, owner) -> int:
+    return threading.get_ident()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_database_on_each(request: pytest.FixtureRequest, tmp_path) -> Settings:
+    """A migrated database of its own on each backend: the runner commits."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("own_database")
+        return
+    admin_url = os.environ.get("TEST_DATABASE_URL", "")
+    if not admin_url:
+        pytest.skip("TEST_DATABASE_URL not set: PostgreSQL tests skipped")
+    with fresh_postgres_database(admin_url) as url:
+        upgrade_to_head(url)
+        yield Settings(database_url=url, data_dir=tmp_path, migrate_on_start=False, _env_file=None)
+        engine_for(url).dispose()
+
+
+async def test_a_bounded_read_waits_on_the_loop_on_postgresql_and_the_rest_runs_in_a_worker_thread(
+    own_database_on_each: Settings,
+):
+    settings = own_database_on_each
+    with session_scope(settings) as session:
+        user = make_user(session)
+    caller, loop_thread = Caller(user.id), threading.get_ident()
+    try:
+        bounded = await ServiceRunner(settings, write=False)(thread_of_a_bounded_read, user=caller)
+        unmarked = await ServiceRunner(settings, write=False)(thread_of_the_work, user=caller)
+        as_write = await ServiceRunner(settings, write=True)(thread_of_a_bounded_read, user=caller)
+    finally:
+        await close_loop_pool()
+
+    assert (bounded == loop_thread) == settings.database_url.startswith("postgresql")
+    assert loop_thread not in (unmarked, as_write)

@@ -7,13 +7,23 @@ import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db.engine import WriteInReadUnitError
 from core.db.session import DatabaseUnavailableError, engine_for, run_unit_of_work
 from core.db.tables import Ticker
+
+
+@pytest.fixture(autouse=True)
+def forget_test_tickers(settings: Settings):
+    """The tickers these tests commit are deleted afterwards: other tests count tickers."""
+    yield
+    run_unit_of_work(settings, lambda session: session.execute(delete(Ticker).where(Ticker.name == TEST_NAME)))
+
+
+TEST_NAME = "unit of work test"
 
 
 def new_symbol() -> str:
@@ -26,7 +36,7 @@ def stored(settings: Settings, symbol: str) -> bool:
 
 def add_ticker(symbol: str):
     def work(session: Session) -> None:
-        session.add(Ticker(symbol=symbol, name="unit of work test"))
+        session.add(Ticker(symbol=symbol, name=TEST_NAME))
         session.flush()
 
     return work
@@ -56,12 +66,14 @@ def test_a_read_unit_sees_what_a_write_unit_committed(settings: Settings):
 
 @pytest.fixture
 def own_pool(settings: Settings) -> Settings:
-    """Settings whose URL names its own application, so its pool's backends can be told apart."""
+    """Settings whose URL names its own application, so its pools' backends can be told apart."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: a SQLite file has no connection to drop")
     name = f"uow_{uuid.uuid4().hex[:8]}"
     separator = "&" if "?" in settings.database_url else "?"
-    mine = settings.model_copy(update={"database_url": f"{settings.database_url}{separator}application_name={name}"})
+    # libpq's parameters, as a deployment's URL may carry them (asyncpg names them otherwise)
+    query = f"sslmode=disable&connect_timeout=5&application_name={name}"
+    mine = settings.model_copy(update={"database_url": f"{settings.database_url}{separator}{query}"})
     yield mine
     engine_for(mine.database_url).dispose()
 

@@ -1,0 +1,113 @@
+"""Bounded reads on the event loop, on PostgreSQL.
+
+A use case marked `@bounded_read` reads a bounded number of rows with a few indexed
+statements and computes nothing heavy (a page of holdings, one task, the caller's account).
+On PostgreSQL a face with an event loop runs it there: `await read_on_loop(settings, work)`
+hands `work` a Session over an asyncpg connection (`AsyncSession.run_sync`), so it waits for
+the server with an `await` instead of holding a worker thread that must win the GIL back
+from the loop after every round trip. Measured in one process on 2 cores, 20 reads at a
+time: 1.8 ms of CPU a read on the loop against 3.5 ms in the threadpool.
+
+Everything else, and every read on SQLite, runs in the threadpool (core.db.session): aiosqlite
+hands each statement to a thread of its own and cost 2.3× a threadpool read, and a SQLite
+read that meets a lock waits in `busy_timeout`, which must never happen on the loop.
+
+Errors read as the threadpool's do: a server that cannot be reached raises
+`DatabaseUnavailableError`, and a pooled connection that the server dropped is replaced once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db.engine import ASYNCPG_KNOWN_PARAMETERS, make_loop_read_engine
+from core.db.session import DatabaseUnavailableError, describe_unavailable, is_unavailable
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOOP_POOL_SIZE = 10  # per process: reads on the loop hold a connection for a few ms each
+
+# asyncpg connections belong to the loop that opened them: one engine per loop and URL.
+_factories: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, async_sessionmaker[AsyncSession]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def bounded_read(service: F) -> F:
+    """Mark `service` as a bounded read (see the module): a face may run it on its loop."""
+    service.bounded_read = True
+    return service
+
+
+def is_bounded_read(service: Callable[..., Any]) -> bool:
+    return getattr(service, "bounded_read", False)
+
+
+def reads_on_loop(settings: Settings) -> bool:
+    """Whether bounded reads of this database run on the event loop: on PostgreSQL, unless its
+    URL carries a libpq parameter asyncpg cannot be handed (they then run in the threadpool)."""
+    url = make_url(settings.database_url)
+    return url.get_backend_name() == "postgresql" and set(url.query) <= ASYNCPG_KNOWN_PARAMETERS
+
+
+def _sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
+    per_url = _factories.setdefault(asyncio.get_running_loop(), {})
+    factory = per_url.get(settings.database_url)
+    if factory is None:
+        engine = make_loop_read_engine(settings.database_url, pool_size=LOOP_POOL_SIZE)
+        factory = per_url[settings.database_url] = async_sessionmaker(engine, expire_on_commit=False)
+    return factory
+
+
+async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
+    """`work(session)` as a read unit of work on the running loop (PostgreSQL)."""
+    for attempt in (1, 2):
+        try:
+            async with _sessions(settings)() as session:
+                return await session.run_sync(work)
+        except DBAPIError as exc:
+            if exc.connection_invalidated and attempt == 1:
+                logger.info("database connection lost; running the read again on a new one")
+                continue
+            if is_unavailable(exc):
+                raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
+            raise
+        except OSError as exc:  # asyncpg's own: refused, reset, timed out while connecting
+            raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+async def open_loop_pool(settings: Settings) -> None:
+    """Open this loop's PostgreSQL connections now, before serving (as core.db.session.open_pool
+    does for the threadpool's); a server that is down is only logged."""
+    if not reads_on_loop(settings):
+        return
+    sessions = [_sessions(settings)() for _ in range(LOOP_POOL_SIZE)]
+    try:
+        async with asyncio.timeout(30):
+            for session in sessions:
+                await session.connection()
+    except (DBAPIError, OSError) as exc:
+        logger.warning("database connections for reads on the loop not opened", extra={"error": type(exc).__name__})
+    finally:
+        for session in sessions:
+            await session.close()
+
+
+async def close_loop_pool() -> None:
+    """Close the running loop's connections (at shutdown, and after a test's loop)."""
+    for factory in _factories.pop(asyncio.get_running_loop(), {}).values():
+        await factory.kw["bind"].dispose()
