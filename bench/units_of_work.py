@@ -1,63 +1,93 @@
-"""Benchmark: what one read unit of work costs the API process, with no HTTP around it.
+"""Benchmark: what one read unit of work costs an API process, with no HTTP around it.
 
 A read request of the API is one unit of work: the caller's account check and the use case
 (here the first page of holdings, as `GET /api/portfolio` runs it), on a seeded demo database
 (a temporary SQLite file; PostgreSQL database `stockcast_bench` on 127.0.0.1, created and
-dropped here). The same call runs ROUNDS × UNITS times on one thread; the figures are the
-fastest round's CPU time of that thread and wall time per unit. CPU is what the unit costs the
-process's cores; wall adds the round trips to the server.
+dropped here). The API's runner runs it one of two ways:
 
-    .venv/bin/python bench/units_of_work.py [--units 500] [--rounds 5] [--backends sqlite postgresql]
+- threadpool: in a worker thread with its own sync unit of work (every read on SQLite, and
+  every use case not marked `@bounded_read`);
+- event loop: awaited on the loop over asyncpg (a bounded read on PostgreSQL,
+  core.db.loop_reads).
+
+Each way runs UNITS units one at a time and UNITS units 20 at a time, in alternating rounds
+(the machine's speed drifts); the figures are the best round's process CPU and wall time per
+unit. CPU is what a unit costs the cores; 20 at a time adds what the threads' contention for
+the GIL costs.
+
+    .venv/bin/python bench/units_of_work.py [--units 400] [--rounds 5] [--backends sqlite postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import secrets
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import anyio  # noqa: E402
 from api_load import postgres_database, seed, sqlite_database  # noqa: E402  (bench/ is on the path)
 
-from core.auth.acting import run_as  # noqa: E402
+from core.auth.acting import acting_work  # noqa: E402
 from core.auth.service import find_user_by_email  # noqa: E402
 from core.config import Settings  # noqa: E402
+from core.db.loop_reads import close_loop_pool, read_on_loop, reads_on_loop  # noqa: E402
 from core.db.session import engine_for, run_unit_of_work  # noqa: E402
 from core.portfolio.holdings import list_holdings  # noqa: E402
 
+AT_ONCE = 20
 
-def measure(settings: Settings, units: int, rounds: int) -> tuple[float, float]:
-    """Fastest round's (CPU µs, wall µs) per unit of work."""
+
+def ways(settings: Settings) -> dict:
+    """Each way the runner may run the holdings read, as an awaitable call."""
     demo = run_unit_of_work(settings, lambda session: find_user_by_email(session, settings.demo_user_email).id)
+    work = acting_work(demo, list_holdings, limit=100)
+    found = {"threadpool": lambda: anyio.to_thread.run_sync(partial(run_unit_of_work, settings, work, write=False))}
+    if reads_on_loop(settings):
+        found["event loop"] = lambda: read_on_loop(settings, work)
+    return found
 
-    def one_read() -> None:
-        run_as(settings, demo, list_holdings, write=False, limit=100)
 
-    for _ in range(units // 2):  # warm: the pool, statement caches, prepared statements
-        one_read()
-    best_cpu = best_wall = float("inf")
+async def one_round(call, units: int, at_once: int) -> tuple[float, float]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(units // at_once):
+        await asyncio.gather(*(call() for _ in range(at_once)))
+    done = units // at_once * at_once
+    return (time.process_time() - cpu) / done * 1e6, (time.perf_counter() - wall) / done * 1e6
+
+
+async def measure(settings: Settings, units: int, rounds: int) -> dict[tuple[str, int], tuple[float, float]]:
+    """Best round's (CPU µs, wall µs) per unit, per way and concurrency."""
+    calls = ways(settings)
+    for call in calls.values():  # warm: pools, statement caches, prepared statements
+        await one_round(call, units, AT_ONCE)
+    best: dict[tuple[str, int], tuple[float, float]] = {}
     for _ in range(rounds):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        for _ in range(units):
-            one_read()
-        best_cpu = min(best_cpu, (time.thread_time() - cpu) / units * 1e6)
-        best_wall = min(best_wall, (time.perf_counter() - wall) / units * 1e6)
-    return best_cpu, best_wall
+        for name, call in calls.items():
+            for at_once in (1, AT_ONCE):
+                cpu, wall = await one_round(call, units, at_once)
+                old = best.get((name, at_once), (float("inf"), float("inf")))
+                best[(name, at_once)] = (min(old[0], cpu), min(old[1], wall))
+    await close_loop_pool()
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=500, help="units of work per round")
+    parser.add_argument("--units", type=int, default=400, help="units of work per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     args = parser.parse_args()
 
-    print(f"{'backend':<12} {'CPU µs/unit':>12} {'wall µs/unit':>13}   (account check + holdings page, read unit)")
+    print("account check + first page of holdings, one read unit of work; best of the rounds")
+    print(f"{'backend':<12} {'runs in':<12} {'at once':>8} {'CPU µs/unit':>12} {'wall µs/unit':>13}")
     with tempfile.TemporaryDirectory(prefix="stockcast-bench-") as tmp:
         for backend in args.backends:
             database = postgres_database() if backend == "postgresql" else sqlite_database(Path(tmp))
@@ -75,8 +105,8 @@ def main() -> None:
                     offline=True,
                 )
                 seed(settings)
-                cpu, wall = measure(settings, args.units, args.rounds)
-                print(f"{backend:<12} {cpu:>12.0f} {wall:>13.0f}")
+                for (name, at_once), (cpu, wall) in asyncio.run(measure(settings, args.units, args.rounds)).items():
+                    print(f"{backend:<12} {name:<12} {at_once:>8} {cpu:>12.0f} {wall:>13.0f}")
                 engine_for(url).dispose()
             finally:
                 database.__exit__(None, None, None)
