@@ -5,8 +5,8 @@ statements and computes nothing heavy (a page of holdings, one task, the caller'
 On PostgreSQL a face with an event loop runs it there: `await read_on_loop(settings, work)`
 hands `work` a Session over an asyncpg connection (`AsyncSession.run_sync`), so it waits for
 the server with an `await` instead of holding a worker thread that must win the GIL back
-from the loop after every round trip. Measured in one process on 2 cores, 20 reads at a
-time: 1.8 ms of CPU a read on the loop against 3.5 ms in the threadpool.
+from the loop after every round trip. `bench/units_of_work.py`, 20 reads at a time on 2
+cores: 1.45 ms of CPU a read on the loop against 2.73 ms in the threadpool.
 
 Everything else, and every read on SQLite, runs in the threadpool (core.db.session): aiosqlite
 hands each statement to a thread of its own and cost 2.3× a threadpool read, and a SQLite
