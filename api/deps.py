@@ -5,7 +5,8 @@ commits before the route returns (`await run(service, user=user, **kwargs)`): a 
 committed, and no CPU work of a service runs on the event loop. GET, HEAD and OPTIONS run as
 reads (no write lock on SQLite); other methods as writes. A read of a use case marked
 `@bounded_read` runs on the event loop instead where the database is PostgreSQL (asyncpg,
-core.db.loop_reads): it only waits there.
+core.db.loop_reads): it only waits there. Either way, units are admitted to the database's
+connections in the order they arrive (core.db.admission).
 
 `CurrentUser` is the `Caller` a bearer names: a log-in JWT (its signature and expiry checked
 here, with no database round trip) or a personal access token (`sc_pat_…`; it needs the
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
-import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
@@ -35,8 +35,8 @@ from core.auth.access_tokens import admit_token_use, is_personal_token
 from core.auth.acting import acting_work
 from core.auth.tokens import AccessClaims, decode_access_claims
 from core.config import Settings
+from core.db.admission import run_in_thread
 from core.db.loop_reads import bounded_read, is_bounded_read, read_on_loop, reads_on_loop
-from core.db.session import run_unit_of_work
 from core.db.tables import User
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
 from core.tasks.runner import UserTasks
@@ -90,7 +90,7 @@ class ServiceRunner:
             )
         if not write and is_bounded_read(service) and reads_on_loop(self.settings):
             return await read_on_loop(self.settings, work)
-        return await anyio.to_thread.run_sync(partial(run_unit_of_work, self.settings, work, write=write))
+        return await run_in_thread(self.settings, work, write=write)
 
 
 def get_user_tasks(request: Request) -> UserTasks:

@@ -35,10 +35,15 @@ def async_url(url: str) -> str:
     return _with_driver(url, _ASYNC_DRIVERS)
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def _is_sqlite_file(url: str) -> bool:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    return parsed.get_backend_name() == "sqlite" and not in_memory
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if _is_sqlite_file(url):
+        Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
 
 
 # Execution option naming a unit of work that writes: on SQLite it begins with BEGIN IMMEDIATE.
@@ -46,6 +51,9 @@ WRITE_OPTION = "stockcast_write"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_SECONDS = 5
 POSTGRES_POOL_SIZE = 20  # per process: above the use cases one API process runs at once on 2 cores
+# A SQLite file's pool: SQLAlchemy's defaults, named because core.db.admission sizes by them.
+SQLITE_POOL_SIZE = 5
+SQLITE_MAX_OVERFLOW = 10
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -92,7 +100,18 @@ def _engine_options(url: str, *, asynchronous: bool) -> dict:
         # start and stop for most requests under load, a p99 of about 1 s at 50 connections.
         options["pool_size"] = POSTGRES_POOL_SIZE
         options["max_overflow"] = 0
+    elif _is_sqlite_file(url):
+        options["pool_size"] = SQLITE_POOL_SIZE
+        options["max_overflow"] = SQLITE_MAX_OVERFLOW
     return options
+
+
+def pool_capacity(url: str) -> int:
+    """How many connections one process's pool for `url` holds at most: how many units of
+    work it can serve at once without one waiting for another's connection."""
+    if make_url(url).get_backend_name() == "postgresql":
+        return POSTGRES_POOL_SIZE
+    return SQLITE_POOL_SIZE + SQLITE_MAX_OVERFLOW  # a file's (an in-memory database is a test's)
 
 
 def make_engine(url: str, **kwargs) -> Engine:

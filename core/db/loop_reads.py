@@ -12,6 +12,9 @@ Everything else, and every read on SQLite, runs in the threadpool (core.db.sessi
 hands each statement to a thread of its own and cost 2.3× a threadpool read, and a SQLite
 read that meets a lock waits in `busy_timeout`, which must never happen on the loop.
 
+At most LOOP_POOL_SIZE reads of a loop run at once, admitted in arrival order, so none waits
+on the pool (core.db.admission says why).
+
 Errors read as the threadpool's do: a server that cannot be reached raises
 `DatabaseUnavailableError`, and a pooled connection that the server dropped is replaced once.
 """
@@ -22,6 +25,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
@@ -40,10 +44,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 LOOP_POOL_SIZE = 10  # per process: reads on the loop hold a connection for a few ms each
 
+
+@dataclass(frozen=True)
+class _LoopReads:
+    sessions: async_sessionmaker[AsyncSession]
+    # Admits LOOP_POOL_SIZE reads at once, in arrival order (core.db.admission says why).
+    admitted: asyncio.Semaphore
+
+
 # asyncpg connections belong to the loop that opened them: one engine per loop and URL.
-_factories: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, async_sessionmaker[AsyncSession]]] = (
-    weakref.WeakKeyDictionary()
-)
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _LoopReads]] = weakref.WeakKeyDictionary()
 
 
 def bounded_read(service: F) -> F:
@@ -63,20 +73,27 @@ def reads_on_loop(settings: Settings) -> bool:
     return url.get_backend_name() == "postgresql" and set(url.query) <= ASYNCPG_KNOWN_PARAMETERS
 
 
-def _sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
-    per_url = _factories.setdefault(asyncio.get_running_loop(), {})
-    factory = per_url.get(settings.database_url)
-    if factory is None:
+def _loop_reads(settings: Settings) -> _LoopReads:
+    per_url = _per_loop.setdefault(asyncio.get_running_loop(), {})
+    reads = per_url.get(settings.database_url)
+    if reads is None:
         engine = make_loop_read_engine(settings.database_url, pool_size=LOOP_POOL_SIZE)
-        factory = per_url[settings.database_url] = async_sessionmaker(engine, expire_on_commit=False)
-    return factory
+        reads = _LoopReads(async_sessionmaker(engine, expire_on_commit=False), asyncio.Semaphore(LOOP_POOL_SIZE))
+        per_url[settings.database_url] = reads
+    return reads
 
 
 async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
     """`work(session)` as a read unit of work on the running loop (PostgreSQL)."""
+    reads = _loop_reads(settings)
+    async with reads.admitted:
+        return await _read(reads.sessions, work)
+
+
+async def _read(sessions: async_sessionmaker[AsyncSession], work: Callable[[Session], T]) -> T:
     for attempt in (1, 2):
         try:
-            async with _sessions(settings)() as session:
+            async with sessions() as session:
                 return await session.run_sync(work)
         except DBAPIError as exc:
             if exc.connection_invalidated and attempt == 1:
@@ -95,7 +112,7 @@ async def open_loop_pool(settings: Settings) -> None:
     does for the threadpool's); a server that is down is only logged."""
     if not reads_on_loop(settings):
         return
-    sessions = [_sessions(settings)() for _ in range(LOOP_POOL_SIZE)]
+    sessions = [_loop_reads(settings).sessions() for _ in range(LOOP_POOL_SIZE)]
     try:
         async with asyncio.timeout(30):
             for session in sessions:
@@ -109,5 +126,5 @@ async def open_loop_pool(settings: Settings) -> None:
 
 async def close_loop_pool() -> None:
     """Close the running loop's connections (at shutdown, and after a test's loop)."""
-    for factory in _factories.pop(asyncio.get_running_loop(), {}).values():
-        await factory.kw["bind"].dispose()
+    for reads in _per_loop.pop(asyncio.get_running_loop(), {}).values():
+        await reads.sessions.kw["bind"].dispose()
