@@ -88,9 +88,10 @@ class ServiceRunner:
             work = acting_work(
                 acting.id, service, user_arg=user_arg if user is not None else None, claims=acting.claims, **kwargs
             )
-        if not write and is_bounded_read(service) and reads_on_loop(self.settings):
+        short_read = not write and is_bounded_read(service)
+        if short_read and reads_on_loop(self.settings):
             return await read_on_loop(self.settings, work)
-        return await run_in_thread(self.settings, work, write=write)
+        return await run_in_thread(self.settings, work, write=write, short_read=short_read)
 
 
 def get_user_tasks(request: Request) -> UserTasks:

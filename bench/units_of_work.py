@@ -5,8 +5,8 @@ A read request of the API is one unit of work: the caller's account check and th
 (a temporary SQLite file; PostgreSQL database `stockcast_bench` on 127.0.0.1, created and
 dropped here). The API's runner runs it one of two ways:
 
-- threadpool: in a worker thread with its own sync unit of work (every read on SQLite, and
-  every use case not marked `@bounded_read`);
+- threadpool: in a worker thread with its own sync unit of work, admitted as a short read
+  (core.db.admission), as the runner runs a bounded read on SQLite;
 - event loop: awaited on the loop over asyncpg (a bounded read on PostgreSQL,
   core.db.loop_reads).
 
@@ -17,9 +17,10 @@ the GIL costs.
 
 Then the wait in line: 50 callers, each asking for its next unit as soon as its last is
 answered (as 50 connections to one API process would) for SECONDS, with each way admitted
-(core.db.admission: no more units at once than the pool has connections, first come first
-served) and not (every unit goes straight for a connection, as before admission): p50, p99
-and the worst wall time of a unit, per round.
+(core.db.admission: first come first served, a short read 2 at a time in threads, no more
+reads on the loop than its pool has connections) and not (each unit straight to a thread of
+anyio's 40 and to the pool, as before admission): p50, p99 and the worst wall time of a unit,
+per round.
 
     .venv/bin/python bench/units_of_work.py [--units 400] [--rounds 5] [--seconds 5]
         [--backends sqlite postgresql]
@@ -63,7 +64,7 @@ def holdings_read(settings: Settings):
 def ways(settings: Settings) -> dict:
     """Each way the runner may run the holdings read, as an awaitable call."""
     work = holdings_read(settings)
-    found = {"threadpool": lambda: run_in_thread(settings, work, write=False)}
+    found = {"threadpool": lambda: run_in_thread(settings, work, write=False, short_read=True)}
     if reads_on_loop(settings):
         found["event loop"] = lambda: read_on_loop(settings, work)
     return found
@@ -73,7 +74,7 @@ def admitted_or_not(settings: Settings) -> dict:
     """Each way, admitted as the runner does, and not (straight to the pool)."""
     work = holdings_read(settings)
     found = {
-        "threadpool, admitted": lambda: run_in_thread(settings, work, write=False),
+        "threadpool, admitted": lambda: run_in_thread(settings, work, write=False, short_read=True),
         "threadpool, not": lambda: anyio.to_thread.run_sync(partial(run_unit_of_work, settings, work, write=False)),
     }
     if reads_on_loop(settings):
