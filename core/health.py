@@ -183,6 +183,11 @@ class LatestProbe:
         self._running: set[str] = set()
 
     def latest(self, settings: Settings) -> ComponentHealth:
+        return self.answered(settings) or self._refresh(settings, self._target(settings))
+
+    def answered(self, settings: Settings) -> ComponentHealth | None:
+        """The latest answer without waiting (a due probe starts behind it), or None before
+        the target's first: safe to call on an event loop."""
         target = self._target(settings)
         with self._guard:
             known = self._answers.get(target)
@@ -190,7 +195,7 @@ class LatestProbe:
             if due:
                 self._running.add(target)
         if known is None:
-            return self._refresh(settings, target)
+            return None
         if due:
             threading.Thread(target=self._refresh, args=(settings, target), name="health-probe", daemon=True).start()
         return known[1]

@@ -12,10 +12,13 @@ from fastapi import APIRouter, Response
 
 from api.deps import RunDep, SettingsDep
 from core import prometheus_metrics as metrics
+from core.config import Settings
 from core.health import (
     MLFLOW_PROBE,
     REDIS_PROBE,
+    ComponentHealth,
     HealthReport,
+    LatestProbe,
     check_own_database,
     summarize_health,
     summarize_job_runs,
@@ -28,15 +31,17 @@ router = APIRouter(tags=["ops"])
 async def read_health(run: RunDep, settings: SettingsDep, response: Response) -> HealthReport:
     """Database, MLflow, Redis and scheduler state; 503 when the database is down. Redis and
     MLflow are their latest background probes (at most 5 s old: core.health)."""
-    # off the event loop: a target's first probe is waited for
-    redis_check = asyncio.to_thread(REDIS_PROBE.latest, settings)
-    mlflow_check = asyncio.to_thread(MLFLOW_PROBE.latest, settings)
     database, scheduler = await run(check_own_database)
-    redis, mlflow = await asyncio.gather(redis_check, mlflow_check)
+    redis, mlflow = await asyncio.gather(_latest(REDIS_PROBE, settings), _latest(MLFLOW_PROBE, settings))
     report = summarize_health({"database": database, "mlflow": mlflow, "redis": redis, "scheduler": scheduler})
     if report.status == "down":
         response.status_code = 503
     return report
+
+
+async def _latest(probe: LatestProbe, settings: Settings) -> ComponentHealth:
+    """The probe's latest answer at once; only a target's first probe is waited for, off the loop."""
+    return probe.answered(settings) or await asyncio.to_thread(probe.latest, settings)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -256,6 +256,7 @@ def test_health_serves_the_last_probe_while_a_due_one_waits_in_the_background():
 
     latest = LatestProbe(probe, target=lambda _settings: "the store", every=0)
     settings = Settings(_env_file=None)
+    assert latest.answered(settings) is None and answers == []  # nothing known, nothing waited for
     assert latest.latest(settings).detail == "answer 1"  # a target's first answer is waited for
     assert latest.latest(settings).detail == "answer 1"  # due: probed behind, not waited for
     deadline = time.monotonic() + 30
@@ -263,6 +264,7 @@ def test_health_serves_the_last_probe_while_a_due_one_waits_in_the_background():
         time.sleep(0.01)
     assert answers == ["answer 1", "answer 2"]  # the second probe is running, stuck
     assert latest.latest(settings).detail == "answer 1"  # and it is still not waited for
+    assert latest.answered(settings).detail == "answer 1"  # nor by the loop's own call
     release.set()
     while latest.latest(settings).detail == "answer 1" and time.monotonic() < deadline:
         time.sleep(0.01)
