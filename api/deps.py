@@ -18,6 +18,11 @@ the use case (core.auth.acting): one transaction per request, no window between 
 work. A route that needs the account itself without a use case takes `VerifiedUser`.
 `LoggedInUser` accepts the JWT only (managing tokens needs a real log-in).
 
+A use case marked `@cpu_heavy` (a projection), and `run.in_units(use_case, …)`, a use case
+of several units of work (a file import: core.auth.acting), run as the caller in one of this
+process's work processes (core.db.work_processes), so they never hold the GIL that the event
+loop and the other requests' threads share.
+
 `TasksDep` is this process's `UserTasks` (core.tasks): where long requests run as tasks.
 """
 
@@ -32,12 +37,13 @@ from fastapi.security import OAuth2PasswordBearer
 
 from core.auth.access_token_schemas import TokenScope
 from core.auth.access_tokens import admit_token_use, is_personal_token
-from core.auth.acting import acting_work
+from core.auth.acting import acting_work, run_as, run_units_as
 from core.auth.tokens import AccessClaims, decode_access_claims
 from core.config import Settings
 from core.db.admission import run_in_thread
 from core.db.loop_reads import bounded_read, is_bounded_read, read_on_loop, reads_on_loop
 from core.db.tables import User
+from core.db.work_processes import WorkProcesses, is_cpu_heavy
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
 from core.tasks.runner import UserTasks
 
@@ -65,9 +71,10 @@ class ServiceRunner:
     One per request. Once the request's caller is known, every run checks that account in
     its own unit of work, whether or not the use case takes the user."""
 
-    def __init__(self, settings: Settings, *, write: bool) -> None:
+    def __init__(self, settings: Settings, *, write: bool, processes: WorkProcesses) -> None:
         self.settings = settings
         self.write = write
+        self.processes = processes
         self.caller: Caller | None = None
 
     async def __call__(
@@ -88,10 +95,31 @@ class ServiceRunner:
             work = acting_work(
                 acting.id, service, user_arg=user_arg if user is not None else None, claims=acting.claims, **kwargs
             )
+        if is_cpu_heavy(service) and acting is not None:
+            return await self.processes.call(
+                run_as,
+                self.settings,
+                acting.id,
+                service,
+                user_arg=user_arg if user is not None else None,
+                write=write,
+                claims=acting.claims,
+                **kwargs,
+            )
         short_read = not write and is_bounded_read(service)
         if short_read and reads_on_loop(self.settings):
             return await read_on_loop(self.settings, work)
         return await run_in_thread(self.settings, work, write=write, short_read=short_read)
+
+    async def in_units(self, use_case: Any, /, *, user: Caller | None = None, **kwargs: Any) -> Any:
+        """`use_case(units, **kwargs)` in a work process, each of its units of work run as the
+        caller and committed (core.auth.acting.run_units_as) before this returns."""
+        acting = user or self.caller
+        if acting is None:
+            raise AuthenticationError("not authenticated")
+        return await self.processes.call(
+            run_units_as, self.settings, acting.id, use_case, claims=acting.claims, **kwargs
+        )
 
 
 def get_user_tasks(request: Request) -> UserTasks:
@@ -113,7 +141,8 @@ def required_scope(request: Request) -> TokenScope:
 
 
 def get_runner(request: Request) -> ServiceRunner:
-    return ServiceRunner(request.app.state.settings, write=request.method not in READ_METHODS)
+    state = request.app.state
+    return ServiceRunner(state.settings, write=request.method not in READ_METHODS, processes=state.work_processes)
 
 
 RunDep = Annotated[ServiceRunner, Depends(get_runner)]

@@ -1,8 +1,9 @@
 """The FastAPI application: `uvicorn api.main:app`, or `python main.py`.
 
 `create_app` builds the app from settings; the lifespan migrates the database (Alembic, not
-create_all). Every request runs its use cases in worker threads, each in its own unit of work
-(api.deps). Routers are listed in ROUTERS.
+create_all). Every request runs its use cases in worker threads, each in its own unit of work,
+and the heavy ones (projections, file imports) in its work processes (api.deps). Routers are
+listed in ROUTERS.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from core.config import Settings, get_settings
 from core.db.loop_reads import close_loop_pool, open_loop_pool
 from core.db.migrate import upgrade_to_head
 from core.db.session import open_pool
+from core.db.work_processes import WorkProcesses
 from core.forecasting.skill_tasks import SkillTasks
 from core.forecasting.warming import import_model_libraries
 from core.logs import configure_logging
@@ -91,12 +93,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.user_tasks.open()  # progress, heartbeats, and failing the tasks of dead processes
     if app.state.serving:
         await open_loop_pool(settings)  # the threadpool's are opened in serve_app
+        app.state.work_processes.open(warm=import_model_libraries)  # a projection's forecasts need them
     logger.info("api started", extra={"database": make_url(settings.database_url).get_backend_name()})
     try:
         yield
     finally:
         app.state.user_tasks.close()
         app.state.skill_tasks.shutdown()
+        app.state.work_processes.close()
         await close_loop_pool()
 
 
@@ -115,7 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.serving = False  # serve_app: a process that serves opens its connections at start
     app.state.skill_tasks = SkillTasks()  # skill backtests the forecast route does not wait for
-    app.state.user_tasks = UserTasks(settings, workers=settings.task_workers)  # projections, imports
+    app.state.work_processes = WorkProcesses(settings)  # use cases heavy on CPU, off this process's GIL
+    app.state.user_tasks = UserTasks(  # projections, imports
+        settings, workers=settings.task_workers, processes=app.state.work_processes
+    )
     configure_sentry(settings)
     install_middleware(app, settings)
     install_error_handlers(app)

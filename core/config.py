@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     task_workers: int = Field(
         default=2, ge=1, le=32, description="Long requests (projections, imports) run at once per API process"
     )
+    work_processes: int = Field(
+        default=2,
+        ge=0,
+        le=32,
+        description="Processes per API worker for use cases heavy on CPU (projections, file imports), so they "
+        "never hold the serving process's GIL; each holds the model libraries (~390 MB); 0 = in its threads",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:5173", "http://localhost:8501", "http://127.0.0.1:8501"]
     )

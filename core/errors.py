@@ -29,6 +29,18 @@ class CoreError(Exception):
         self.details = details or []
         self.audited = False
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its attributes, not its constructor's arguments: an error raised in a
+        # work process (core.db.work_processes) comes back whole, whatever its __init__ takes.
+        return _rebuild_error, (type(self), self.args, self.__dict__)
+
+
+def _rebuild_error(cls: type[CoreError], args: tuple[Any, ...], state: dict[str, Any]) -> CoreError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class NotFoundError(CoreError):
     pass

@@ -168,6 +168,7 @@ async def api(settings: Settings):
             would be, checking the request's caller the same way (core.auth.acting)."""
 
             caller = None
+            processes = app.state.work_processes  # calls with no unit of work run in them as in production
 
             async def __call__(self, service, /, *, user=None, user_arg="owner", write=None, **kwargs):
                 acting = user or self.caller
@@ -181,6 +182,21 @@ async def api(settings: Settings):
 
                 async with db.begin_nested():
                     return await db.run_sync(work)
+
+            async def in_units(self, use_case, /, *, user=None, **kwargs):
+                """`use_case(units, …)` with each unit in a savepoint of the test's transaction
+                (production runs them in a work process: tests/api/test_work_processes.py)."""
+                acting = user or self.caller
+
+                def run_all(sync_session):
+                    def units(service, /, *, user_arg="owner", write=True, **service_kwargs):
+                        with sync_session.begin_nested():
+                            account = acting_user(sync_session, acting.id, claims=acting.claims)
+                            return service(sync_session, **({user_arg: account} if user_arg else {}), **service_kwargs)
+
+                    return use_case(units, **kwargs)
+
+                return await db.run_sync(run_all)
 
         app.dependency_overrides[get_runner] = RunInTestTransaction
         async with app.router.lifespan_context(app):

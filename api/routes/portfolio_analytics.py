@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import partial
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
@@ -30,13 +28,7 @@ from core.portfolio.analytics_schemas import (
 from core.portfolio.cash import cash_balance
 from core.portfolio.closed import list_closed_positions
 from core.portfolio.income import income_by_period
-from core.portfolio.ledger import (
-    ParsedFile,
-    export_transactions,
-    import_transactions,
-    list_transactions,
-    read_transactions_file,
-)
+from core.portfolio.ledger import check_transactions_file, export_transactions, import_file, list_transactions
 from core.portfolio.periods import PERIOD_PATTERN
 from core.portfolio.pricing import live_provider
 from core.portfolio.projection import ProjectionRead, projection_report
@@ -212,11 +204,12 @@ async def import_transaction_file(
     save_mapping_as: Annotated[str | None, Form(max_length=100)] = None,
 ) -> ImportResult:
     """Import all rows or none; a bad file gets 422 with `errors`: [{row, column, reason}]."""
-    parsed = await read_upload(run, user, file, mapping=mapping, mapping_name=mapping_name)
-    return await run(
-        import_transactions,
+    return await run.in_units(
+        import_file,
         user=user,
-        parsed=parsed,
+        content=await file.read(),
+        mapping=mapping_columns(mapping),
+        mapping_name=mapping_name,
         save_mapping_as=save_mapping_as,
         provider=live_provider(settings),
     )
@@ -237,13 +230,19 @@ async def start_transaction_import(
     """The import above as a task (202, `Location: /api/tasks/{id}`): the file is read and its
     rows checked first (a bad file gets the 422 with `errors` at once, nothing recorded); the
     ledger check and the all-or-nothing write follow in the task. Poll `GET /api/tasks/{id}`."""
-    parsed = await read_upload(run, user, file, mapping=mapping, mapping_name=mapping_name)
+    columns = mapping_columns(mapping)
+    if columns is None and mapping_name:
+        columns = await run(get_import_mapping, user=user, name=mapping_name, write=False)
+    content = await file.read()
+    checked = await run.processes.call(check_transactions_file, content, mapping=columns)
     task = await run(
         start_import,
         user=user,
         tasks=tasks,
         settings=settings,
-        parsed=parsed,
+        content=content,
+        checked=checked,
+        mapping=columns,
         save_mapping_as=save_mapping_as,
         provider=live_provider(settings),
     )
@@ -251,18 +250,11 @@ async def start_transaction_import(
     return task
 
 
-async def read_upload(
-    run: RunDep, user: CurrentUser, file: UploadFile, *, mapping: str | None, mapping_name: str | None
-) -> ParsedFile:
+def mapping_columns(mapping: str | None) -> dict[str, str] | None:
     try:
-        columns = json.loads(mapping) if mapping else None
+        return json.loads(mapping) if mapping else None
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"mapping is not valid JSON: {exc}") from exc
-    if columns is None and mapping_name:
-        columns = await run(get_import_mapping, user=user, name=mapping_name, write=False)
-    # Parsed in a worker thread before the import's unit of work: the write lock is held
-    # for the ledger check and the insert only.
-    return await anyio.to_thread.run_sync(partial(read_transactions_file, await file.read(), mapping=columns))
 
 
 @router.get("/transactions/export", response_class=Response)

@@ -8,12 +8,17 @@ the database is busy: see core.db.session). The check and the work share one uni
 one transaction per request, and no window between them. The caller's ORM objects never
 cross units of work: faces pass the user's id, and get back what the service returned
 (attributes loaded, the session closed).
+
+A use case of several units (read, compute with none open, write) is a function of
+`ActingUnits` first: `units(service, write=…, **kwargs)` runs one service as the user in its
+own unit of work. `run_units_as(settings, user_id, use_case, …)` hands it `run_as`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeAlias
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +28,8 @@ from core.config import Settings
 from core.db.session import run_unit_of_work
 from core.db.tables import User
 from core.errors import AuthenticationError, NotFoundError
+
+ActingUnits: TypeAlias = Callable[..., Any]  # units(service, /, *, write=True, **kwargs) -> what it returned
 
 
 def acting_user(session: Session, user_id: int, *, claims: AccessClaims | None = None) -> User:
@@ -76,3 +83,16 @@ def run_as(
 def run_service(settings: Settings | None, service: Callable[..., Any], /, *, write: bool = True, **kwargs: Any) -> Any:
     """`service` with no acting user (sign-up, log-in, public reads), in its own unit of work."""
     return run_unit_of_work(settings, lambda session: service(session, **kwargs), write=write)
+
+
+def run_units_as(
+    settings: Settings | None,
+    user_id: int,
+    use_case: Callable[..., Any],
+    /,
+    *,
+    claims: AccessClaims | None = None,
+    **kwargs: Any,
+) -> Any:
+    """`use_case(units, **kwargs)`, each of its units run by `run_as` as the user `user_id`."""
+    return use_case(partial(run_as, settings, user_id, claims=claims), **kwargs)

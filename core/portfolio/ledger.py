@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.auth.acting import ActingUnits
 from core.auth.permissions import ensure_can_write
 from core.db.loop_reads import bounded_read
 from core.db.tables import Transaction, User
@@ -141,6 +142,19 @@ def read_transactions_file(content: bytes | str, *, mapping: dict[str, str] | No
     return ParsedFile(rows=rows, problems=problems, mapping=mapping)
 
 
+@dataclass(frozen=True)
+class FileCheck:
+    """What a face needs of a file before it queues the file's import (its rows parsed elsewhere)."""
+
+    rows: int
+    problems: list[dict[str, object]]
+
+
+def check_transactions_file(content: bytes | str, *, mapping: dict[str, str] | None = None) -> FileCheck:
+    parsed = read_transactions_file(content, mapping=mapping)
+    return FileCheck(rows=len(parsed.rows), problems=list(parsed.problems))
+
+
 def import_transactions(
     session: Session,
     *,
@@ -179,6 +193,26 @@ def import_transactions(
             save_import_mapping(session, owner=owner, name=save_mapping_as, columns=parsed.mapping)
     report(IMPORT_STEPS, IMPORT_STEPS, f"Wrote {imported:,} activities")
     return ImportResult(imported=imported, tickers=sorted({r.data.ticker for r in rows if r.data.ticker}))
+
+
+def import_file(
+    units: ActingUnits,
+    /,
+    *,
+    content: bytes | str,
+    mapping: dict[str, str] | None = None,
+    mapping_name: str | None = None,
+    save_mapping_as: str | None = None,
+    provider: PriceProvider | None = None,
+) -> ImportResult:
+    """`import_transactions` of a whole file, in `units` as the caller (core.auth.acting): the
+    saved mapping is read in a unit of its own, the file parsed with no unit open (parsing
+    never holds the write lock), then the import's unit of work runs and commits. Whole, it
+    is one call a serving face hands to a work process (core.db.work_processes)."""
+    if mapping is None and mapping_name:
+        mapping = units(get_import_mapping, write=False, name=mapping_name)
+    parsed = read_transactions_file(content, mapping=mapping)
+    return units(import_transactions, parsed=parsed, save_mapping_as=save_mapping_as, provider=provider)
 
 
 def export_transactions(session: Session, *, owner: User) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db.tables import User
+from core.db.work_processes import cpu_heavy
 from core.errors import InvalidInputError
 from core.forecasting.projection import PortfolioProjection, project_portfolio
 from core.forecasting.serving import forecast, load_closes
@@ -66,6 +67,7 @@ def projection_read(projection: PortfolioProjection, *, model: str) -> Projectio
     return ProjectionRead(**projection.as_dict(), model=model)
 
 
+@cpu_heavy  # forecasts and simulates up to 200 holdings: off a serving process's GIL
 def projection_report(
     session: Session,
     *,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db.session import ShortUnits, run_unit_of_work
 from core.db.tables import User
+from core.db.work_processes import WorkProcesses
 from core.errors import CoreError
 from core.tasks.records import (
     TaskRead,
@@ -78,8 +79,9 @@ TaskWork = Callable[[TaskProgress], BaseModel]
 class UserTasks:
     """Background tasks of one process: `workers` at a time, progress and outcome in the database."""
 
-    def __init__(self, settings: Settings, *, workers: int) -> None:
+    def __init__(self, settings: Settings, *, workers: int, processes: WorkProcesses) -> None:
         self.settings = settings
+        self.processes = processes  # where the work's heavy part runs (core.tasks.portfolio)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user-task")
         self._live: dict[int, TaskProgress] = {}  # queued or running here
         self._guard = threading.Lock()

@@ -5,7 +5,6 @@ before the route answers. A bounded read on PostgreSQL waits on the loop instead
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
@@ -17,20 +16,11 @@ from api.deps import Caller, ServiceRunner
 from core.auth.tokens import AccessClaims
 from core.config import Settings
 from core.db.loop_reads import bounded_read, close_loop_pool
-from core.db.migrate import upgrade_to_head
-from core.db.session import engine_for, session_scope
+from core.db.session import session_scope
 from core.db.tables import ChatHistory, User
+from core.db.work_processes import WorkProcesses
 from core.errors import AuthenticationError, InvalidInputError
-from tests.durability.servers import fresh_postgres_database
 from tests.factories import make_user
-
-
-@pytest.fixture
-def own_database(tmp_path) -> Settings:
-    """A database of its own: the runner commits, which the shared rolled-back one must not see."""
-    url = f"sqlite:///{tmp_path / 'worker.db'}"
-    upgrade_to_head(url)
-    return Settings(database_url=url, data_dir=tmp_path, migrate_on_start=False, _env_file=None)
 
 
 def slow_note(session, *, user, seconds: float, text: str) -> str:
@@ -46,7 +36,7 @@ def refuse(session, *, user) -> None:
 async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
     with session_scope(own_database) as session:
         user = make_user(session, email=f"w-{uuid.uuid4().hex[:6]}@example.com")
-    run = ServiceRunner(own_database, write=True)
+    run = ServiceRunner(own_database, write=True, processes=WorkProcesses(own_database))
     ticks = 0
 
     async def heartbeat() -> None:
@@ -68,7 +58,7 @@ async def test_the_loop_keeps_serving_while_a_long_service_runs(own_database):
 async def test_errors_come_back_and_nothing_is_committed(own_database):
     with session_scope(own_database) as session:
         user = make_user(session)
-    run = ServiceRunner(own_database, write=True)
+    run = ServiceRunner(own_database, write=True, processes=WorkProcesses(own_database))
     with pytest.raises(InvalidInputError, match=user.email):
         await run(refuse, user=Caller(user.id), user_arg="user")
 
@@ -85,7 +75,7 @@ async def test_the_caller_is_checked_in_the_unit_that_would_do_the_work(own_data
             account.is_active = False
         else:
             account.token_version += 1
-    run = ServiceRunner(own_database, write=True)
+    run = ServiceRunner(own_database, write=True, processes=WorkProcesses(own_database))
     run.caller = Caller(user.id, claims)  # what the auth dependency records for the request
     with pytest.raises(AuthenticationError):
         await run(slow_note, user=run.caller, user_arg="user", seconds=0, text="written?")
@@ -104,21 +94,6 @@ def thread_of_a_bounded_read(session, *, owner) -> int:
     return threading.get_ident()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def own_database_on_each(request: pytest.FixtureRequest, tmp_path) -> Settings:
-    """A migrated database of its own on each backend: the runner commits."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("own_database")
-        return
-    admin_url = os.environ.get("TEST_DATABASE_URL", "")
-    if not admin_url:
-        pytest.skip("TEST_DATABASE_URL not set: PostgreSQL tests skipped")
-    with fresh_postgres_database(admin_url) as url:
-        upgrade_to_head(url)
-        yield Settings(database_url=url, data_dir=tmp_path, migrate_on_start=False, _env_file=None)
-        engine_for(url).dispose()
-
-
 async def test_a_bounded_read_waits_on_the_loop_on_postgresql_and_the_rest_runs_in_a_worker_thread(
     own_database_on_each: Settings,
 ):
@@ -127,9 +102,15 @@ async def test_a_bounded_read_waits_on_the_loop_on_postgresql_and_the_rest_runs_
         user = make_user(session)
     caller, loop_thread = Caller(user.id), threading.get_ident()
     try:
-        bounded = await ServiceRunner(settings, write=False)(thread_of_a_bounded_read, user=caller)
-        unmarked = await ServiceRunner(settings, write=False)(thread_of_the_work, user=caller)
-        as_write = await ServiceRunner(settings, write=True)(thread_of_a_bounded_read, user=caller)
+        bounded = await ServiceRunner(settings, write=False, processes=WorkProcesses(settings))(
+            thread_of_a_bounded_read, user=caller
+        )
+        unmarked = await ServiceRunner(settings, write=False, processes=WorkProcesses(settings))(
+            thread_of_the_work, user=caller
+        )
+        as_write = await ServiceRunner(settings, write=True, processes=WorkProcesses(settings))(
+            thread_of_a_bounded_read, user=caller
+        )
     finally:
         await close_loop_pool()
 

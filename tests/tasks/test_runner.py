@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from core.db.session import run_unit_of_work, session_scope
 from core.db.tables import User
+from core.db.work_processes import WorkProcesses
 from core.tasks.records import TaskRead, get_task
 from core.tasks.runner import UNEXPECTED, TaskProgress, UserTasks
 from tests.tasks.conftest import commit_person
@@ -52,7 +53,7 @@ def test_progress_is_written_while_the_work_runs(task_settings):
         progress(4, 4)
         return Answer(value=42)
 
-    tasks = UserTasks(task_settings, workers=1)
+    tasks = UserTasks(task_settings, workers=1, processes=WorkProcesses(task_settings))
     tasks.open()
     try:
         task_id = start(tasks, task_settings, owner.id, work)
@@ -72,7 +73,7 @@ def test_an_unexpected_error_fails_the_task_without_its_details(task_settings):
     def work(progress: TaskProgress) -> Answer:
         raise RuntimeError("secret internals")
 
-    tasks = UserTasks(task_settings, workers=1)
+    tasks = UserTasks(task_settings, workers=1, processes=WorkProcesses(task_settings))
     tasks.open()
     try:
         task_id = start(tasks, task_settings, owner.id, work)
@@ -85,7 +86,7 @@ def test_an_unexpected_error_fails_the_task_without_its_details(task_settings):
 def test_a_rolled_back_request_starts_nothing(task_settings):
     owner = commit_person(task_settings)
     ran = threading.Event()
-    tasks = UserTasks(task_settings, workers=1)
+    tasks = UserTasks(task_settings, workers=1, processes=WorkProcesses(task_settings))
 
     def submit_then_fail(session):
         user = session.get(User, owner.id)
