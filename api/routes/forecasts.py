@@ -113,7 +113,10 @@ async def read_skill(
     inputs = await run(read_inputs, settings=settings, request=request, write=False)
     if inputs.skill is not None:
         return SkillStatusRead.ready(inputs.skill)
-    task = tasks.start(request, partial(measure_served_skill, settings, request, inputs.closes))
+    task = tasks.start(  # its fits run in a work process, off the GIL this worker's requests share
+        request,
+        lambda progress: run.processes.call_reporting(progress, measure_served_skill, settings, request, inputs.closes),
+    )
     if not task.future.done():
         response.status_code = status.HTTP_202_ACCEPTED
         return SkillStatusRead.from_task(task)

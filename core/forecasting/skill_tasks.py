@@ -1,7 +1,8 @@
 """Skill backtests running in the background of a long-lived process (the API).
 
 A forecast answers at once; the backtest of its configuration runs here, one task per exact
-request, reporting progress. The caller reads the prices and stores the finished skill in
+request, reporting progress (the API hands the fitting itself to a work process:
+core.db.work_processes). The caller reads the prices and stores the finished skill in
 its own short units of work; a task only computes. One instance per process, created by the
 face (the API's app factory), never at import.
 """
