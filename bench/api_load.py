@@ -125,6 +125,17 @@ def tree_cpu_seconds(root: int) -> float:
     return sum(used.get(pid, 0) for pid in tree) / ticks
 
 
+def settle(server: int, quiet: float = 0.05, longest: float = 90) -> None:
+    """Wait until the server's processes are done starting (its work processes import the model
+    libraries after it answers): under `quiet` of a core for a second, or `longest` seconds."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        before = tree_cpu_seconds(server)
+        time.sleep(1)
+        if tree_cpu_seconds(server) - before < quiet:
+            return
+
+
 @contextmanager
 def api_server(env: dict[str, str], port: int):
     process = subprocess.Popen(
@@ -144,6 +155,7 @@ def api_server(env: dict[str, str], port: int):
                 time.sleep(0.2)
         else:
             raise RuntimeError("the API did not start within 60 s")
+        settle(process.pid)
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
