@@ -50,7 +50,9 @@ from core.tasks.runner import UserTasks
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_app_settings(request: Request) -> Settings:
+# The dependencies that only look something up are async: FastAPI runs a plain `def` one in a
+# worker thread, a hand-over per request that then waits for the GIL behind the loop.
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -122,7 +124,7 @@ class ServiceRunner:
         )
 
 
-def get_user_tasks(request: Request) -> UserTasks:
+async def get_user_tasks(request: Request) -> UserTasks:
     return request.app.state.user_tasks
 
 
@@ -140,7 +142,7 @@ def required_scope(request: Request) -> TokenScope:
     return TokenScope.WRITE
 
 
-def get_runner(request: Request) -> ServiceRunner:
+async def get_runner(request: Request) -> ServiceRunner:
     state = request.app.state
     return ServiceRunner(state.settings, write=request.method not in READ_METHODS, processes=state.work_processes)
 
