@@ -3,7 +3,8 @@
 A serving process's threads share one GIL with its event loop. A projection's simulation or
 a 100,000-row import's parsing and checks, run in one of its threads, hold that GIL for
 seconds in slices, and every request the process serves meanwhile waits for its slices
-(`/health`'s worst: 400–460 ms in one API worker during both). `WorkProcesses.call(function,
+(`/health`'s worst in one API worker during both: 212–314 ms, against 45–87 ms with both in
+its work processes; `bench/api_load.py`). `WorkProcesses.call(function,
 *args, **kwargs)` runs the call in one of `settings.work_processes` child processes instead,
 in the order the calls arrive. A child is spawned (it copies none of the server's threads,
 loop or connections), runs its own units of work on its own connections, and has committed
