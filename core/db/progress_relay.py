@@ -81,11 +81,10 @@ class ProgressRelay:
         return key
 
     def last_word(self, key: int) -> None:
-        """Wait until the call `key`'s reports have all been handed over, then forget it."""
+        """Wait until the call `key`'s reports have all been handed over (`forget` it after)."""
         listener = self._listeners.get(key)
         if listener is not None and not listener.finished.wait(LAST_WORD_SECONDS):
             logger.warning("a work process's last progress did not arrive in time", extra={"key": key})
-        self.forget(key)
 
     def forget(self, key: int) -> None:
         self._listeners.pop(key, None)

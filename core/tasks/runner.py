@@ -69,7 +69,8 @@ class TaskProgress:
             return self.done, self.total, self.message
 
     def record_success(self, session: Session, result: BaseModel) -> None:
-        """Mark the task succeeded inside the unit of work that commits its writes (an import)."""
+        """Mark the task succeeded with `result` and the progress it reached (an import records
+        its own success in the unit that writes its rows: core.tasks.portfolio)."""
         record_success(session, task_id=self.task_id, result=result, done=self.done, total=self.total)
 
 
