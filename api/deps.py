@@ -4,9 +4,9 @@
 commits before the route returns (`await run(service, user=user, **kwargs)`): a 2xx means
 committed, and no CPU work of a service runs on the event loop. GET, HEAD and OPTIONS run as
 reads (no write lock on SQLite); other methods as writes. A read of a use case marked
-`@bounded_read` runs on the event loop instead where the database is PostgreSQL (asyncpg,
-core.db.loop_reads): it only waits there. Either way, units are admitted to the database's
-connections in the order they arrive (core.db.admission).
+`@bounded_read` runs on the event loop instead (core.db.loop_reads: over asyncpg on
+PostgreSQL, where it only waits; on a SQLite file on a connection that never waits for a lock).
+Units are admitted to the database's connections in the order they arrive (core.db.admission).
 
 `CurrentUser` is the `Caller` a bearer names: a log-in JWT (its signature and expiry checked
 here, with no database round trip) or a personal access token (`sc_pat_…`; it needs the

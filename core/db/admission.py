@@ -10,16 +10,18 @@ process): the worst wait fell from 404–477 ms to 146–182 ms in PostgreSQL's 
 `run_in_thread(settings, work, write=…, short_read=…)` runs a unit in a worker thread, admitted
 by one of this loop's two `anyio.CapacityLimiter`s (each serves its waiters in order):
 
-- short reads (a use case marked `@bounded_read`, read only): SHORT_READS_AT_ONCE at a time.
-  On SQLite they wait on little but the GIL, so more threads only contend for it: 50 callers
-  of the holdings page through 2 threads cost 1.0–1.3 ms of CPU a unit, through 15 threads
-  1.7–1.9 ms, at a third less throughput and twice the p99. A line of their own also keeps
-  them (the account check, `/health`) from queueing behind long units;
+- short reads (a use case marked `@bounded_read`, read only, where the face cannot run it on
+  its loop: core.db.loop_reads): SHORT_READS_AT_ONCE at a time. On SQLite they wait on
+  little but the GIL, so more threads only contend for it: 50 callers of the holdings page
+  through 2 threads cost 1.0–1.3 ms of CPU a unit, through 15 threads 1.7–1.9 ms, at a third
+  less throughput and twice the p99. A line of their own also keeps them (the account check,
+  `/health`) from queueing behind long units;
 - every other unit (writes, which may wait for a lock, and unbounded reads): the rest of
   the pool's connections.
 
-core.db.loop_reads admits its reads on the loop the same way, with an `asyncio.Semaphore`
-(also in order) the size of its own pool.
+core.db.loop_reads admits its PostgreSQL reads on the loop the same way, with an
+`asyncio.Semaphore` (also in order) the size of its own pool; its SQLite reads run one at a
+time, start to end, on the loop.
 
 Work the process runs outside them (a job, a task) still takes connections straight from the
 pool; it is a few connections against the requests' many.

@@ -35,14 +35,14 @@ def async_url(url: str) -> str:
     return _with_driver(url, _ASYNC_DRIVERS)
 
 
-def _is_sqlite_file(url: str) -> bool:
+def is_sqlite_file(url: str) -> bool:
     parsed = make_url(url)
     in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
     return parsed.get_backend_name() == "sqlite" and not in_memory
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    if _is_sqlite_file(url):
+    if is_sqlite_file(url):
         Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -100,7 +100,7 @@ def _engine_options(url: str, *, asynchronous: bool) -> dict:
         # start and stop for most requests under load, a p99 of about 1 s at 50 connections.
         options["pool_size"] = POSTGRES_POOL_SIZE
         options["max_overflow"] = 0
-    elif _is_sqlite_file(url):
+    elif is_sqlite_file(url):
         options["pool_size"] = SQLITE_POOL_SIZE
         options["max_overflow"] = SQLITE_MAX_OVERFLOW
     return options
@@ -177,6 +177,19 @@ def _read_engine(engine: Engine) -> Engine:
     reading = engine.execution_options(**options)
     event.listen(reading, "before_cursor_execute", _refuse_writes)
     return reading
+
+
+def make_never_waiting_sqlite_engine(url: str) -> Engine:
+    """A SQLite engine whose connections never wait for a lock (busy_timeout 0): a statement
+    that meets one fails at once with "database is locked" (core.db.loop_reads), opening the
+    connection included (pysqlite's own timeout, which its set-up pragmas run under)."""
+    engine = make_engine(url, connect_args={"timeout": 0})
+
+    @event.listens_for(engine, "connect")
+    def _never_wait(dbapi_connection, _record) -> None:  # after `_configure_sqlite`'s pragmas
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    return engine
 
 
 def make_loop_read_engine(url: str, *, pool_size: int) -> AsyncEngine:

@@ -1,19 +1,25 @@
-"""Bounded reads on the event loop, on PostgreSQL.
+"""Bounded reads on the event loop.
 
 A use case marked `@bounded_read` reads a bounded number of rows with a few indexed
 statements and computes nothing heavy (a page of holdings, one task, the caller's account).
-On PostgreSQL a face with an event loop runs it there: `await read_on_loop(settings, work)`
-hands `work` a Session over an asyncpg connection (`AsyncSession.run_sync`), so it waits for
-the server with an `await` instead of holding a worker thread that must win the GIL back
-from the loop after every round trip. `bench/units_of_work.py`, 20 reads at a time on 2
-cores: 1.45 ms of CPU a read on the loop against 2.73 ms in the threadpool.
+A face with an event loop runs it there, with no hand-over to a worker thread, which must win
+the GIL back from the loop after every statement:
 
-Everything else, and every read on SQLite, runs in the threadpool (core.db.session): aiosqlite
-hands each statement to a thread of its own and cost 2.3× a threadpool read, and a SQLite
-read that meets a lock waits in `busy_timeout`, which must never happen on the loop.
+- PostgreSQL: `await read_on_loop(settings, work)` hands `work` a Session over an asyncpg
+  connection (`AsyncSession.run_sync`), so it waits for the server with an `await`.
+  `bench/units_of_work.py`, 20 reads at a time on 2 cores: 1.45 ms of CPU a read on the loop
+  against 2.73 ms in the threadpool. At most LOOP_POOL_SIZE reads of a loop run at once,
+  admitted in arrival order, so none waits on the pool (core.db.admission says why).
+- SQLite (a file): the read runs right there, on a connection that never waits for a lock
+  (busy_timeout 0). In WAL mode a reader takes no lock a writer holds, so it answers from
+  the page cache in microseconds; in the rare case that it meets one (a connection in
+  exclusive locking mode, a recovery), it fails at once and the read goes to the threadpool,
+  where it may wait. aiosqlite is no way out: it hands each statement to a thread of its own
+  and cost 2.3× a threadpool read. `bench/api_load.py`, `GET /api/portfolio` at 50
+  connections: 1.8–2.1 ms of server CPU a request against 2.0–2.4 ms through the threadpool.
 
-At most LOOP_POOL_SIZE reads of a loop run at once, admitted in arrival order, so none waits
-on the pool (core.db.admission says why).
+Everything else, and an in-memory SQLite database (a test's), runs in the threadpool
+(core.db.session, core.db.admission).
 
 Errors read as the threadpool's do: a server that cannot be reached raises
 `DatabaseUnavailableError`, and a pooled connection that the server dropped is replaced once.
@@ -26,16 +32,24 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings
-from core.db.engine import ASYNCPG_KNOWN_PARAMETERS, make_loop_read_engine
-from core.db.session import DatabaseUnavailableError, describe_unavailable, is_unavailable
+from core.db.admission import run_in_thread
+from core.db.engine import (
+    ASYNCPG_KNOWN_PARAMETERS,
+    is_sqlite_file,
+    make_loop_read_engine,
+    make_never_waiting_sqlite_engine,
+    make_session_factory,
+)
+from core.db.session import DatabaseUnavailableError, describe_unavailable, is_busy, is_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +81,13 @@ def is_bounded_read(service: Callable[..., Any]) -> bool:
 
 
 def reads_on_loop(settings: Settings) -> bool:
-    """Whether bounded reads of this database run on the event loop: on PostgreSQL, unless its
-    URL carries a libpq parameter asyncpg cannot be handed (they then run in the threadpool)."""
+    """Whether bounded reads of this database run on the event loop: on a SQLite file, and on
+    PostgreSQL unless its URL carries a libpq parameter asyncpg cannot be handed (they then
+    run in the threadpool)."""
     url = make_url(settings.database_url)
-    return url.get_backend_name() == "postgresql" and set(url.query) <= ASYNCPG_KNOWN_PARAMETERS
+    if url.get_backend_name() == "postgresql":
+        return set(url.query) <= ASYNCPG_KNOWN_PARAMETERS
+    return is_sqlite_file(settings.database_url)
 
 
 def _loop_reads(settings: Settings) -> _LoopReads:
@@ -84,10 +101,30 @@ def _loop_reads(settings: Settings) -> _LoopReads:
 
 
 async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
-    """`work(session)` as a read unit of work on the running loop (PostgreSQL)."""
+    """`work(session)` as a read unit of work on the running loop (see the module)."""
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        try:
+            return _read_sqlite_here(settings.database_url, work)
+        except DBAPIError as exc:
+            if not is_busy(exc):
+                raise
+        logger.info("a read on the event loop met a lock; running it in the threadpool")
+        return await run_in_thread(settings, work, write=False, short_read=True)
     reads = _loop_reads(settings)
     async with reads.admitted:
         return await _read(reads.sessions, work)
+
+
+@lru_cache(maxsize=8)
+def _never_waiting_reads(database_url: str) -> sessionmaker[Session]:
+    return make_session_factory(make_never_waiting_sqlite_engine(database_url), write=False)
+
+
+def _read_sqlite_here(database_url: str, work: Callable[[Session], T]) -> T:
+    with _never_waiting_reads(database_url)() as session:
+        result = work(session)
+        session.commit()  # ends the read transaction: its snapshot is not kept on the connection
+        return result
 
 
 async def _read(sessions: async_sessionmaker[AsyncSession], work: Callable[[Session], T]) -> T:
