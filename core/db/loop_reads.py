@@ -15,8 +15,9 @@ the GIL back from the loop after every statement:
   the page cache in microseconds; in the rare case that it meets one (a connection in
   exclusive locking mode, a recovery), it fails at once and the read goes to the threadpool,
   where it may wait. aiosqlite is no way out: it hands each statement to a thread of its own
-  and cost 2.3× a threadpool read. `bench/api_load.py`, `GET /api/portfolio` at 50
-  connections: 1.8–2.1 ms of server CPU a request against 2.0–2.4 ms through the threadpool.
+  and cost 2.3× a threadpool read. `GET /api/portfolio` at 50 connections (wrk, three
+  alternating rounds): 1.74–1.82 ms of server CPU a request against 1.97–2.29 ms through the
+  threadpool.
 
 Everything else, and an in-memory SQLite database (a test's), runs in the threadpool
 (core.db.session, core.db.admission).
@@ -107,6 +108,8 @@ async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
             return _read_sqlite_here(settings.database_url, work)
         except DBAPIError as exc:
             if not is_busy(exc):
+                if is_unavailable(exc):  # the file cannot be opened or read: as the threadpool says
+                    raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
                 raise
         logger.info("a read on the event loop met a lock; running it in the threadpool")
         return await run_in_thread(settings, work, write=False, short_read=True)

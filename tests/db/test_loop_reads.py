@@ -149,3 +149,11 @@ async def test_a_sqlite_read_that_meets_a_lock_goes_to_the_threadpool_and_the_lo
     assert names == ["renamed under lock"]  # read once the writer committed
     assert waited >= 0.5
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.2
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_a_database_unavailable_error(tmp_path):
+    a_directory = tmp_path / "not-a-file.db"
+    a_directory.mkdir()
+    settings = Settings(database_url=f"sqlite:///{a_directory}", data_dir=tmp_path, _env_file=None)
+    with pytest.raises(DatabaseUnavailableError, match="database"):
+        await read_on_loop(settings, lambda session: session.execute(text("SELECT 1")).scalar())
