@@ -172,7 +172,8 @@ def _caller_of_jwt(settings: Settings, token: str) -> Caller:
 
 
 def _identified(request: Request, run: ServiceRunner, caller: Caller) -> Caller:
-    request.state.user_id = caller.id  # who a refusal is audited under (api.refusals)
+    # Who a refusal is audited under, and the runner that records it (api.refusals).
+    request.state.user_id, request.state.runner = caller.id, run
     run.caller = caller
     return caller
 

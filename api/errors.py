@@ -1,6 +1,7 @@
-"""Errors → HTTP, in one place: CoreError by its kind, a request that fails validation → 422
-naming each field (never echoing the input: it may hold a password, or a NaN that JSON cannot
-carry), a database that cannot serve → 503, anything else → 500 without details."""
+"""Errors → HTTP, in one place: CoreError by its kind (a 403 audited first: api.refusals), a
+request that fails validation → 422 naming each field (never echoing the input: it may hold a
+password, or a NaN that JSON cannot carry), a database that cannot serve → 503, anything else
+→ 500 without details."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.refusals import audit_refusal
 from api.security import ASGIApp, Message, Receive, Scope, Send, send_json
 from core.db.session import describe_unavailable, is_unavailable
 from core.errors import (
@@ -43,7 +45,9 @@ def status_for(error: CoreError) -> int:
     return 400
 
 
-async def handle_core_error(_request: Request, error: CoreError) -> JSONResponse:
+async def handle_core_error(request: Request, error: CoreError) -> JSONResponse:
+    if isinstance(error, PermissionDeniedError):
+        await audit_refusal(request, error)  # committed before the 403 is answered
     status = status_for(error)
     headers: dict[str, str] = {}
     if isinstance(error, AuthenticationError):

@@ -15,12 +15,11 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware, install_tracing
-from api.refusals import audit_refusals
 from api.routes import (
     access_tokens,
     auth,
@@ -111,7 +110,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Portfolio analytics and forecasting. Authenticate at /api/auth/token.",
         lifespan=lifespan,
-        dependencies=[Depends(audit_refusals, scope="function")],  # every 403 is audited, whichever route refused
         # Tracing is the OpenTelemetry instrumentation's, when OTLP_ENDPOINT is set
         # (install_tracing); FastAPI's own would otherwise look for providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
