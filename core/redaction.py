@@ -62,16 +62,27 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-# What every pattern above needs somewhere in the text: most log text (every access-log line)
-# has none of it and skips the patterns. Keep it a superset when a pattern is added.
-_MAY_HOLD_SECRET = re.compile(
-    rf"\$|sc_pat_|eyJ|bearer|basic|{_SECRET_NAMES}|\[parameters: |Key \(|Failing row", re.IGNORECASE
-)
+# What every pattern above needs somewhere in the text, in lower case: most log text (every
+# access-log line) has none of it and skips the patterns. Keep it a superset when a pattern is
+# added.
+_TRIGGERS = rf"\$|sc_pat_|eyj|bearer|basic|{_SECRET_NAMES}|\[parameters: |key \(|failing row"
+_MAY_HOLD_SECRET = re.compile(_TRIGGERS, re.IGNORECASE)
+_MAY_HOLD_SECRET_LOWERED = re.compile(_TRIGGERS)
+
+
+def may_hold_secret(text: str) -> bool:
+    """Whether `text` holds anything a pattern looks for. ASCII text is lowered and searched
+    case-sensitively: the same answer as the case-insensitive search (which also folds a few
+    non-ASCII letters, such as the dotless i, onto ASCII ones), at about a tenth of its cost,
+    paid on every field of every log line."""
+    if text.isascii():
+        return _MAY_HOLD_SECRET_LOWERED.search(text.lower()) is not None
+    return _MAY_HOLD_SECRET.search(text) is not None
 
 
 def redact_text(text: str) -> str:
     """`text` with every secret-shaped part masked (see the module docstring)."""
-    if not _MAY_HOLD_SECRET.search(text):
+    if not may_hold_secret(text):
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import string
 import uuid
 
 import httpx
@@ -185,3 +186,24 @@ def test_the_quick_check_never_lets_a_secret_shape_through(parts):
     for pattern, replacement in _PATTERNS:
         slow = pattern.sub(replacement, slow)
     assert redact_text(text) == slow
+
+
+# Letters that a case-insensitive search folds onto ASCII ones (the dotless i, the dotted
+# capital I, the long s, the Kelvin sign), alone and inside the names it looks for.
+FOLDING = ["ı", "İ", "ſ", "\u212a", "ſecret", "tıcket", "apİ-key", "coo\u212aie"]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(SECRET_SHAPES), st.sampled_from(FOLDING), st.text(string.printable, max_size=8)),
+        max_size=6,
+    ).map("".join),
+    st.sampled_from([str, str.upper, str.lower, str.swapcase]),
+)
+def test_the_quick_check_answers_as_the_case_insensitive_search(text, case):
+    """ASCII text is lowered and searched case-sensitively (core.redaction.may_hold_secret):
+    whatever the text and its case, the answer is the case-insensitive search's."""
+    from core.redaction import _MAY_HOLD_SECRET, may_hold_secret
+
+    text = case(text)
+    assert may_hold_secret(text) == bool(_MAY_HOLD_SECRET.search(text))
