@@ -47,16 +47,18 @@ from core.telemetry import configure_sentry
 
 logger = logging.getLogger(__name__)
 
+# A request is matched against the routes one by one, in this order (FastAPI has no index):
+# the routers read most come first. No path of one router is matched by another's.
 ROUTERS = [
     health.router,
+    portfolio.router,
+    portfolio_analytics.router,
+    market.router,
     auth.router,
     users.router,
     access_tokens.router,
-    portfolio.router,
     portfolio.legacy_router,
-    portfolio_analytics.router,
     portfolio_analytics.alerts_router,
-    market.router,
     jobs.router,
     ops.router,
     forecasts.router,
