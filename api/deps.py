@@ -5,7 +5,8 @@ commits before the route returns (`await run(service, user=user, **kwargs)`): a 
 committed, and no CPU work of a service runs on the event loop. GET, HEAD and OPTIONS run as
 reads (no write lock on SQLite); other methods as writes. A read of a use case marked
 `@bounded_read` runs on the event loop instead (core.db.loop_reads: over asyncpg on
-PostgreSQL, where it only waits; on a SQLite file on a connection that never waits for a lock).
+PostgreSQL, where it only waits; on a SQLite file on a connection that never waits for a lock),
+and so does the bounded read that may answer a use case first (`answered_first_by`).
 Units are admitted to the database's connections in the order they arrive (core.db.admission).
 
 `CurrentUser` is the `Caller` a bearer names: a log-in JWT (its signature and expiry checked
@@ -41,7 +42,7 @@ from core.auth.acting import acting_work, run_as, run_units_as
 from core.auth.tokens import AccessClaims, decode_access_claims
 from core.config import Settings
 from core.db.admission import run_in_thread
-from core.db.loop_reads import bounded_read, is_bounded_read, read_on_loop, reads_on_loop
+from core.db.loop_reads import bounded_read, first_answer_of, is_bounded_read, read_on_loop, reads_on_loop
 from core.db.tables import User
 from core.db.work_processes import WorkProcesses, is_cpu_heavy
 from core.errors import AuthenticationError, CoreError, PermissionDeniedError
@@ -91,12 +92,20 @@ class ServiceRunner:
     ) -> Any:
         write = self.write if write is None else write
         acting = user or self.caller
-        if acting is None:
-            work = partial(service, **kwargs)
-        else:
-            work = acting_work(
-                acting.id, service, user_arg=user_arg if user is not None else None, claims=acting.claims, **kwargs
+
+        def work_of(use_case: Any) -> Any:
+            if acting is None:
+                return partial(use_case, **kwargs)
+            return acting_work(
+                acting.id, use_case, user_arg=user_arg if user is not None else None, claims=acting.claims, **kwargs
             )
+
+        on_loop = not write and reads_on_loop(self.settings)
+        if on_loop and (first := first_answer_of(service)) is not None:
+            answer = await read_on_loop(self.settings, work_of(first))
+            if answer is not None:
+                return answer
+        work = work_of(service)
         if is_cpu_heavy(service) and acting is not None:
             return await self.processes.call(
                 run_as,
@@ -109,7 +118,7 @@ class ServiceRunner:
                 **kwargs,
             )
         short_read = not write and is_bounded_read(service)
-        if short_read and reads_on_loop(self.settings):
+        if short_read and on_loop:
             return await read_on_loop(self.settings, work)
         return await run_in_thread(self.settings, work, write=write, short_read=short_read)
 

@@ -5,7 +5,8 @@ returns by calendar year. Every face (pages, API, MCP, chat) calls these.
 Each reads the owner's ledger (two statements), the metadata and price versions of its
 tickers (one) and the closes it needs (one): at most five statements with the cache's
 ledger version. Given a cache (core.portfolio.analytics_cache), a figure whose ledger and
-price versions are unchanged is served from it (two statements).
+price versions are unchanged is served from it (two statements); a face with an event loop
+looks the summary up there first (`cached_summary`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from core.db.loop_reads import answered_first_by, bounded_read
 from core.db.tables import User
 from core.errors import InvalidInputError, NotFoundError
 from core.market import repository
@@ -69,12 +71,9 @@ def _served(
     token = ledger_version(session, owner=owner) if cache is not None else None
     facts = None
     if token is not None:
-        remembered = cache.tickers_of(owner.id, token)
-        if remembered is not None:
-            facts = repository.ticker_facts(session, [*remembered, *extra], bundled=bundled)
-            key = cache.key(kind, owner.id, token, {t: f.version for t, f in facts.items()}, params)
-            if (hit := cache.get(key, model)) is not None:
-                return hit
+        facts, hit = _cached(session, owner, cache, token, kind, params, model, extra=extra, bundled=bundled)
+        if hit is not None:
+            return hit
     ledger = read_ledger(session, owner=owner)
     tickers = _tickers(ledger)
     if facts is None:
@@ -86,6 +85,43 @@ def _served(
     return result
 
 
+def _cached(
+    session: Session,
+    owner: User,
+    cache: AnalyticsCache,
+    token: str,
+    kind: str,
+    params: dict,
+    model: type[BaseModel],
+    *,
+    extra: tuple[str, ...] = (),
+    bundled: bool = False,
+) -> tuple[dict[str, TickerFacts] | None, BaseModel | None]:
+    """The facts a figure of ledger version `token` is keyed on, and the figure if cached;
+    (None, None) when the version's tickers are not remembered."""
+    remembered = cache.tickers_of(owner.id, token)
+    if remembered is None:
+        return None, None
+    facts = repository.ticker_facts(session, [*remembered, *extra], bundled=bundled)
+    key = cache.key(kind, owner.id, token, {t: f.version for t, f in facts.items()}, params)
+    return facts, cache.get(key, model)
+
+
+@bounded_read
+def cached_summary(session: Session, *, owner: User, cache: AnalyticsCache | None = None) -> PortfolioSummary | None:
+    """The summary as cached for the owner's current ledger and price versions, else None:
+    two indexed statements and a look-up in this process's memory. A shared cache (Redis: a
+    network call, which may hang until its timeout) is left to `summarize_portfolio`, which
+    runs off the event loop."""
+    if cache is None or not cache.in_process:
+        return None
+    token = ledger_version(session, owner=owner)
+    if token is None:
+        return None
+    return _cached(session, owner, cache, token, "summary", {}, PortfolioSummary)[1]
+
+
+@answered_first_by(cached_summary)
 def summarize_portfolio(session: Session, *, owner: User, cache: AnalyticsCache | None = None) -> PortfolioSummary:
     """Value at the last close, cost, P&L (unrealised; realised split into open holdings and
     closed positions, which add up to it), day change, weights, allocation, cash and income."""

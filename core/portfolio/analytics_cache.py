@@ -78,6 +78,11 @@ class AnalyticsCache:
         self.prefix = prefix
         self.ttl = ttl
 
+    @property
+    def in_process(self) -> bool:
+        """Whether entries are kept in this process's memory (no network call to read one)."""
+        return isinstance(self.store, MemoryStore)
+
     def key(self, kind: str, owner_id: int, ledger: str, prices: dict[str, str | None], params: dict) -> str:
         material = json.dumps([ledger, sorted(prices.items()), params], sort_keys=True, default=str)
         return f"{self.prefix}:{kind}:{owner_id}:{hashlib.sha256(material.encode()).hexdigest()[:32]}"

@@ -5,6 +5,7 @@ before the route answers. A bounded read on PostgreSQL waits on the loop instead
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 import time
 import uuid
@@ -20,6 +21,12 @@ from core.db.session import session_scope
 from core.db.tables import ChatHistory, User
 from core.db.work_processes import WorkProcesses
 from core.errors import AuthenticationError, InvalidInputError
+from core.market.service import load_bundled_prices
+from core.memory_store import MemoryStore
+from core.portfolio import analytics
+from core.portfolio.analytics_cache import AnalyticsCache
+from core.portfolio.ledger import record_transaction
+from core.portfolio.schemas import TransactionCreate
 from tests.factories import make_user
 
 
@@ -116,3 +123,47 @@ async def test_a_bounded_read_runs_on_the_loop_and_the_rest_runs_in_a_worker_thr
 
     assert bounded == loop_thread
     assert loop_thread not in (unmarked, as_write)
+
+
+async def test_a_cached_summary_is_answered_on_the_loop_and_a_stale_one_computed_in_a_thread(
+    own_database_on_each: Settings, monkeypatch
+):
+    settings = own_database_on_each
+    with session_scope(settings) as session:
+        load_bundled_prices(session, settings=settings, tickers=["AAPL"])
+        user = make_user(session)
+        buy = TransactionCreate(date=dt.date(2016, 3, 1), ticker="AAPL", type="buy", quantity=10, price=50.0)
+        record_transaction(session, owner=user, data=buy)
+    computed_in, looked_up_in = [], []
+    real_summary, real_get = analytics._summary, AnalyticsCache.get
+
+    def summary(*args):
+        computed_in.append(threading.get_ident())
+        return real_summary(*args)
+
+    def get(self, key, model):
+        looked_up_in.append(threading.get_ident())
+        return real_get(self, key, model)
+
+    monkeypatch.setattr(analytics, "_summary", summary)
+    monkeypatch.setattr(AnalyticsCache, "get", get)
+    cache = AnalyticsCache(MemoryStore(), prefix=f"test:{uuid.uuid4().hex}", ttl=60)
+    caller, loop_thread = Caller(user.id), threading.get_ident()
+
+    async def summarize():
+        runner = ServiceRunner(settings, write=False, processes=WorkProcesses(settings))
+        return await runner(analytics.summarize_portfolio, user=caller, cache=cache)
+
+    try:
+        first = await summarize()
+        assert len(computed_in) == 1 and computed_in[0] != loop_thread
+        assert await summarize() == first
+        assert len(computed_in) == 1 and looked_up_in[-1] == loop_thread  # answered from the cache, on the loop
+
+        with session_scope(settings) as session:
+            record_transaction(session, owner=session.get(User, user.id), data=buy)
+        after_write = await summarize()
+    finally:
+        await close_loop_pool()
+    assert len(computed_in) == 2 and computed_in[1] != loop_thread
+    assert [h.quantity for h in after_write.holdings] == [20]

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from core.config import Settings
 from core.market.repository import upsert_prices
 from core.memory_store import MemoryStore
-from core.portfolio.analytics import measure_performance, returns_by_year, summarize_portfolio
+from core.portfolio.analytics import cached_summary, measure_performance, returns_by_year, summarize_portfolio
 from core.portfolio.analytics_cache import AnalyticsCache, RedisStore
 from core.portfolio.ledger import record_transaction
 from core.portfolio.schemas import TransactionCreate
@@ -144,3 +144,27 @@ def test_redis_shares_the_cache_and_a_frozen_redis_only_costs_its_timeout(sessio
         assert summarize_portfolio(session, owner=seven_holdings, cache=frozen) == summary
         assert summarize_portfolio(session, owner=seven_holdings, cache=frozen) == summary
         assert time.monotonic() - started < 30  # bounded by the timeout, not by Redis
+
+
+def test_the_cached_summary_answers_what_is_cached_for_the_current_versions(session, seven_holdings):
+    """What a face's event loop is answered with first (core.db.loop_reads.answered_first_by)."""
+    cache = _memory_cache()
+    assert cached_summary(session, owner=seven_holdings, cache=cache) is None  # not computed yet
+    summary = summarize_portfolio(session, owner=seven_holdings, cache=cache)
+    with counted(session) as lookup:
+        assert cached_summary(session, owner=seven_holdings, cache=cache) == summary
+    assert len(lookup) <= 2
+    _buy(session, seven_holdings, "KO", quantity=5)
+    assert cached_summary(session, owner=seven_holdings, cache=cache) is None  # the ledger changed
+
+
+@pytest.mark.skipif(subprocess.run(["which", "redis-server"], capture_output=True).returncode, reason="no redis")
+def test_the_cached_summary_never_asks_a_shared_cache(session, seven_holdings):
+    """A Redis call may hang until its timeout: never on an event loop."""
+    with redis_server() as (_process, url):
+        shared = AnalyticsCache(RedisStore(url, 0.2), prefix=f"test:{uuid.uuid4().hex}", ttl=60)
+        summarize_portfolio(session, owner=seven_holdings, cache=shared)
+        assert summarize_portfolio(session, owner=seven_holdings, cache=shared) is not None
+        with counted(session) as lookup:
+            assert cached_summary(session, owner=seven_holdings, cache=shared) is None  # although Redis holds it
+        assert lookup == []
