@@ -95,6 +95,39 @@ def sqlite_database(workdir: Path):
     yield f"sqlite:///{workdir / 'bench.db'}"
 
 
+@contextmanager
+def bench_database(backend: str, workdir: Path):
+    """A fresh database of `backend` for one bench run, or None (said) with no PostgreSQL server."""
+    database = postgres_database() if backend == "postgresql" else sqlite_database(workdir)
+    try:
+        url = database.__enter__()
+    except Exception as exc:  # no PostgreSQL server here: say so and go on
+        print(f"\n== {backend}: skipped ({type(exc).__name__}: {exc})")
+        yield None
+        return
+    try:
+        yield url
+    finally:
+        database.__exit__(None, None, None)
+
+
+def server_env(url: str, workdir: Path, backend: str) -> dict[str, str]:
+    """The API's environment on `url`: offline on the bundled data, JSON logs, no Redis, and no
+    rate limits (one client hammering)."""
+    return {
+        "DATABASE_URL": url,
+        "DATA_DIR": str(workdir / f"data-{backend}"),
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "MIGRATE_ON_START": "false",
+        "RATE_LIMIT_ENABLED": "false",
+        "OFFLINE": "true",
+        "DATA_PROVIDER": "bundled",
+        "REDIS_URL": "",
+        "LOG_JSON": "true",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
+    }
+
+
 def seed(settings: Settings) -> None:
     from core.db.migrate import upgrade_to_head
     from core.db.session import session_scope
@@ -299,26 +332,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stockcast-bench-") as tmp:
         workdir = Path(tmp)
         for backend in args.backends:
-            database = postgres_database() if backend == "postgresql" else sqlite_database(workdir)
-            try:
-                database_context = database.__enter__()
-            except Exception as exc:  # no PostgreSQL server here: say so and go on
-                print(f"\n== {backend}: skipped ({type(exc).__name__}: {exc})")
-                continue
-            try:
-                url = database_context
-                env = {
-                    "DATABASE_URL": url,
-                    "DATA_DIR": str(workdir / f"data-{backend}"),
-                    "JWT_SECRET": secrets.token_urlsafe(48),
-                    "MIGRATE_ON_START": "false",
-                    "RATE_LIMIT_ENABLED": "false",
-                    "OFFLINE": "true",
-                    "DATA_PROVIDER": "bundled",
-                    "REDIS_URL": "",
-                    "LOG_JSON": "true",
-                    "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
-                }
+            with bench_database(backend, workdir) as url:
+                if url is None:
+                    continue
+                env = server_env(url, workdir, backend)
                 settings = Settings(**{key.lower(): value for key, value in env.items()})
                 started = time.perf_counter()
                 seed(settings)
@@ -351,8 +368,6 @@ def main() -> None:
                         f"200-day projection ({heavy['projection']:.1f} s, {heavy['projection status']}) ran "
                         f"{where} (one API worker)"
                     )
-            finally:
-                database.__exit__(None, None, None)
 
 
 if __name__ == "__main__":
