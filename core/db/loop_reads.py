@@ -104,11 +104,16 @@ def first_answer_of(service: Callable[..., Any]) -> Callable[..., Any] | None:
 def reads_on_loop(settings: Settings) -> bool:
     """Whether bounded reads of this database run on the event loop: on a SQLite file, and on
     PostgreSQL unless its URL carries a libpq parameter asyncpg cannot be handed (they then
-    run in the threadpool)."""
-    url = make_url(settings.database_url)
+    run in the threadpool). Asked on every read request: remembered per URL."""
+    return _reads_on_loop(settings.database_url)
+
+
+@lru_cache(maxsize=8)
+def _reads_on_loop(database_url: str) -> bool:
+    url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         return set(url.query) <= ASYNCPG_KNOWN_PARAMETERS
-    return is_sqlite_file(settings.database_url)
+    return is_sqlite_file(database_url)
 
 
 def _loop_reads(settings: Settings) -> _LoopReads:
