@@ -52,7 +52,7 @@ from core.db.engine import (
     is_sqlite_file,
     make_loop_read_engine,
     make_never_waiting_sqlite_engine,
-    make_session_factory,
+    refused_write,
 )
 from core.db.session import DatabaseUnavailableError, describe_unavailable, is_busy, is_unavailable
 
@@ -132,6 +132,8 @@ async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
         try:
             return _read_sqlite_here(settings.database_url, work)
         except DBAPIError as exc:
+            if refusal := refused_write(exc):
+                raise refusal from exc
             if not is_busy(exc):
                 if is_unavailable(exc):  # the file cannot be opened or read: as the threadpool says
                     raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
@@ -145,7 +147,7 @@ async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
 
 @lru_cache(maxsize=8)
 def _never_waiting_reads(database_url: str) -> sessionmaker[Session]:
-    return make_session_factory(make_never_waiting_sqlite_engine(database_url), write=False)
+    return sessionmaker(make_never_waiting_sqlite_engine(database_url), expire_on_commit=False)
 
 
 def _read_sqlite_here(database_url: str, work: Callable[[Session], T]) -> T:
@@ -166,6 +168,8 @@ async def _read(sessions: async_sessionmaker[AsyncSession], work: Callable[[Sess
                 continue
             if is_unavailable(exc):
                 raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
+            if refusal := refused_write(exc):
+                raise refusal from exc
             raise
         except OSError as exc:  # asyncpg's own: refused, reset, timed out while connecting
             raise DatabaseUnavailableError(describe_unavailable(exc)) from exc
@@ -174,8 +178,9 @@ async def _read(sessions: async_sessionmaker[AsyncSession], work: Callable[[Sess
 
 async def open_loop_pool(settings: Settings) -> None:
     """Open this loop's PostgreSQL connections now, before serving (as core.db.session.open_pool
-    does for the threadpool's); a server that is down is only logged."""
-    if not reads_on_loop(settings):
+    does for the threadpool's); a server that is down is only logged. A SQLite file's reads on
+    the loop open none: they run on the never-waiting engine's (`_read_sqlite_here`)."""
+    if not reads_on_loop(settings) or make_url(settings.database_url).get_backend_name() != "postgresql":
         return
     sessions = [_loop_reads(settings).sessions() for _ in range(LOOP_POOL_SIZE)]
     try:

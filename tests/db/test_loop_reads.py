@@ -11,17 +11,19 @@ import sqlite3
 import threading
 import time
 
+import psycopg
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db.engine import WriteInReadUnitError
-from core.db.loop_reads import close_loop_pool, read_on_loop, reads_on_loop
+from core.db.loop_reads import LOOP_POOL_SIZE, close_loop_pool, open_loop_pool, read_on_loop, reads_on_loop
 from core.db.migrate import upgrade_to_head
 from core.db.session import DatabaseUnavailableError, engine_for, run_unit_of_work
 from core.db.tables import Ticker
 from tests.db.test_units_of_work import (  # noqa: F401  (fixtures)
+    TEST_NAME,
     add_ticker,
     forget_test_tickers,
     new_symbol,
@@ -93,6 +95,51 @@ async def test_a_read_on_the_loop_refuses_to_write(settings: Settings):
     finally:
         await close_loop_pool()
     assert run_unit_of_work(settings, names_of(symbol), write=False) == []
+
+
+def add_ticker_behind_a_select(symbol: str):
+    """An INSERT whose statement opens with WITH, as a read's may: the database refuses it."""
+
+    def work(session: Session) -> None:
+        new = "WITH new AS (SELECT :symbol AS symbol, :name AS name) "
+        added = "INSERT INTO ticker (symbol, name, currency, source) SELECT symbol, name, 'USD', 'bundled' FROM new"
+        session.execute(text(new + added), {"symbol": symbol, "name": TEST_NAME})
+
+    return work
+
+
+async def test_a_read_on_the_loop_refuses_a_write_behind_a_select(settings: Settings):
+    symbol = new_symbol()
+    try:
+        with pytest.raises(WriteInReadUnitError, match="WITH"):
+            await read_on_loop(settings, add_ticker_behind_a_select(symbol))
+    finally:
+        await close_loop_pool()
+    assert run_unit_of_work(settings, names_of(symbol), write=False) == []
+    run_unit_of_work(settings, add_ticker_behind_a_select(symbol))  # as a write unit's, it is stored
+    assert run_unit_of_work(settings, names_of(symbol), write=False) == [TEST_NAME]
+
+
+def backends_of(settings: Settings) -> list[int]:
+    admin_url = settings.database_url.split("?", 1)[0]
+    name = settings.database_url.rsplit("application_name=", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,))
+        return [pid for (pid,) in rows]
+
+
+async def test_the_loops_connections_are_opened_before_serving_on_postgresql_and_none_on_a_sqlite_file(
+    own_pool: Settings,  # noqa: F811
+    sqlite_file: Settings,
+):
+    threads = threading.active_count()
+    try:
+        await open_loop_pool(sqlite_file)  # its reads use the never-waiting engine's connections
+        assert threading.active_count() == threads  # no aiosqlite connection, nor its thread
+        await open_loop_pool(own_pool)
+        assert len(backends_of(own_pool)) == LOOP_POOL_SIZE
+    finally:
+        await close_loop_pool()
 
 
 async def test_a_connection_the_server_dropped_is_replaced(own_pool: Settings):  # noqa: F811
