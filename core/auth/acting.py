@@ -20,24 +20,27 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeAlias
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from core.auth.service import get_user
 from core.auth.tokens import AccessClaims, ensure_token_current
 from core.config import Settings
 from core.db.session import run_unit_of_work
 from core.db.tables import User
-from core.errors import AuthenticationError, NotFoundError
+from core.errors import AuthenticationError
 
 ActingUnits: TypeAlias = Callable[..., Any]  # units(service, /, *, write=True, **kwargs) -> what it returned
 
 
+# Every request runs it: built once (core.db.loop_reads says why).
+_ACCOUNT = select(User).where(User.id == bindparam("user_id"))
+
+
 def acting_user(session: Session, user_id: int, *, claims: AccessClaims | None = None) -> User:
     """The user `user_id`, allowed to act now (see the module), loaded in `session`."""
-    try:
-        user = get_user(session, user_id=user_id)
-    except NotFoundError as exc:
-        raise AuthenticationError("this account no longer exists") from exc
+    user = session.scalars(_ACCOUNT, {"user_id": user_id}).one_or_none()
+    if user is None:
+        raise AuthenticationError("this account no longer exists")
     if not user.is_active:
         raise AuthenticationError("this account is deactivated")
     if claims is not None:

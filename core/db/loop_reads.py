@@ -19,6 +19,11 @@ the GIL back from the loop after every statement:
   alternating rounds): 1.74–1.82 ms of server CPU a request against 1.97–2.29 ms through the
   threadpool.
 
+The statements every request runs (the account check, a page of holdings, the versions a
+cached figure is keyed on) are built once, at import, with bound parameters: SQLAlchemy spends
+as much building a statement and its cache key as the round trip's whole SQLAlchemy path
+(0.2–0.4 million instructions each; bench/request_cost.py).
+
 A use case that is not bounded itself may be answered first by one that is
 (`answered_first_by`): the summary, from the analytics cache, when the versions it was
 computed on are current; it is computed in the threadpool only when that answers None.

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, cast, func, literal, null, select, union_all
+from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
@@ -163,10 +163,8 @@ class TickerFacts(NamedTuple):
     version: str | None  # the PriceVersion token, None when none was recorded
 
 
-def ticker_facts(session: Session, tickers: Iterable[str], *, bundled: bool = False) -> dict[str, TickerFacts]:
-    """Name, sector, source and price version of each ticker given (and, with `bundled`, of
-    every bundled ticker: the equal-weight universe), in one statement."""
-    tickers = sorted(set(tickers))
+def _facts_statement(*, bundled: bool):
+    tickers = bindparam("tickers", expanding=True)
     wanted = Ticker.symbol.in_(tickers) | (Ticker.source == "bundled") if bundled else Ticker.symbol.in_(tickers)
     described = (
         select(Ticker.symbol, Ticker.name, Ticker.sector, Ticker.source, PriceVersion.token)
@@ -177,7 +175,18 @@ def ticker_facts(session: Session, tickers: Iterable[str], *, bundled: bool = Fa
     bare = select(PriceVersion.ticker, null(), null(), null(), PriceVersion.token).where(
         PriceVersion.ticker.in_(tickers), PriceVersion.ticker.not_in(select(Ticker.symbol))
     )
-    return {row[0]: TickerFacts(*row[1:]) for row in session.execute(union_all(described, bare))}
+    return union_all(described, bare)
+
+
+# Every cached figure reads them: built once (core.db.loop_reads says why).
+_FACTS = {bundled: _facts_statement(bundled=bundled) for bundled in (False, True)}
+
+
+def ticker_facts(session: Session, tickers: Iterable[str], *, bundled: bool = False) -> dict[str, TickerFacts]:
+    """Name, sector, source and price version of each ticker given (and, with `bundled`, of
+    every bundled ticker: the equal-weight universe), in one statement."""
+    rows = session.execute(_FACTS[bundled], {"tickers": sorted(set(tickers))})
+    return {row[0]: TickerFacts(*row[1:]) for row in rows}
 
 
 def dialect_insert(session: Session) -> Callable:

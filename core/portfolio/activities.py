@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from core.auth.permissions import ensure_can_write
@@ -51,9 +51,13 @@ def traded_tickers(session: Session, *, owner: User) -> list[str]:
     return sorted(session.scalars(query.distinct()))
 
 
+# Every cached figure's first statement: built once (core.db.loop_reads says why).
+_LEDGER_TOKEN = select(LedgerVersion.token).where(LedgerVersion.owner_id == bindparam("owner_id"))
+
+
 def ledger_version(session: Session, *, owner: User) -> str | None:
     """The token of the owner's ledger as it is now (None before any write recorded one)."""
-    return session.scalar(select(LedgerVersion.token).where(LedgerVersion.owner_id == owner.id))
+    return session.scalar(_LEDGER_TOKEN, {"owner_id": owner.id})
 
 
 def lock_ledger(session: Session, *, owner: User) -> None:

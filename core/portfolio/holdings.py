@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.audit import record_audit
@@ -51,13 +51,19 @@ def add_holding(session: Session, *, owner: User, data: StockCreate, provider: P
     return stock
 
 
+# The owner's holdings, and a page of them: the portfolio's most read statement, built once
+# (core.db.loop_reads says why).
+_HELD = select(Stock).where(Stock.owner_id == bindparam("owner_id"))
+_PAGE = _HELD.order_by(Stock.ticker).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
 @bounded_read
 def list_holdings(session: Session, *, owner: User, limit: int = 100, offset: int = 0) -> tuple[list[Stock], int]:
-    query = select(Stock).where(Stock.owner_id == owner.id)
-    rows = list(session.scalars(query.order_by(Stock.ticker).limit(limit).offset(offset)))
+    rows = list(session.scalars(_PAGE, {"owner_id": owner.id, "limit": limit, "offset": offset}))
     if offset == 0 and len(rows) < limit:  # the whole list fitted in the page: it is the total
         return rows, len(rows)
-    return rows, session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    counted = select(func.count()).select_from(_HELD.subquery())
+    return rows, session.scalar(counted, {"owner_id": owner.id}) or 0
 
 
 def held_tickers(session: Session, *, owner: User) -> list[str]:
