@@ -223,8 +223,8 @@ def make_loop_read_engine(url: str, *, pool_size: int) -> AsyncEngine:
     connection: the engine's own isolation level, and the server's
     `default_transaction_read_only`, so the server refuses a write (`refused_write` names it
     as the listener would). An engine with options and a listener on every statement cost
-    about 0.3 million instructions more per read of one statement (about half of it) and
-    0.37 million per `GET /api/portfolio` (bench/request_cost.py). The server's refusal also
+    about 0.3 million instructions more per read of one statement (about half of it), and
+    0.28 million per `GET /api/portfolio` (bench/request_cost.py). The server's refusal also
     catches what a statement's first word hides: `WITH … INSERT`, `SELECT nextval(…)`."""
     url = async_url(url)
     options = _engine_options(url, asynchronous=True)
