@@ -115,10 +115,14 @@ def reads_on_loop(settings: Settings) -> bool:
 
 @lru_cache(maxsize=8)
 def _reads_on_loop(database_url: str) -> bool:
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        return set(url.query) <= ASYNCPG_KNOWN_PARAMETERS
+    if _backend(database_url) == "postgresql":
+        return set(make_url(database_url).query) <= ASYNCPG_KNOWN_PARAMETERS
     return is_sqlite_file(database_url)
+
+
+@lru_cache(maxsize=8)
+def _backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()  # asked on every read: remembered per URL
 
 
 def _loop_reads(settings: Settings) -> _LoopReads:
@@ -133,7 +137,7 @@ def _loop_reads(settings: Settings) -> _LoopReads:
 
 async def read_on_loop(settings: Settings, work: Callable[[Session], T]) -> T:
     """`work(session)` as a read unit of work on the running loop (see the module)."""
-    if make_url(settings.database_url).get_backend_name() == "sqlite":
+    if _backend(settings.database_url) == "sqlite":
         try:
             return _read_sqlite_here(settings.database_url, work)
         except DBAPIError as exc:
@@ -185,7 +189,7 @@ async def open_loop_pool(settings: Settings) -> None:
     """Open this loop's PostgreSQL connections now, before serving (as core.db.session.open_pool
     does for the threadpool's); a server that is down is only logged. A SQLite file's reads on
     the loop open none: they run on the never-waiting engine's (`_read_sqlite_here`)."""
-    if not reads_on_loop(settings) or make_url(settings.database_url).get_backend_name() != "postgresql":
+    if not reads_on_loop(settings) or _backend(settings.database_url) != "postgresql":
         return
     sessions = [_loop_reads(settings).sessions() for _ in range(LOOP_POOL_SIZE)]
     try:
